@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode, and upcoming features that keep dependencies explicit.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
+let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let httpClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// One executable per process; its code lives in `Services/<name>`.
+func service(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: "Services/\(name)", swiftSettings: swiftSettings)
+}
+
+/// A library target under `Shared/<name>`, named for the capability it provides.
+func shared(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Shared/\(name)", swiftSettings: swiftSettings)
+}
+
+/// Unit tests of one target, or the integration tests that run against real servers.
+func tests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: dependencies, path: "Tests/\(name)", swiftSettings: swiftSettings)
+}
+
+let package = Package(
+    name: "switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchyard-gateway", targets: ["Gateway"]),
+        .executable(name: "switchyard-matcher", targets: ["Matcher"]),
+        .executable(name: "switchyard-webhook-worker", targets: ["WebhookWorker"]),
+        .executable(name: "switchyard-log-service", targets: ["LogService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq"),
+        shared("AMQP", ["CRabbitMQ", logging, lifecycle]),
+        shared("Messages", []),
+        shared("Storage", ["Messages", postgres, crypto, logging, lifecycle]),
+        shared("ServiceRuntime", ["AMQP", "Messages", "Storage", hummingbird, logging, metrics, prometheus, lifecycle]),
+
+        service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, crypto]),
+        service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
+        service("WebhookWorker", ["ServiceRuntime", "AMQP", "Messages", "Storage", httpClient, crypto]),
+        service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird]),
+
+        tests("AMQPTests", ["AMQP"]),
+        tests("MessagesTests", ["Messages"]),
+        tests("WebhookWorkerTests", ["WebhookWorker", crypto]),
+        tests("IntegrationTests", ["Messages", "Storage", hummingbird, httpClient, crypto, logging]),
+    ]
+)

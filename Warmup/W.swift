@@ -1,0 +1,7 @@
+import Hummingbird
+import PostgresNIO
+import AsyncHTTPClient
+import Crypto
+import Prometheus
+import ServiceLifecycle
+import ArgumentParser
