@@ -1,0 +1,36 @@
+import Foundation
+
+/// One action to perform for one (event, rule) pair, sent by the matcher to the rule's connector queue.
+public struct ActionCommand: Contract, Equatable {
+    public static let contract = "switchyard.action.v1"
+
+    /// Stable for the life of the action, across retries and redeliveries: the idempotency key of the
+    /// worker and the id receivers see (`webhook-id`). It is also the id of the action's log entry.
+    public var commandID: String
+    public var marketplaceID: String
+    public var event: TriggerEvent
+    public var rule: RuleSnapshot
+    /// 1 for the first try; a retry carries the number of the attempt it is.
+    public var attempt: Int
+    /// When the action was first created; retries stop once the maximum age is passed.
+    public var createdAt: Date
+
+    public init(
+        commandID: String, marketplaceID: String, event: TriggerEvent, rule: RuleSnapshot, attempt: Int = 1,
+        createdAt: Date
+    ) {
+        self.commandID = commandID
+        self.marketplaceID = marketplaceID
+        self.event = event
+        self.rule = rule
+        self.attempt = attempt
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case event, rule, attempt
+        case commandID = "command_id"
+        case marketplaceID = "marketplace_id"
+        case createdAt = "created_at"
+    }
+}

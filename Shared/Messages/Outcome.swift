@@ -1,0 +1,86 @@
+import Foundation
+
+/// What happened to one log entry: sent by the matcher (pending, skipped) and the connector workers (every
+/// attempt), consumed by the log service. Outcomes can arrive twice or out of order; `attempt` and the status
+/// rank decide which one the entry shows.
+public struct Outcome: Contract, Equatable {
+    public static let contract = "switchyard.outcome.v1"
+
+    public var entryID: String
+    public var marketplaceID: String
+    public var eventID: String
+    public var trigger: TriggerType
+    public var test: Bool
+    public var customerEmail: String
+    public var productID: String?
+    public var rule: RuleSnapshot?
+    public var status: LogStatus
+    /// A sentence a merchant understands.
+    public var reason: String
+    /// The attempt number this outcome is about (0 before any attempt).
+    public var attemptNumber: Int
+    /// The attempt itself, when one was made.
+    public var attempt: Attempt?
+    public var at: Date
+
+    public init(
+        entryID: String, marketplaceID: String, eventID: String, trigger: TriggerType, test: Bool,
+        customerEmail: String, productID: String?, rule: RuleSnapshot?, status: LogStatus, reason: String,
+        attemptNumber: Int, attempt: Attempt?, at: Date
+    ) {
+        self.entryID = entryID
+        self.marketplaceID = marketplaceID
+        self.eventID = eventID
+        self.trigger = trigger
+        self.test = test
+        self.customerEmail = customerEmail
+        self.productID = productID
+        self.rule = rule
+        self.status = status
+        self.reason = reason
+        self.attemptNumber = attemptNumber
+        self.attempt = attempt
+        self.at = at
+    }
+
+    /// One try at performing the action.
+    public struct Attempt: Codable, Sendable, Equatable {
+        public var at: Date
+        public var outcome: AttemptOutcome
+        /// A short summary of what was sent (method, URL, body size) — never a credential.
+        public var request: String
+        /// A short summary of what the app answered (status and the start of the body).
+        public var response: String
+        public var durationMS: Int
+
+        public init(at: Date, outcome: AttemptOutcome, request: String, response: String, durationMS: Int) {
+            self.at = at
+            self.outcome = outcome
+            self.request = request
+            self.response = response
+            self.durationMS = durationMS
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case at, outcome, request, response
+            case durationMS = "duration_ms"
+        }
+    }
+
+    /// How one attempt ended.
+    public enum AttemptOutcome: String, Codable, Sendable {
+        case success
+        case transientFailure = "transient_failure"
+        case permanentFailure = "permanent_failure"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case trigger, test, rule, status, reason, attempt, at
+        case entryID = "entry_id"
+        case marketplaceID = "marketplace_id"
+        case eventID = "event_id"
+        case customerEmail = "customer_email"
+        case productID = "product_id"
+        case attemptNumber = "attempt_number"
+    }
+}

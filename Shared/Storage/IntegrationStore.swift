@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One connected account of a connector, as the API shows it: never with credentials.
+public struct Integration: Sendable, Equatable {
+    public var id: String
+    public var marketplaceID: String
+    public var connector: String
+    public var label: String
+    public var status: String
+    public var account: String?
+    public var refreshedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// Integrations, with their credentials sealed by a `CredentialCipher` before they reach the database.
+public struct IntegrationStore: Sendable {
+    let client: PostgresClient
+    let cipher: CredentialCipher
+    let logger: Logger
+
+    public init(client: PostgresClient, cipher: CredentialCipher, logger: Logger) {
+        self.client = client
+        self.cipher = cipher
+        self.logger = logger
+    }
+
+    static let columns = "id, marketplace_id, connector, label, status, account, refreshed_at, created_at, updated_at"
+
+    public func create(
+        marketplaceID: String, connector: String, label: String, credentials: [String: String], account: String?
+    ) async throws -> Integration {
+        let id = Identifier.random(prefix: "int")
+        let sealed = try cipher.seal(credentials: credentials)
+        do {
+            let rows = try await client.query(
+                """
+                INSERT INTO integrations (id, marketplace_id, connector, label, account, credentials)
+                VALUES (\(id), \(marketplaceID), \(connector), \(label), \(account), \(sealed))
+                RETURNING id, marketplace_id, connector, label, status, account, refreshed_at, created_at, updated_at
+                """, logger: logger)
+            for try await row in rows { return try Self.decode(row) }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw StorageError(code: .conflict, message: "an integration labelled \"\(label)\" already exists")
+        }
+        throw StorageError(code: .corruptData, message: "the new integration was not returned")
+    }
+
+    public func list(marketplaceID: String) async throws -> [Integration] {
+        let rows = try await client.query(
+            """
+            SELECT id, marketplace_id, connector, label, status, account, refreshed_at, created_at, updated_at
+            FROM integrations WHERE marketplace_id = \(marketplaceID) ORDER BY created_at, id
+            """, logger: logger)
+        var result: [Integration] = []
+        for try await row in rows { result.append(try Self.decode(row)) }
+        return result
+    }
+
+    /// The integration if it exists in this marketplace; another marketplace's id reads as not found.
+    public func get(marketplaceID: String, id: String) async throws -> Integration? {
+        let rows = try await client.query(
+            """
+            SELECT id, marketplace_id, connector, label, status, account, refreshed_at, created_at, updated_at
+            FROM integrations WHERE marketplace_id = \(marketplaceID) AND id = \(id)
+            """, logger: logger)
+        for try await row in rows { return try Self.decode(row) }
+        return nil
+    }
+
+    /// The decrypted credentials of an integration, for the connector worker that acts with them.
+    public func credentials(integrationID: String) async throws -> [String: String]? {
+        let rows = try await client.query(
+            "SELECT credentials FROM integrations WHERE id = \(integrationID)", logger: logger)
+        for try await sealed in rows.decode([UInt8].self) { return try cipher.openCredentials(sealed) }
+        return nil
+    }
+
+    static func decode(_ row: PostgresRow) throws -> Integration {
+        let (id, marketplaceID, connector, label, status, account, refreshedAt, createdAt, updatedAt) = try row.decode(
+            (String, String, String, String, String, String?, Date?, Date, Date).self)
+        return Integration(
+            id: id, marketplaceID: marketplaceID, connector: connector, label: label, status: status, account: account,
+            refreshedAt: refreshedAt, createdAt: createdAt, updatedAt: updatedAt)
+    }
+}

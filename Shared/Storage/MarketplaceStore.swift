@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A merchant's store: the unit of tenancy.
+public struct Marketplace: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var createdAt: Date
+}
+
+/// Marketplaces and their API keys.
+public struct MarketplaceStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Creates a marketplace with its first API key; the key's plaintext exists only in the return value.
+    public func create(name: String) async throws -> (Marketplace, APIKey) {
+        let id = Identifier.random(prefix: "mkt")
+        let key = APIKey.generate()
+        let hash = APIKey.hash(key.plaintext)
+        let prefix = key.prefix
+        let createdAt = try await client.withTransaction(logger: logger) { connection -> Date in
+            let rows = try await connection.query(
+                "INSERT INTO marketplaces (id, name) VALUES (\(id), \(name)) RETURNING created_at", logger: logger)
+            var createdAt = Date()
+            for try await date in rows.decode(Date.self) { createdAt = date }
+            try await connection.query(
+                "INSERT INTO api_keys (key_hash, marketplace_id, key_prefix) VALUES (\(hash), \(id), \(prefix))",
+                logger: logger)
+            return createdAt
+        }
+        return (Marketplace(id: id, name: name, createdAt: createdAt), key)
+    }
+
+    /// The marketplace an API key belongs to, or nil for an unknown or revoked key.
+    public func marketplaceID(forAPIKey key: String) async throws -> String? {
+        let hash = APIKey.hash(key)
+        let rows = try await client.query(
+            "SELECT marketplace_id FROM api_keys WHERE key_hash = \(hash) AND revoked_at IS NULL", logger: logger)
+        for try await id in rows.decode(String.self) { return id }
+        return nil
+    }
+
+    /// The marketplace's rules version (bumped by every rule change) and whether the event was processed:
+    /// one round trip that tells the matcher both whether its rule cache is fresh and whether to skip.
+    public func matchingState(marketplaceID: String, eventID: String) async throws -> (rulesVersion: Int64, processed: Bool)? {
+        let rows = try await client.query(
+            """
+            SELECT m.rules_version,
+                   EXISTS (SELECT 1 FROM processed_events p WHERE p.marketplace_id = m.id AND p.event_id = \(eventID))
+            FROM marketplaces m WHERE m.id = \(marketplaceID)
+            """, logger: logger)
+        for try await (version, processed) in rows.decode((Int64, Bool).self) { return (version, processed) }
+        return nil
+    }
+}

@@ -1,0 +1,132 @@
+/// A numbered schema change. Each is applied once, in order, under an advisory lock, so any number of processes
+/// can start at the same time.
+public struct Migration: Sendable {
+    public var version: Int
+    public var name: String
+    public var statements: [String]
+}
+
+extension Migration {
+    /// Every migration, in order. Never edit one that has shipped: add the next number.
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "tenancy, integrations, rules, events, logs",
+            statements: [
+                """
+                CREATE TABLE marketplaces (
+                    id text PRIMARY KEY,
+                    name text NOT NULL,
+                    rules_version bigint NOT NULL DEFAULT 0,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    key_hash bytea PRIMARY KEY,
+                    marketplace_id text NOT NULL REFERENCES marketplaces (id) ON DELETE CASCADE,
+                    key_prefix text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    revoked_at timestamptz
+                )
+                """,
+                "CREATE INDEX api_keys_marketplace ON api_keys (marketplace_id)",
+                """
+                CREATE TABLE integrations (
+                    id text PRIMARY KEY,
+                    marketplace_id text NOT NULL REFERENCES marketplaces (id) ON DELETE CASCADE,
+                    connector text NOT NULL,
+                    label text NOT NULL,
+                    status text NOT NULL DEFAULT 'connected',
+                    account text,
+                    credentials bytea NOT NULL,
+                    refreshed_at timestamptz,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    UNIQUE (marketplace_id, label)
+                )
+                """,
+                """
+                CREATE TABLE rules (
+                    id text PRIMARY KEY,
+                    marketplace_id text NOT NULL REFERENCES marketplaces (id) ON DELETE CASCADE,
+                    scope text NOT NULL CHECK (scope IN ('global', 'product')),
+                    product_id text,
+                    trigger text NOT NULL,
+                    integration_id text NOT NULL REFERENCES integrations (id),
+                    action text NOT NULL,
+                    destination jsonb NOT NULL,
+                    enabled boolean NOT NULL DEFAULT true,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    CHECK ((scope = 'product') = (product_id IS NOT NULL))
+                )
+                """,
+                "CREATE INDEX rules_marketplace ON rules (marketplace_id, trigger)",
+                "CREATE INDEX rules_integration ON rules (integration_id)",
+                """
+                CREATE TABLE accepted_events (
+                    marketplace_id text NOT NULL,
+                    event_id text NOT NULL,
+                    accepted_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (marketplace_id, event_id)
+                )
+                """,
+                """
+                CREATE TABLE processed_events (
+                    marketplace_id text NOT NULL,
+                    event_id text NOT NULL,
+                    processed_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (marketplace_id, event_id)
+                )
+                """,
+                """
+                CREATE TABLE completed_actions (
+                    command_id text PRIMARY KEY,
+                    status text NOT NULL,
+                    completed_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                """
+                CREATE TABLE log_entries (
+                    id text PRIMARY KEY,
+                    seq bigint GENERATED ALWAYS AS IDENTITY,
+                    marketplace_id text NOT NULL,
+                    event_id text NOT NULL,
+                    trigger text NOT NULL,
+                    test boolean NOT NULL,
+                    customer_email text NOT NULL,
+                    product_id text,
+                    rule_id text,
+                    integration_id text,
+                    integration_label text,
+                    connector text,
+                    action text,
+                    destination jsonb,
+                    status text NOT NULL,
+                    reason text NOT NULL,
+                    progress integer NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX log_entries_seq ON log_entries (marketplace_id, seq DESC)",
+                "CREATE INDEX log_entries_email ON log_entries (marketplace_id, lower(customer_email), seq DESC)",
+                "CREATE INDEX log_entries_event ON log_entries (marketplace_id, event_id, seq DESC)",
+                "CREATE INDEX log_entries_status ON log_entries (marketplace_id, status, seq DESC)",
+                "CREATE INDEX log_entries_trigger ON log_entries (marketplace_id, trigger, seq DESC)",
+                """
+                CREATE TABLE log_attempts (
+                    entry_id text NOT NULL REFERENCES log_entries (id) ON DELETE CASCADE,
+                    number integer NOT NULL,
+                    at timestamptz NOT NULL,
+                    outcome text NOT NULL,
+                    request text NOT NULL,
+                    response text NOT NULL,
+                    duration_ms integer NOT NULL,
+                    PRIMARY KEY (entry_id, number)
+                )
+                """,
+            ]
+        )
+    ]
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import Messages
+import PostgresNIO
+
+/// "When TRIGGER happens, do ACTION with INTEGRATION to DESTINATION", for one product or every product.
+public struct Rule: Sendable, Equatable {
+    public enum Scope: String, Sendable, Codable, CaseIterable { case global, product }
+
+    public var id: String
+    public var marketplaceID: String
+    public var scope: Scope
+    public var productID: String?
+    public var trigger: TriggerType
+    public var integrationID: String
+    public var action: String
+    public var destination: Destination
+    public var enabled: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A rule together with what the matcher needs to address its integration.
+public struct ActiveRule: Sendable, Equatable {
+    public var rule: Rule
+    public var integrationLabel: String
+    public var connector: String
+}
+
+/// Filters of a rule listing; nil means any.
+public struct RuleFilter: Sendable {
+    public var productID: String?
+    public var scope: Rule.Scope?
+    public var trigger: TriggerType?
+
+    public init(productID: String? = nil, scope: Rule.Scope? = nil, trigger: TriggerType? = nil) {
+        self.productID = productID
+        self.scope = scope
+        self.trigger = trigger
+    }
+}
+
+/// Rules. Every change bumps the marketplace's `rules_version` in the same transaction, which is how every
+/// matcher process knows, on the very next event, that its cached rules are stale.
+public struct RuleStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public struct NewRule: Sendable {
+        public var scope: Rule.Scope
+        public var productID: String?
+        public var trigger: TriggerType
+        public var integrationID: String
+        public var action: String
+        public var destination: Destination
+        public var enabled: Bool
+
+        public init(
+            scope: Rule.Scope, productID: String?, trigger: TriggerType, integrationID: String, action: String,
+            destination: Destination, enabled: Bool
+        ) {
+            self.scope = scope
+            self.productID = productID
+            self.trigger = trigger
+            self.integrationID = integrationID
+            self.action = action
+            self.destination = destination
+            self.enabled = enabled
+        }
+    }
+
+    public func create(marketplaceID: String, _ new: NewRule) async throws -> Rule {
+        let id = Identifier.random(prefix: "rule")
+        let destination = String(decoding: try MessageCoding.encode(new.destination), as: UTF8.self)
+        return try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO rules (id, marketplace_id, scope, product_id, trigger, integration_id, action, destination, enabled)
+                VALUES (\(id), \(marketplaceID), \(new.scope.rawValue), \(new.productID), \(new.trigger.rawValue),
+                        \(new.integrationID), \(new.action), \(destination)::jsonb, \(new.enabled))
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            var created: Rule?
+            for try await row in rows { created = try Self.decode(row) }
+            try await bumpVersion(marketplaceID: marketplaceID, on: connection)
+            guard let created else { throw StorageError(code: .corruptData, message: "the new rule was not returned") }
+            return created
+        }
+    }
+
+    public func list(marketplaceID: String, filter: RuleFilter = RuleFilter()) async throws -> [Rule] {
+        var sql = "SELECT \(Self.columns) FROM rules WHERE marketplace_id = $1"
+        var bindings = PostgresBindings()
+        bindings.append(marketplaceID)
+        if let productID = filter.productID {
+            bindings.append(productID)
+            sql += " AND product_id = $\(bindings.count)"
+        }
+        if let scope = filter.scope {
+            bindings.append(scope.rawValue)
+            sql += " AND scope = $\(bindings.count)"
+        }
+        if let trigger = filter.trigger {
+            bindings.append(trigger.rawValue)
+            sql += " AND trigger = $\(bindings.count)"
+        }
+        sql += " ORDER BY created_at, id"
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        var rules: [Rule] = []
+        for try await row in rows { rules.append(try Self.decode(row)) }
+        return rules
+    }
+
+    public func get(marketplaceID: String, id: String) async throws -> Rule? {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.columns) FROM rules WHERE marketplace_id = \(marketplaceID) AND id = \(id)",
+            logger: logger)
+        for try await row in rows { return try Self.decode(row) }
+        return nil
+    }
+
+    /// Deletes a rule; returns whether it existed in this marketplace.
+    public func delete(marketplaceID: String, id: String) async throws -> Bool {
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                "DELETE FROM rules WHERE marketplace_id = \(marketplaceID) AND id = \(id) RETURNING id", logger: logger)
+            var deleted = false
+            for try await _ in rows { deleted = true }
+            if deleted { try await bumpVersion(marketplaceID: marketplaceID, on: connection) }
+            return deleted
+        }
+    }
+
+    /// The enabled rules of a marketplace with their integrations, for the matcher's cache.
+    public func activeRules(marketplaceID: String) async throws -> [ActiveRule] {
+        let rows = try await client.query(
+            """
+            SELECT r.id, r.marketplace_id, r.scope, r.product_id, r.trigger, r.integration_id, r.action,
+                   r.destination::text, r.enabled, r.created_at, r.updated_at, i.label, i.connector
+            FROM rules r JOIN integrations i ON i.id = r.integration_id
+            WHERE r.marketplace_id = \(marketplaceID) AND r.enabled
+            ORDER BY r.created_at, r.id
+            """, logger: logger)
+        var result: [ActiveRule] = []
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            result.append(
+                ActiveRule(
+                    rule: try Self.decode(row), integrationLabel: try columns[11].decode(String.self),
+                    connector: try columns[12].decode(String.self)))
+        }
+        return result
+    }
+
+    private func bumpVersion(marketplaceID: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "UPDATE marketplaces SET rules_version = rules_version + 1 WHERE id = \(marketplaceID)", logger: logger)
+    }
+
+    static let columns =
+        "id, marketplace_id, scope, product_id, trigger, integration_id, action, destination::text, enabled, created_at, updated_at"
+
+    static func decode(_ row: PostgresRow) throws -> Rule {
+        let columns = row.makeRandomAccess()
+        let scopeText = try columns[2].decode(String.self)
+        let triggerText = try columns[4].decode(String.self)
+        guard let scope = Rule.Scope(rawValue: scopeText), let trigger = TriggerType(rawValue: triggerText) else {
+            throw StorageError(code: .corruptData, message: "rule has an unknown scope or trigger")
+        }
+        let destination = try MessageCoding.decode(Destination.self, from: Array(try columns[7].decode(String.self).utf8))
+        return Rule(
+            id: try columns[0].decode(String.self), marketplaceID: try columns[1].decode(String.self), scope: scope,
+            productID: try columns[3].decode(String?.self), trigger: trigger,
+            integrationID: try columns[5].decode(String.self), action: try columns[6].decode(String.self),
+            destination: destination, enabled: try columns[8].decode(Bool.self),
+            createdAt: try columns[9].decode(Date.self), updatedAt: try columns[10].decode(Date.self))
+    }
+}
