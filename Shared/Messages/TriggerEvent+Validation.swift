@@ -109,7 +109,7 @@ extension Character {
 
 extension EventValidationError {
     /// Names the field a decoding error is about, in the API's snake_case spelling.
-    init(decodingError: DecodingError) {
+    public init(decodingError: DecodingError) {
         func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String? {
             var text = ""
             for key in codingPath + (last.map { [$0] } ?? []) {

@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+
+/// An error answered to an API client as `{"error":{"code":…,"message":…,"field":…}}` with its HTTP status.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var field: String?
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers
+    }
+
+    public static func badRequest(_ message: String, field: String? = nil) -> APIError {
+        APIError(.badRequest, code: "invalid_request", message: message, field: field)
+    }
+
+    public static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, code: "not_found", message: "\(what) does not exist")
+    }
+
+    public static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized", message: "a valid API key is required: Authorization: Bearer <key>",
+        headers: [.wwwAuthenticate: "Bearer"])
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        struct Body: Encodable {
+            struct Detail: Encodable {
+                var code: String
+                var message: String
+                var field: String?
+            }
+            var error: Detail
+        }
+        var response = try JSONResponse.make(status, Body(error: .init(code: code, message: message, field: field)))
+        for field in headers { response.headers.append(field) }
+        return response
+    }
+}
+
+/// JSON responses in the API's encoding (RFC 3339 times, snake_case fields from each type's coding keys).
+public enum JSONResponse {
+    public static func make(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        let bytes = try Messages.MessageCoding.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Decodes a JSON request body of at most `limit` bytes, mapping problems to a 400 or a 413.
+    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 64 * 1024) async throws -> T {
+        let buffer = try await collectBody(request, limit: limit)
+        do {
+            return try Messages.MessageCoding.decoder.decode(type, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            let problem = Messages.EventValidationError(decodingError: error)
+            throw APIError.badRequest(problem.message, field: problem.field)
+        } catch {
+            throw APIError.badRequest("the body is not valid JSON")
+        }
+    }
+
+    /// Reads the whole body, refusing more than `limit` bytes with 413 before reading it when the length is declared.
+    public static func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError.tooLarge(limit: limit)
+        }
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.tooLarge(limit: limit)
+        }
+    }
+}
+
+extension APIError {
+    static func tooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", message: "the body is larger than \(limit / 1024) KiB")
+    }
+}

@@ -1,0 +1,95 @@
+import AMQP
+
+/// The exchanges and queues of the pipeline, declared identically by every process (declaring is idempotent,
+/// and a queue declared twice with different arguments would be an error, so there is one definition).
+///
+/// ```
+/// <p>.events ──trigger──▶ <p>.triggers ──▶ matcher
+/// <p>.actions ──<connector>──▶ <p>.actions.<connector> ──▶ connector workers
+/// <p>.retry.<delay> ──▶ <p>.retry.<delay> (TTL) ──dead-letter──▶ <p>.actions (same routing key)
+/// <p>.outcomes ──outcome──▶ <p>.outcomes ──▶ log service
+/// work queues ──after the delivery limit──▶ <p>.dead ──▶ <p>.dead (kept for inspection)
+/// ```
+public struct BrokerTopology: Sendable {
+    public let prefix: String
+    public let connectors: [String]
+
+    /// Deliveries of one message before it is dead-lettered: enough for broker restarts and crashed
+    /// consumers, few enough that a poison message stops looping.
+    public static let deliveryLimit: Int64 = 20
+    public static let triggerRoutingKey = "trigger"
+    public static let outcomeRoutingKey = "outcome"
+    /// Every connector the pipeline knows; each gets its action queue even before its worker runs.
+    public static let knownConnectors = ["webhook"]
+
+    public init(prefix: String, connectors: [String] = BrokerTopology.knownConnectors) {
+        self.prefix = prefix
+        self.connectors = connectors
+    }
+
+    public var eventsExchange: String { "\(prefix).events" }
+    public var triggersQueue: String { "\(prefix).triggers" }
+    public var actionsExchange: String { "\(prefix).actions" }
+    public func actionsQueue(connector: String) -> String { "\(prefix).actions.\(connector)" }
+    public var outcomesExchange: String { "\(prefix).outcomes" }
+    public var outcomesQueue: String { "\(prefix).outcomes" }
+    public var deadExchange: String { "\(prefix).dead" }
+    public var deadQueue: String { "\(prefix).dead" }
+    public func retryExchange(delay: Duration) -> String { "\(prefix).retry.\(Settings.format(delay))" }
+
+    /// A durable quorum work queue whose poison messages end in the dead-letter queue.
+    private func workQueue(_ name: String) -> AMQPTopology.Queue {
+        AMQPTopology.Queue(
+            name: name,
+            arguments: [
+                "x-queue-type": .string("quorum"),
+                "x-delivery-limit": .int(Self.deliveryLimit),
+                "x-dead-letter-exchange": .string(deadExchange),
+                "x-dead-letter-strategy": .string("at-least-once"),
+                "x-overflow": .string("reject-publish"),
+            ])
+    }
+
+    /// The declarations a process needs, including one delay queue per distinct retry delay. The delay queue's
+    /// TTL is the longest jittered delay (+20 %); each message carries its own, shorter expiration.
+    public func amqpTopology(retryDelays: [Duration] = []) -> AMQPTopology {
+        var topology = AMQPTopology(
+            exchanges: [
+                .init(name: eventsExchange, type: .direct),
+                .init(name: actionsExchange, type: .direct),
+                .init(name: outcomesExchange, type: .direct),
+                .init(name: deadExchange, type: .fanout),
+            ],
+            queues: [
+                workQueue(triggersQueue), workQueue(outcomesQueue),
+                .init(name: deadQueue, arguments: ["x-queue-type": .string("quorum")]),
+            ],
+            bindings: [
+                .init(queue: triggersQueue, exchange: eventsExchange, routingKey: Self.triggerRoutingKey),
+                .init(queue: outcomesQueue, exchange: outcomesExchange, routingKey: Self.outcomeRoutingKey),
+                .init(queue: deadQueue, exchange: deadExchange, routingKey: ""),
+            ])
+        for connector in connectors {
+            let queue = actionsQueue(connector: connector)
+            topology.queues.append(workQueue(queue))
+            topology.bindings.append(.init(queue: queue, exchange: actionsExchange, routingKey: connector))
+        }
+        var declared = Set<String>()
+        for delay in retryDelays where declared.insert(retryExchange(delay: delay)).inserted {
+            let name = retryExchange(delay: delay)
+            topology.exchanges.append(.init(name: name, type: .fanout))
+            topology.queues.append(
+                .init(
+                    name: name,
+                    arguments: [
+                        "x-queue-type": .string("quorum"),
+                        "x-message-ttl": .int(delay.milliseconds * 6 / 5),
+                        "x-dead-letter-exchange": .string(actionsExchange),
+                        "x-dead-letter-strategy": .string("at-least-once"),
+                        "x-overflow": .string("reject-publish"),
+                    ]))
+            topology.bindings.append(.init(queue: name, exchange: name, routingKey: ""))
+        }
+        return topology
+    }
+}

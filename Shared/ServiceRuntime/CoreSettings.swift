@@ -1,0 +1,34 @@
+import AMQP
+import Logging
+import Storage
+
+/// What every Switchyard process reads: where the database and the broker are, and how to log.
+public struct CoreSettings: Sendable {
+    public var databaseURL: String
+    public var amqpURL: String
+    /// Prefix of every exchange and queue name, so several installations (or test runs) can share a broker.
+    public var amqpPrefix: String
+    public var httpHost: String
+    public var logLevel: Logger.Level
+
+    public init(_ settings: Settings = Settings()) throws(SettingsError) {
+        databaseURL = settings.string(
+            "SWITCHYARD_DATABASE_URL", default: "postgres://switchyard:switchyard@127.0.0.1:5432/switchyard")
+        amqpURL = settings.string("SWITCHYARD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2f")
+        amqpPrefix = settings.string("SWITCHYARD_AMQP_PREFIX", default: "switchyard")
+        httpHost = settings.string("SWITCHYARD_HTTP_HOST", default: "127.0.0.1")
+        let level = settings.string("SWITCHYARD_LOG_LEVEL", default: "info")
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw SettingsError(key: "SWITCHYARD_LOG_LEVEL", message: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        self.logLevel = logLevel
+    }
+
+    public func databaseConfiguration(maximumConnections: Int = 20) throws -> DatabaseConfiguration {
+        try DatabaseConfiguration(url: databaseURL, maximumConnections: maximumConnections)
+    }
+
+    public func amqpConfiguration(connectionName: String) throws -> AMQPConfiguration {
+        try AMQPConfiguration(url: amqpURL, connectionName: connectionName)
+    }
+}

@@ -1,0 +1,29 @@
+import Logging
+import PostgresNIO
+
+/// Start-up steps that need the database before a process's services run.
+public enum Database {
+    /// Applies missing migrations with a short-lived client, retrying while the database is not reachable yet
+    /// (processes and the database often start together).
+    public static func migrate(_ configuration: DatabaseConfiguration, logger: Logger, attempts: Int = 30) async throws {
+        var attempt = 1
+        while true {
+            do {
+                let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await client.run() }
+                    defer { group.cancelAll() }
+                    try await Migrator(client: client, logger: logger).migrate()
+                }
+                return
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                guard attempt < attempts else { throw error }
+                logger.warning("database not reachable yet; retrying", metadata: ["attempt": "\(attempt)", "error": "\(String(reflecting: error))"])
+                attempt += 1
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
