@@ -57,10 +57,11 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq"),
         shared("AMQP", ["CRabbitMQ", logging, lifecycle]),
         shared("Messages", []),
+        shared("Connectors", ["Messages"]),
         shared("Storage", ["Messages", postgres, crypto, logging, lifecycle]),
-        shared("ServiceRuntime", ["AMQP", "Messages", "Storage", hummingbird, logging, metrics, prometheus, lifecycle]),
+        shared("ServiceRuntime", ["AMQP", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
 
-        service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, crypto]),
+        service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
         service("WebhookWorker", ["ServiceRuntime", "AMQP", "Messages", "Storage", httpClient, crypto]),
         service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird]),

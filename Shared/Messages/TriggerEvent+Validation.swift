@@ -134,7 +134,7 @@ extension EventValidationError {
             case "type":
                 let known = TriggerType.allCases.map(\.rawValue).joined(separator: ", ")
                 self.init(field: field, message: "is not a known trigger type; expected one of \(known)")
-            case "purchase_kind", let .some(f) where f.hasSuffix("purchase_kind"):
+            case let .some(name) where name.hasSuffix("purchase_kind"):
                 let known = TriggerEvent.PurchaseKind.allCases.map(\.rawValue).joined(separator: ", ")
                 self.init(field: field, message: "must be one of \(known)")
             case "occurred_at":

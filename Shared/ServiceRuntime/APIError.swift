@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Messages
 
 /// An error answered to an API client as `{"error":{"code":…,"message":…,"field":…}}` with its HTTP status.
 public struct APIError: HTTPResponseError, Sendable {
@@ -30,15 +31,7 @@ public struct APIError: HTTPResponseError, Sendable {
         headers: [.wwwAuthenticate: "Bearer"])
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        struct Body: Encodable {
-            struct Detail: Encodable {
-                var code: String
-                var message: String
-                var field: String?
-            }
-            var error: Detail
-        }
-        var response = try JSONResponse.make(status, Body(error: .init(code: code, message: message, field: field)))
+        var response = try JSONResponse.make(status, ErrorBody(error: .init(code: code, message: message, field: field)))
         for field in headers { response.headers.append(field) }
         return response
     }
@@ -47,7 +40,7 @@ public struct APIError: HTTPResponseError, Sendable {
 /// JSON responses in the API's encoding (RFC 3339 times, snake_case fields from each type's coding keys).
 public enum JSONResponse {
     public static func make(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        let bytes = try Messages.MessageCoding.encode(value)
+        let bytes = try MessageCoding.encode(value)
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -57,9 +50,9 @@ public enum JSONResponse {
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 64 * 1024) async throws -> T {
         let buffer = try await collectBody(request, limit: limit)
         do {
-            return try Messages.MessageCoding.decoder.decode(type, from: Data(buffer.readableBytesView))
+            return try MessageCoding.decoder.decode(type, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
-            let problem = Messages.EventValidationError(decodingError: error)
+            let problem = EventValidationError(decodingError: error)
             throw APIError.badRequest(problem.message, field: problem.field)
         } catch {
             throw APIError.badRequest("the body is not valid JSON")
@@ -83,4 +76,15 @@ extension APIError {
     static func tooLarge(limit: Int) -> APIError {
         APIError(.contentTooLarge, code: "body_too_large", message: "the body is larger than \(limit / 1024) KiB")
     }
+}
+
+/// The JSON shape of every API error.
+struct ErrorBody: Encodable {
+    struct Detail: Encodable {
+        var code: String
+        var message: String
+        var field: String?
+    }
+
+    var error: Detail
 }

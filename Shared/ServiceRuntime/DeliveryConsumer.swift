@@ -45,6 +45,8 @@ public func retryingTransientFailures<T: Sendable>(
             return try await operation()
         } catch {
             try Task.checkCancellation()
+            // Shutting down: give the message back (unacked) rather than keep a process alive that was asked to stop.
+            if Task.isShuttingDownGracefully { throw error }
             if attempt == 1 || attempt % 20 == 0 {
                 logger.warning("\(what) failed; retrying", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
             }

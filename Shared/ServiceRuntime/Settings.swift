@@ -71,6 +71,11 @@ public struct SettingsError: Error, CustomStringConvertible {
     public var key: String
     public var message: String
     public var description: String { "\(key) \(message)" }
+
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
 }
 
 extension Duration {

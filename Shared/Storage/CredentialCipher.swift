@@ -7,7 +7,9 @@ public struct CredentialCipher: Sendable {
     /// Format byte in front of every sealed value, so the scheme can change without guessing.
     static let formatVersion: UInt8 = 1
 
-    private let key: SymmetricKey
+    /// Raw key bytes; `SymmetricKey` is not `Sendable`, so one is made per operation (cheap).
+    private let keyBytes: [UInt8]
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     /// Takes the key as standard base64 of 32 random bytes (`openssl rand -base64 32`).
     public init(base64Key: String) throws(StorageError) {
@@ -16,7 +18,7 @@ public struct CredentialCipher: Sendable {
         else {
             throw StorageError(code: .invalidConfiguration, message: "the encryption key must be base64 of exactly 32 bytes")
         }
-        self.key = SymmetricKey(data: bytes)
+        self.keyBytes = Array(bytes)
     }
 
     /// A fresh random key in the form `init(base64Key:)` reads.

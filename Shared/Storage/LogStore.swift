@@ -64,7 +64,7 @@ public struct LogStore: Sendable {
         var bindings = PostgresBindings()
         bindings.append(marketplaceID)
         var sql = "SELECT \(Self.columns) FROM log_entries WHERE marketplace_id = $1"
-        func filter(_ condition: String, _ value: some PostgresEncodable & Sendable) {
+        func filter(_ condition: String, _ value: some PostgresNonThrowingEncodable) {
             bindings.append(value)
             sql += " AND " + condition.replacingOccurrences(of: "?", with: "$\(bindings.count)")
         }

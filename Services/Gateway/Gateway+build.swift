@@ -1,0 +1,49 @@
+import AMQP
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import ServiceRuntime
+import Storage
+
+/// Builds the gateway process: database client, broker connection and HTTP server, in that order, so that
+/// graceful shutdown stops taking requests first and closes the connections last. Tests call this too.
+func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
+    let database = try settings.core.databaseConfiguration()
+    try await Database.migrate(database, logger: logger)
+    let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+    let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
+    let amqp = AMQPConnection(
+        configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-gateway"),
+        topology: topology.amqpTopology(), logger: logger)
+    let cipher = try CredentialCipher(base64Key: settings.encryptionKey)
+    let marketplaces = MarketplaceStore(client: postgres, logger: logger)
+
+    let router = Router()
+    router.addOperationalRoutes(
+        registry: registry,
+        checks: [
+            "broker": { HealthChecks.broker(amqp) },
+            "database": { await HealthChecks.database(postgres) },
+        ])
+    let authenticator = APIKeyAuthenticator(store: marketplaces)
+    EventRoutes(
+        publisher: EventPublisher(connection: amqp, topology: topology, timeout: settings.publishTimeout),
+        ledger: EventLedger(client: postgres, logger: logger), authenticator: authenticator, logger: logger
+    ).register(on: router)
+    AdminRoutes(adminToken: settings.adminToken, marketplaces: marketplaces).register(on: router)
+    ConnectorRoutes().register(on: router)
+    IntegrationRoutes(
+        integrations: IntegrationStore(client: postgres, cipher: cipher, logger: logger),
+        rules: RuleStore(client: postgres, logger: logger), authenticator: authenticator
+    ).register(on: router)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
+        services: [postgres, amqp],
+        onServerRunning: { channel in
+            logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        },
+        logger: logger)
+}

@@ -1,0 +1,14 @@
+import Hummingbird
+import Logging
+import ServiceRuntime
+
+/// The ingest gateway: accepts trigger events from stores and manages marketplaces, integrations and rules.
+@main
+struct Gateway {
+    static func main() async throws {
+        let settings = try GatewaySettings()
+        let registry = ProcessBootstrap.bootstrap(settings: settings.core)
+        let app = try await buildGateway(settings: settings, registry: registry, logger: Logger(label: "switchyard.gateway"))
+        try await app.runService()
+    }
+}

@@ -1,0 +1,149 @@
+import AMQP
+import Foundation
+import Hummingbird
+import Logging
+import Messages
+import Metrics
+import ServiceRuntime
+import Storage
+
+/// `POST /v1/events` and `POST /v1/events/batch`: validate, publish with confirm, answer 202 only once the broker
+/// holds the event. A replayed id is published again (the matcher processes an id once) and answered "duplicate".
+struct EventRoutes: Sendable {
+    static let bodyLimit = 64 * 1024
+    static let batchBodyLimit = 4 * 1024 * 1024
+    static let batchLimit = 500
+
+    let publisher: EventPublisher
+    let ledger: EventLedger
+    let authenticator: APIKeyAuthenticator
+    let logger: Logger
+    let accepted = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "accepted")])
+    let duplicates = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "duplicate")])
+    let rejected = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "rejected")])
+    let unavailable = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "unavailable")])
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/events") { request, _ -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let body = try await JSONResponse.collectBody(request, limit: Self.bodyLimit)
+            let event: TriggerEvent
+            do {
+                event = try TriggerEvent.validated(from: body.readableBytesView)
+            } catch let error as EventValidationError {
+                rejected.increment()
+                throw APIError.badRequest(error.message, field: error.field)
+            }
+            let result = try await accept(event, marketplaceID: marketplaceID)
+            return try JSONResponse.make(.accepted, result)
+        }
+
+        router.post("/v1/events/batch") { request, _ -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let body = try await JSONResponse.collectBody(request, limit: Self.batchBodyLimit)
+            let items = try Self.splitBatch(body)
+            let results = await withTaskGroup(of: (Int, BatchResult).self) { group in
+                for (index, item) in items.enumerated() {
+                    group.addTask {
+                        do {
+                            let event = try TriggerEvent.validated(from: item)
+                            return (index, .init(accepted: try await accept(event, marketplaceID: marketplaceID)))
+                        } catch let error as EventValidationError {
+                            rejected.increment()
+                            return (index, .init(index: index, error: .badRequest(error.message, field: error.field)))
+                        } catch let error as APIError {
+                            return (index, .init(index: index, error: error))
+                        } catch {
+                            return (index, .init(index: index, error: .badRequest("the event could not be read")))
+                        }
+                    }
+                }
+                var results = [BatchResult?](repeating: nil, count: items.count)
+                for await (index, result) in group { results[index] = result }
+                return results.compactMap { $0 }
+            }
+            return try JSONResponse.make(.ok, ["results": results])
+        }
+    }
+
+    /// Publishes, then records the id as accepted. Recording happens after the confirm so that a failed publish
+    /// can never make a later retry look like a duplicate.
+    private func accept(_ event: TriggerEvent, marketplaceID: String) async throws -> AcceptResult {
+        do {
+            try await publisher.publish(TriggerMessage(marketplaceID: marketplaceID, receivedAt: Date(), event: event))
+        } catch {
+            unavailable.increment()
+            logger.warning("event refused: broker unavailable", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
+            throw APIError(
+                .serviceUnavailable, code: "broker_unavailable",
+                message: "the event was not accepted because the message broker is unavailable; retry later",
+                headers: [.retryAfter: "1"])
+        }
+        do {
+            if try await ledger.recordAccepted(marketplaceID: marketplaceID, eventID: event.id) {
+                accepted.increment()
+                return AcceptResult(eventID: event.id, status: "accepted")
+            }
+            duplicates.increment()
+            return AcceptResult(eventID: event.id, status: "duplicate")
+        } catch {
+            // The broker holds the event, so it is accepted; the matcher still processes an id only once.
+            logger.warning("could not record accepted event", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
+            accepted.increment()
+            return AcceptResult(eventID: event.id, status: "accepted")
+        }
+    }
+
+    /// Splits `{"events":[…]}` into the raw bytes of each event, so each is validated and answered on its own.
+    static func splitBatch(_ body: ByteBuffer) throws -> [[UInt8]] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+              let events = object["events"] as? [Any]
+        else {
+            throw APIError.badRequest("the body must be {\"events\":[…]}", field: "events")
+        }
+        guard events.count <= batchLimit else {
+            throw APIError.badRequest("a batch holds at most \(batchLimit) events", field: "events")
+        }
+        return try events.map { try Array(JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed])) }
+    }
+}
+
+struct AcceptResult: Codable, Sendable {
+    var eventID: String
+    var status: String
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case eventID = "event_id"
+    }
+}
+
+/// One event's answer in a batch: accepted, duplicate, or refused with the same error body as a single publish.
+struct BatchResult: Encodable, Sendable {
+    var index: Int?
+    var eventID: String?
+    var status: String
+    var error: Detail?
+
+    struct Detail: Encodable, Sendable {
+        var code: String
+        var message: String
+        var field: String?
+    }
+
+    init(accepted: AcceptResult) {
+        eventID = accepted.eventID
+        status = accepted.status
+    }
+
+    init(index: Int, error: APIError) {
+        self.index = index
+        status = error.status == .serviceUnavailable ? "unavailable" : "rejected"
+        self.error = Detail(code: error.code, message: error.message, field: error.field)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, status, error
+        case eventID = "event_id"
+    }
+}

@@ -1,0 +1,36 @@
+import AMQP
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import ServiceRuntime
+import Storage
+
+/// Builds the matcher process: database, broker, the trigger consumer, and a small HTTP server for `/health`
+/// and `/metrics`. The consumer comes after the connection, so on shutdown it drains before the connection closes.
+func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
+    let database = try settings.core.databaseConfiguration()
+    try await Database.migrate(database, logger: logger)
+    let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+    let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
+    let amqp = AMQPConnection(
+        configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-matcher"),
+        topology: topology.amqpTopology(), logger: logger)
+    let matcher = EventMatcher(
+        marketplaces: MarketplaceStore(client: postgres, logger: logger),
+        rules: RulesCache(store: RuleStore(client: postgres, logger: logger)),
+        ledger: EventLedger(client: postgres, logger: logger), connection: amqp, topology: topology, logger: logger)
+    let consumer = DeliveryConsumer(connection: amqp, queue: topology.triggersQueue, prefetch: settings.prefetch) { delivery in
+        await matcher.handle(delivery)
+    }
+
+    let router = Router()
+    router.addOperationalRoutes(
+        registry: registry,
+        checks: ["broker": { HealthChecks.broker(amqp) }, "database": { await HealthChecks.database(postgres) }])
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-matcher"),
+        services: [postgres, amqp, consumer],
+        logger: logger)
+}

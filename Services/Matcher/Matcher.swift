@@ -1,0 +1,14 @@
+import Hummingbird
+import Logging
+import ServiceRuntime
+
+/// The rule matcher: turns each trigger event into one action command per matching rule.
+@main
+struct Matcher {
+    static func main() async throws {
+        let settings = try MatcherSettings()
+        let registry = ProcessBootstrap.bootstrap(settings: settings.core)
+        let app = try await buildMatcher(settings: settings, registry: registry, logger: Logger(label: "switchyard.matcher"))
+        try await app.runService()
+    }
+}

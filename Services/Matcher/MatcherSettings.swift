@@ -1,0 +1,15 @@
+import ServiceRuntime
+
+/// The matcher's configuration, from the environment.
+struct MatcherSettings: Sendable {
+    var core: CoreSettings
+    var port: Int
+    /// Events handled at once; each waits on a database read and its publishes' confirms.
+    var prefetch: UInt16
+
+    init(_ settings: Settings = Settings()) throws {
+        core = try CoreSettings(settings)
+        port = try settings.int("SWITCHYARD_MATCHER_PORT", default: 8082)
+        prefetch = UInt16(clamping: try settings.int("SWITCHYARD_PREFETCH", default: 200))
+    }
+}

@@ -1,0 +1,19 @@
+import AMQP
+import PostgresNIO
+
+/// The checks every process's `/health` runs on its dependencies.
+public enum HealthChecks {
+    /// nil when a trivial query succeeds.
+    public static func database(_ client: PostgresClient) async -> String? {
+        do {
+            try await client.query("SELECT 1")
+            return nil
+        } catch {
+            return "PostgreSQL is not answering"
+        }
+    }
+
+    public static func broker(_ connection: AMQPConnection) -> String? {
+        connection.isConnected ? nil : "not connected to RabbitMQ"
+    }
+}
