@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import Messages
+import ServiceRuntime
+import Storage
+
+/// `GET /v1/logs` (search, newest first, cursor-paginated) and `GET /v1/logs/{id}`. A marketplace sees only its
+/// own entries: every query is scoped by the marketplace of the API key.
+struct LogRoutes: Sendable {
+    let store: LogStore
+    let authenticator: APIKeyAuthenticator
+
+    struct Page: Encodable {
+        var entries: [LogEntry]
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case entries
+            case nextCursor = "next_cursor"
+        }
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/v1/logs") { request, _ -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let query = try Self.query(from: request.uri.queryParameters)
+            let (entries, next) = try await store.search(marketplaceID: marketplaceID, query)
+            return try JSONResponse.make(.ok, Page(entries: entries, nextCursor: next.map(Cursor.encode)))
+        }
+
+        router.get("/v1/logs/:id") { request, context -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let id = try context.parameters.require("id")
+            guard let entry = try await store.entry(marketplaceID: marketplaceID, id: id) else {
+                throw APIError.notFound("log entry \(id)")
+            }
+            return try JSONResponse.make(.ok, entry)
+        }
+    }
+
+    static func query(from parameters: Hummingbird.Parameters) throws -> LogQuery {
+        func text(_ name: String) -> String? {
+            parameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func time(_ name: String) throws -> Date? {
+            guard let value = text(name) else { return nil }
+            guard let date = RFC3339.date(from: value) else {
+                throw APIError.badRequest("must be an RFC 3339 time such as 2026-11-21T10:00:00Z", field: name)
+            }
+            return date
+        }
+        var query = LogQuery()
+        query.email = text("email")
+        query.trigger = text("trigger")
+        if let status = text("status") {
+            guard let value = LogStatus(rawValue: status) else {
+                throw APIError.badRequest("must be one of \(LogStatus.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
+            }
+            query.status = value
+        }
+        query.integrationID = text("integration_id")
+        query.productID = text("product_id")
+        query.eventID = text("event_id")
+        query.since = try time("since")
+        query.until = try time("until")
+        if let limit = text("limit") {
+            guard let value = Int(limit), (1...500).contains(value) else {
+                throw APIError.badRequest("must be a whole number from 1 to 500", field: "limit")
+            }
+            query.limit = value
+        }
+        if let cursor = text("cursor") {
+            guard let position = Cursor.decode(cursor) else { throw APIError.badRequest("is not a cursor this API returned", field: "cursor") }
+            query.before = position
+        }
+        return query
+    }
+}
+
+/// An opaque page position: clients pass back what they were given.
+enum Cursor {
+    static func encode(_ position: Int64) -> String {
+        Data("p:\(position)".utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ cursor: String) -> Int64? {
+        let padded = cursor + String(repeating: "=", count: (4 - cursor.count % 4) % 4)
+        guard let data = Data(base64Encoded: padded), let text = String(data: data, encoding: .utf8), text.hasPrefix("p:") else {
+            return nil
+        }
+        return Int64(text.dropFirst(2))
+    }
+}

@@ -1,0 +1,60 @@
+import AMQP
+import Hummingbird
+import Logging
+import Messages
+import Metrics
+import PostgresNIO
+import Prometheus
+import ServiceRuntime
+import Storage
+
+/// Builds the log service: database, broker, the outcome consumer (batched writes) and the HTTP API.
+func buildLogService(settings: LogServiceSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
+    let database = try settings.core.databaseConfiguration()
+    try await Database.migrate(database, logger: logger)
+    let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+    let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
+    let amqp = AMQPConnection(
+        configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-log-service"),
+        topology: topology.amqpTopology(), logger: logger)
+    let store = LogStore(client: postgres, logger: logger)
+    let written = Counter(label: "switchyard_logs_outcomes_written_total")
+    let writer = BatchWriter<Outcome, Void>(maximumBatch: 500, maximumConcurrentFlushes: 2) { outcomes in
+        try await store.write(outcomes)
+        written.increment(by: outcomes.count)
+        return outcomes.map { _ in () }
+    }
+    let consumer = DeliveryConsumer(connection: amqp, queue: topology.outcomesQueue, prefetch: settings.prefetch) { delivery in
+        let outcome: Outcome
+        do {
+            outcome = try MessageCoding.decode(Outcome.self, from: delivery.message.body)
+        } catch {
+            logger.error("unreadable outcome; dead-lettering it", metadata: ["error": "\(error)"])
+            delivery.reject(requeue: false)
+            return
+        }
+        do {
+            try await retryingTransientFailures(logger: logger, what: "writing log entries") {
+                try await writer.submit(outcome)
+            }
+            delivery.ack()
+        } catch {
+            logger.info("outcome left for redelivery", metadata: ["entry_id": "\(outcome.entryID)"])
+        }
+    }
+
+    let router = Router()
+    router.addOperationalRoutes(
+        registry: registry,
+        checks: ["broker": { HealthChecks.broker(amqp) }, "database": { await HealthChecks.database(postgres) }])
+    LogRoutes(store: store, authenticator: APIKeyAuthenticator(store: MarketplaceStore(client: postgres, logger: logger)))
+        .register(on: router)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-log-service"),
+        services: [postgres, amqp, consumer],
+        onServerRunning: { channel in
+            logger.info("log service listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        },
+        logger: logger)
+}

@@ -1,0 +1,14 @@
+import Hummingbird
+import Logging
+import ServiceRuntime
+
+/// The log service: records every outcome and answers the merchant's "what happened, and why?".
+@main
+struct LogService {
+    static func main() async throws {
+        let settings = try LogServiceSettings()
+        let registry = ProcessBootstrap.bootstrap(settings: settings.core)
+        let app = try await buildLogService(settings: settings, registry: registry, logger: Logger(label: "switchyard.logs"))
+        try await app.runService()
+    }
+}

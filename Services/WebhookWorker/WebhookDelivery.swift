@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import Messages
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP attempt at delivering an event, and what it means: delivered, refused for good, or worth retrying.
+struct WebhookDelivery: Sendable {
+    enum Verdict: Sendable, Equatable {
+        case delivered
+        case permanent
+        case transient(retryAfter: Duration?)
+    }
+
+    struct Result: Sendable {
+        var verdict: Verdict
+        /// What happened, for the merchant (without the retry plan, which the caller adds).
+        var reason: String
+        var request: String
+        var response: String
+        var duration: Duration
+    }
+
+    let client: HTTPClient
+    let timeout: Duration
+
+    /// The body receivers get: `{"type":…,"timestamp":…,"data":{the event}}`.
+    struct Payload: Encodable {
+        var type: String
+        var timestamp: Date
+        var data: TriggerEvent
+    }
+
+    func deliver(to urlString: String, id: String, body: [UInt8], signer: WebhookSigner) async -> Result {
+        let started = ContinuousClock.now
+        guard let url = URL(string: urlString), let host = url.host, ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+            return Result(
+                verdict: .permanent, reason: "The rule's URL \(urlString) is not a valid http or https URL.",
+                request: "POST \(urlString)", response: "not sent", duration: .zero)
+        }
+        let timestamp = Int(Date().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: urlString)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "user-agent", value: "Switchyard-Webhooks/1.0")
+        request.headers.add(name: "webhook-id", value: id)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(name: "webhook-signature", value: signer.signature(id: id, timestamp: timestamp, body: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let summary = "POST \(urlString) (\(body.count) bytes, webhook-id \(id))"
+        do {
+            let response = try await client.execute(request, timeout: .init(timeout))
+            let excerpt = await Self.excerpt(of: response.body)
+            let status = response.status
+            let answered = "HTTP \(status.code) \(status.reasonPhrase)" + (excerpt.isEmpty ? "" : ": \(excerpt)")
+            let duration = ContinuousClock.now - started
+            let retryAfter = response.headers.first(name: "retry-after").flatMap(Self.parseRetryAfter)
+            let verdict: Verdict
+            let reason: String
+            switch status.code {
+            case 200..<300:
+                verdict = .delivered
+                reason = "Delivered to \(host) (HTTP \(status.code))."
+            case 300..<400:
+                verdict = .permanent
+                let location = response.headers.first(name: "location").map { " to \($0)" } ?? ""
+                reason = "\(host) answered with a redirect (HTTP \(status.code))\(location); Switchyard does not follow redirects, so update the rule's URL."
+            case 410:
+                verdict = .permanent
+                reason = "\(host) answered 410 Gone: the receiver asked for no more deliveries."
+            case 408, 425, 429, 500..<600:
+                verdict = .transient(retryAfter: retryAfter)
+                reason = "\(host) answered HTTP \(status.code) \(status.reasonPhrase)."
+            default:
+                verdict = .permanent
+                reason = "\(host) refused the delivery with HTTP \(status.code) \(status.reasonPhrase); it will not be retried."
+            }
+            return Result(verdict: verdict, reason: reason, request: summary, response: answered, duration: duration)
+        } catch {
+            let duration = ContinuousClock.now - started
+            let (verdict, reason) = Self.classify(error, host: host, timeout: timeout)
+            return Result(verdict: verdict, reason: reason, request: summary, response: "no answer: \(reason)", duration: duration)
+        }
+    }
+
+    /// Network failures are transient, except a URL the client can never use.
+    static func classify(_ error: any Error, host: String, timeout: Duration) -> (Verdict, String) {
+        if let error = error as? HTTPClientError {
+            if [.invalidURL, .emptyHost, .emptyScheme].contains(error) || "\(error)".contains("unsupportedScheme") {
+                return (.permanent, "The rule's URL cannot be used: \(error).")
+            }
+            if [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
+                return (.transient(retryAfter: nil), "\(host) did not answer within \(timeout.components.seconds) s.")
+            }
+        }
+        let text = String(describing: error)
+        if text.localizedCaseInsensitiveContains("refused") {
+            return (.transient(retryAfter: nil), "\(host) refused the connection (nothing is listening there).")
+        }
+        if text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out") {
+            return (.transient(retryAfter: nil), "\(host) did not answer within \(timeout.components.seconds) s.")
+        }
+        return (.transient(retryAfter: nil), "\(host) could not be reached (\(text.prefix(120))).")
+    }
+
+    /// The first 300 characters of the answer, for the log; the rest is read and dropped.
+    static func excerpt(of body: HTTPClientResponse.Body) async -> String {
+        var bytes: [UInt8] = []
+        do {
+            for try await chunk in body where bytes.count < 300 {
+                bytes.append(contentsOf: chunk.readableBytesView.prefix(300 - bytes.count))
+            }
+        } catch {
+            return ""
+        }
+        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `Retry-After` in seconds (the HTTP-date form is rare for webhooks and read as absent).
+    static func parseRetryAfter(_ value: String) -> Duration? {
+        Int(value.trimmingCharacters(in: .whitespaces)).map { .seconds(max(0, $0)) }
+    }
+}
