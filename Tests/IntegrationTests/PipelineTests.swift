@@ -1,0 +1,151 @@
+import Crypto
+import Foundation
+import Testing
+
+/// The whole pipeline on real RabbitMQ and PostgreSQL, through the public HTTP API. The suites share one stack
+/// and run one at a time (one of them stops the broker).
+@Suite(.serialized, .enabled(if: TestEnvironment.isAvailable, "needs SWITCHYARD_TEST_DATABASE_URL and SWITCHYARD_TEST_AMQP_URL (run deploy/local/test)"))
+struct PipelineTests {
+    @Test("an event reaches the receiver as a correctly signed POST and its log entry reads success")
+    func signedDelivery() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let path = "/ok/\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, path: path)
+        let eventID = "evt_\(UUID().uuidString)"
+        let response = try await stack.publish(key: key, TestStack.event(id: eventID))
+        #expect(response.status == 202)
+        #expect(response.object["status"] as? String == "accepted")
+        #expect(response.object["event_id"] as? String == eventID)
+
+        let received = try await stack.receiver.waitForRequests(path: path, count: 1)
+        let request = try #require(received.first)
+        // Verify as a receiver would, with an independent implementation of the scheme.
+        let secret = try #require(Data(base64Encoded: String(integration.secret.dropFirst("whsec_".count))))
+        let signed = Array("\(request.id).\(request.timestamp).".utf8) + request.body
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: secret))
+        #expect(request.signature == "v1," + Data(mac).base64EncodedString())
+        let timestamp = try #require(Double(request.timestamp))
+        #expect(abs(timestamp - Date().timeIntervalSince1970) < 300)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+        #expect(body["type"] as? String == "product.purchased")
+        #expect((body["data"] as? [String: Any])?["id"] as? String == eventID)
+
+        let entries = try await stack.logEntries(key: key, eventID: eventID) { $0.first.map(isFinal) ?? false }
+        let entry = try #require(entries.first)
+        #expect(entries.count == 1)
+        #expect(entry["status"] as? String == "success")
+        #expect(entry["id"] as? String == request.id, "the webhook-id is the log entry's id")
+        #expect(entry["customer_email"] as? String == "jane@example.com")
+        #expect((entry["attempts"] as? [[String: Any]])?.count == 1)
+        #expect((entry["reason"] as? String)?.contains("Delivered") == true)
+    }
+
+    @Test("an event that matches no rule has one skipped entry saying so")
+    func unmatchedEventIsSkipped() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let eventID = "evt_\(UUID().uuidString)"
+        #expect(try await stack.publish(key: key, TestStack.event(id: eventID, type: "product.refunded")).status == 202)
+        let entries = try await stack.logEntries(key: key, eventID: eventID) { !$0.isEmpty }
+        #expect(entries.count == 1)
+        #expect(entries.first?["status"] as? String == "skipped")
+        #expect(entries.first?["reason"] as? String == "no rule matches")
+        #expect(entries.first?["trigger"] as? String == "product.refunded")
+    }
+
+    @Test("the same event id published twice is delivered once")
+    func duplicateIsDeliveredOnce() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let path = "/ok/\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, path: path)
+        let event = TestStack.event(id: "evt_dup_\(UUID().uuidString)")
+        let first = try await stack.publish(key: key, event)
+        let second = try await stack.publish(key: key, event)
+        #expect(first.object["status"] as? String == "accepted")
+        #expect(second.status == 202)
+        #expect(second.object["status"] as? String == "duplicate")
+        _ = try await stack.receiver.waitForRequests(path: path, count: 1)
+        // Give a second delivery every chance to show up before counting.
+        let barrier = TestStack.event(id: "evt_barrier_\(UUID().uuidString)")
+        _ = try await stack.publish(key: key, barrier)
+        _ = try await stack.logEntries(key: key, eventID: barrier["id"] as! String) { $0.first.map(isFinal) ?? false }
+        try await Task.sleep(for: .milliseconds(500))
+        let deliveries = stack.receiver.requests(path: path).filter { request in
+            (try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]).flatMap {
+                ($0["data"] as? [String: Any])?["id"] as? String
+            } == event["id"] as? String
+        }
+        #expect(deliveries.count == 1)
+        let entries = try await stack.logEntries(key: key, eventID: event["id"] as! String) { $0.first.map(isFinal) ?? false }
+        #expect(entries.count == 1)
+    }
+
+    @Test("a product rule fires only for its product; a global rule for every product")
+    func productAndGlobalRules() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let productPath = "/ok/product-\(UUID().uuidString)"
+        let globalPath = "/ok/global-\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, productID: "prod_a", path: productPath)
+        try await stack.createRule(key: key, integrationID: integration.id, path: globalPath)
+
+        let forA = "evt_a_\(UUID().uuidString)"
+        let forB = "evt_b_\(UUID().uuidString)"
+        _ = try await stack.publish(key: key, TestStack.event(id: forA, product: "prod_a"))
+        _ = try await stack.publish(key: key, TestStack.event(id: forB, product: "prod_b"))
+        let entriesA = try await stack.logEntries(key: key, eventID: forA) { $0.count == 2 && $0.allSatisfy(isFinal) }
+        let entriesB = try await stack.logEntries(key: key, eventID: forB) { $0.count == 1 && $0.allSatisfy(isFinal) }
+        #expect(entriesA.count == 2)
+        #expect(entriesB.count == 1)
+        #expect(entriesB.first?["product_id"] as? String == "prod_b")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(stack.receiver.requests(path: productPath).count == 1)
+        #expect(stack.receiver.requests(path: globalPath).count == 2)
+    }
+
+    @Test("marketplace B neither triggers A's rules nor reads A's logs or integrations")
+    func tenantIsolation() async throws {
+        let stack = try await TestStack.shared()
+        let (_, keyA) = try await stack.createMarketplace("A")
+        let (_, keyB) = try await stack.createMarketplace("B")
+        let integrationA = try await stack.createWebhookIntegration(key: keyA)
+        let pathA = "/ok/tenant-a-\(UUID().uuidString)"
+        try await stack.createRule(key: keyA, integrationID: integrationA.id, path: pathA)
+
+        let eventA = "evt_\(UUID().uuidString)"
+        _ = try await stack.publish(key: keyA, TestStack.event(id: eventA))
+        let entriesA = try await stack.logEntries(key: keyA, eventID: eventA) { $0.first.map(isFinal) ?? false }
+        let entryA = try #require(entriesA.first)
+        #expect(entryA["status"] as? String == "success")
+
+        // B publishes the same product, and even the same event id: A's rule must not fire.
+        _ = try await stack.publish(key: keyB, TestStack.event(id: eventA))
+        let entriesB = try await stack.logEntries(key: keyB, eventID: eventA) { !$0.isEmpty }
+        #expect(entriesB.count == 1)
+        #expect(entriesB.first?["status"] as? String == "skipped")
+        #expect(stack.receiver.requests(path: pathA).count == 1)
+
+        // B cannot read A's entry, A's integration, nor use it in a rule.
+        let entryID = try #require(entryA["id"] as? String)
+        #expect(try await API.json("GET", "\(stack.logsURL)/v1/logs/\(entryID)", token: keyB).status == 404)
+        let listB = try await API.json("GET", "\(stack.logsURL)/v1/logs", token: keyB)
+        let idsB = (listB.object["entries"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(!idsB.contains(entryID))
+        #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(integrationA.id)", token: keyB).status == 404)
+        let integrationsB = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations", token: keyB)
+        #expect((integrationsB.object["integrations"] as? [Any])?.isEmpty == true)
+        let rule = try await API.json(
+            "POST", "\(stack.gatewayURL)/v1/rules", token: keyB,
+            body: [
+                "scope": "global", "trigger": "product.purchased", "integration_id": integrationA.id, "action": "post",
+                "destination": ["kind": "url", "name": stack.receiver.url(pathA)],
+            ])
+        #expect(rule.status == 400)
+        #expect(rule.errorField == "integration_id")
+    }
+}

@@ -1,0 +1,206 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Storage
+
+/// The whole pipeline — gateway, matcher, webhook worker, log service — as real processes on a fresh database
+/// and a fresh set of queues (a unique prefix), shared by the integration tests, which run one at a time.
+final class TestStack: Sendable {
+    let gatewayURL: String
+    let logsURL: String
+    let adminToken: String
+    let gateway: ServiceProcess
+    let matcher: ServiceProcess
+    let webhookWorker: ServiceProcess
+    let logService: ServiceProcess
+    let healthURLs: [String]
+    let receiver: WebhookReceiver
+
+    private static let holder = StackHolder()
+
+    static func shared() async throws -> TestStack { try await holder.get() }
+
+    private actor StackHolder {
+        var stack: TestStack?
+        func get() async throws -> TestStack {
+            if let stack { return stack }
+            let stack = try await TestStack.start()
+            self.stack = stack
+            return stack
+        }
+    }
+
+    private init(
+        gatewayURL: String, logsURL: String, adminToken: String, processes: [ServiceProcess], healthURLs: [String],
+        receiver: WebhookReceiver
+    ) {
+        self.gatewayURL = gatewayURL
+        self.logsURL = logsURL
+        self.adminToken = adminToken
+        gateway = processes[0]
+        matcher = processes[1]
+        webhookWorker = processes[2]
+        logService = processes[3]
+        self.healthURLs = healthURLs
+        self.receiver = receiver
+    }
+
+    private static func start() async throws -> TestStack {
+        guard let databaseURL = TestEnvironment.databaseURL, let amqpURL = TestEnvironment.amqpURL else {
+            throw HarnessError("SWITCHYARD_TEST_DATABASE_URL and SWITCHYARD_TEST_AMQP_URL are required")
+        }
+        let runID = Identifier.random(prefix: "t").replacingOccurrences(of: "_", with: "")
+        let database = "switchyard_\(runID)"
+        try await createDatabase(database, adminURL: databaseURL)
+        let testDatabaseURL = try DatabaseConfiguration(url: databaseURL).url(database: database)
+        let logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-\(runID)")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        let receiver = try await WebhookReceiver.start()
+
+        let ports = (0..<4).map { _ in freePort() }
+        let adminToken = "admin-" + runID
+        let common: [String: String] = [
+            "SWITCHYARD_DATABASE_URL": testDatabaseURL,
+            "SWITCHYARD_AMQP_URL": amqpURL,
+            "SWITCHYARD_AMQP_PREFIX": "sy\(runID)",
+            "SWITCHYARD_ENCRYPTION_KEY": CredentialCipher.generateKey(),
+            "SWITCHYARD_ADMIN_TOKEN": adminToken,
+            "SWITCHYARD_GATEWAY_PORT": "\(ports[0])",
+            "SWITCHYARD_MATCHER_PORT": "\(ports[1])",
+            "SWITCHYARD_WEBHOOK_WORKER_PORT": "\(ports[2])",
+            "SWITCHYARD_LOGS_PORT": "\(ports[3])",
+            "SWITCHYARD_RETRY_DELAYS": "1s,2s",
+            "SWITCHYARD_WEBHOOK_TIMEOUT": "3s",
+            "SWITCHYARD_LOG_LEVEL": "info",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+        ]
+        let names = ["switchyard-gateway", "switchyard-matcher", "switchyard-webhook-worker", "switchyard-log-service"]
+        let processes = names.map { ServiceProcess(name: $0, environment: common, logDirectory: logDirectory) }
+        // The gateway migrates first; the others then find the schema ready (they would wait on the lock anyway).
+        for process in processes { try process.start() }
+        let stack = TestStack(
+            gatewayURL: "http://127.0.0.1:\(ports[0])", logsURL: "http://127.0.0.1:\(ports[3])", adminToken: adminToken,
+            processes: processes, healthURLs: ports.map { "http://127.0.0.1:\($0)/health" }, receiver: receiver)
+        try await stack.waitUntilHealthy(timeout: .seconds(60))
+        return stack
+    }
+
+    /// Waits until every process answers 200 on `/health` (database and broker connected).
+    func waitUntilHealthy(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for url in healthURLs {
+            while true {
+                if let response = try? await API.raw("GET", url), response.status == 200 { break }
+                guard ContinuousClock.now < deadline else {
+                    let logs = [gateway, matcher, webhookWorker, logService].map { "== \($0.name)\n\($0.logTail())" }
+                    throw HarnessError("\(url) never became healthy.\n" + logs.joined(separator: "\n"))
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    private static func createDatabase(_ name: String, adminURL: String) async throws {
+        let configuration = try DatabaseConfiguration(url: adminURL)
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        }
+    }
+
+    /// A port nobody listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    // MARK: The public API, as a store and a merchant use it
+
+    /// A new marketplace and its API key.
+    func createMarketplace(_ name: String = "Store") async throws -> (id: String, key: String) {
+        let response = try await API.json("POST", "\(gatewayURL)/admin/v1/marketplaces", token: adminToken, body: ["name": name])
+        guard response.status == 201, let id = response.object["id"] as? String, let key = response.object["api_key"] as? String else {
+            throw HarnessError("creating a marketplace answered \(response.status): \(response.text)")
+        }
+        return (id, key)
+    }
+
+    /// A webhook integration; returns its id and signing secret.
+    func createWebhookIntegration(key: String, label: String = "Receiver") async throws -> (id: String, secret: String) {
+        let response = try await API.json(
+            "POST", "\(gatewayURL)/v1/integrations", token: key,
+            body: ["connector": "webhook", "label": label, "credentials": [String: String]()])
+        guard response.status == 201, let id = response.object["id"] as? String,
+              let secret = response.object["signing_secret"] as? String
+        else {
+            throw HarnessError("creating an integration answered \(response.status): \(response.text)")
+        }
+        return (id, secret)
+    }
+
+    /// A rule that POSTs to the receiver at `path`.
+    @discardableResult
+    func createRule(
+        key: String, integrationID: String, trigger: String = "product.purchased", productID: String? = nil, path: String
+    ) async throws -> String {
+        var body: [String: Any] = [
+            "scope": productID == nil ? "global" : "product", "trigger": trigger, "integration_id": integrationID,
+            "action": "post", "destination": ["kind": "url", "name": receiver.url(path)],
+        ]
+        if let productID { body["product_id"] = productID }
+        let response = try await API.json("POST", "\(gatewayURL)/v1/rules", token: key, body: body)
+        guard response.status == 201, let id = response.object["id"] as? String else {
+            throw HarnessError("creating a rule answered \(response.status): \(response.text)")
+        }
+        return id
+    }
+
+    func publish(key: String, _ event: [String: Any]) async throws -> API.Response {
+        try await API.json("POST", "\(gatewayURL)/v1/events", token: key, body: event)
+    }
+
+    /// The log entries for an event, once `done` holds for them (polling), or whatever is there at the deadline.
+    func logEntries(
+        key: String, eventID: String, timeout: Duration = .seconds(20), until done: ([[String: Any]]) -> Bool
+    ) async throws -> [[String: Any]] {
+        let deadline = ContinuousClock.now + timeout
+        var entries: [[String: Any]] = []
+        while ContinuousClock.now < deadline {
+            let encoded = eventID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? eventID
+            let response = try await API.json("GET", "\(logsURL)/v1/logs?event_id=\(encoded)", token: key)
+            entries = response.object["entries"] as? [[String: Any]] ?? []
+            if done(entries) { return entries }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return entries
+    }
+
+    static func event(
+        id: String = UUID().uuidString, type: String = "product.purchased", product: String = "prod_course",
+        email: String = "jane@example.com"
+    ) -> [String: Any] {
+        [
+            "id": id, "type": type, "occurred_at": "2026-11-21T10:00:00Z",
+            "customer": ["email": email, "first_name": "Jane", "last_name": "Doe"],
+            "product": ["id": product, "name": "Course", "price": "49.00", "currency": "USD"],
+        ]
+    }
+}
+
+/// Final statuses: the entry will not change any more.
+func isFinal(_ entry: [String: Any]) -> Bool {
+    ["success", "failed", "skipped"].contains(entry["status"] as? String ?? "")
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import Synchronization
+
+/// A merchant's webhook endpoint inside the test process. It records every request and answers by path:
+/// `/ok/…` 204, `/fail/…` 503, `/gone/…` 410, `/notfound/…` 404, `/flaky/…` 503 twice then 200.
+final class WebhookReceiver: Sendable {
+    struct Received: Sendable {
+        var path: String
+        var id: String
+        var timestamp: String
+        var signature: String
+        var body: [UInt8]
+    }
+
+    let port: Int
+    private let log: RequestLog
+
+    private init(port: Int, log: RequestLog) {
+        self.port = port
+        self.log = log
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    func requests(path: String) -> [Received] { log.entries.withLock { $0.filter { $0.path == path } } }
+
+    /// Waits until `path` received `count` requests (or the timeout passes) and returns them.
+    func waitForRequests(path: String, count: Int, timeout: Duration = .seconds(20)) async throws -> [Received] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let found = requests(path: path)
+            if found.count >= count { return found }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return requests(path: path)
+    }
+
+    static func start() async throws -> WebhookReceiver {
+        let log = RequestLog()
+        let router = Router()
+        router.post("/**") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1024 * 1024)
+            let path = request.uri.path
+            let entry = Received(
+                path: path, id: request.headers[.init("webhook-id")!] ?? "",
+                timestamp: request.headers[.init("webhook-timestamp")!] ?? "",
+                signature: request.headers[.init("webhook-signature")!] ?? "", body: Array(body.readableBytesView))
+            let count = log.append(entry)
+            let status: HTTPResponse.Status
+            if path.hasPrefix("/fail/") {
+                status = .serviceUnavailable
+            } else if path.hasPrefix("/gone/") {
+                status = .gone
+            } else if path.hasPrefix("/notfound/") {
+                status = .notFound
+            } else if path.hasPrefix("/flaky/") {
+                status = count <= 2 ? .serviceUnavailable : .ok
+            } else {
+                status = .noContent
+            }
+            return Response(status: status)
+        }
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        Task { try await app.runService() }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else { throw HarnessError("the receiver did not start") }
+        return WebhookReceiver(port: port, log: log)
+    }
+}
+
+/// The receiver's request log, shared with its route handler.
+private final class RequestLog: Sendable {
+    let entries = Mutex<[WebhookReceiver.Received]>([])
+
+    /// Appends and returns how many requests that path has had, this one included.
+    func append(_ entry: WebhookReceiver.Received) -> Int {
+        entries.withLock { log in
+            log.append(entry)
+            return log.filter { $0.path == entry.path }.count
+        }
+    }
+}
