@@ -68,7 +68,7 @@ let package = Package(
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),
-        tests("WebhookWorkerTests", ["WebhookWorker", crypto]),
-        tests("IntegrationTests", ["Messages", "Storage", hummingbird, httpClient, crypto, logging]),
+        tests("WebhookWorkerTests", ["WebhookWorker", "ServiceRuntime", crypto]),
+        tests("IntegrationTests", ["Messages", "Storage", hummingbird, httpClient, crypto, logging, postgres]),
     ]
 )

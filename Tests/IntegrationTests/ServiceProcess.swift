@@ -19,7 +19,7 @@ final class ServiceProcess: @unchecked Sendable {
         process.executableURL = TestEnvironment.binDirectory.appendingPathComponent(name)
         process.environment = environment
         if !FileManager.default.fileExists(atPath: logFile.path) {
-            FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: logFile)
         handle.seekToEndOfFile()

@@ -1,0 +1,212 @@
+import Foundation
+import Testing
+
+/// Bad input, a broker outage and crashed consumers: each gets a clear answer, and nothing accepted is lost.
+@Suite(.serialized, .enabled(if: TestEnvironment.isAvailable, "needs SWITCHYARD_TEST_DATABASE_URL and SWITCHYARD_TEST_AMQP_URL (run deploy/local/test)"))
+struct FaultTests {
+    @Test("every bad input gets its status, names its field, and publishes nothing")
+    func badInput() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let path = "/ok/bad-\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, path: path)
+        let url = "\(stack.gatewayURL)/v1/events"
+        var refusedIDs: [String] = []
+        func refused(_ id: String) -> String {
+            refusedIDs.append(id)
+            return id
+        }
+
+        let noKey = try await API.json("POST", url, body: TestStack.event(id: refused("evt_nokey")))
+        #expect(noKey.status == 401)
+        let wrongKey = try await API.json("POST", url, token: "sy_live_wrong", body: TestStack.event(id: refused("evt_wrongkey")))
+        #expect(wrongKey.status == 401)
+
+        let malformed = try await API.raw("POST", url, token: key, body: Array(#"{"id": "evt_malformed", "type": "#.utf8))
+        #expect(malformed.status == 400)
+        refusedIDs.append("evt_malformed")
+
+        var unknownType = TestStack.event(id: refused("evt_unknown_type"))
+        unknownType["type"] = "product.exploded"
+        let unknown = try await API.json("POST", url, token: key, body: unknownType)
+        #expect(unknown.status == 400)
+        #expect(unknown.errorField == "type")
+
+        var noEmail = TestStack.event(id: refused("evt_no_email"))
+        noEmail["customer"] = ["first_name": "Jane"]
+        let missingEmail = try await API.json("POST", url, token: key, body: noEmail)
+        #expect(missingEmail.status == 400)
+        #expect(missingEmail.errorField == "customer.email")
+
+        var badEmail = TestStack.event(id: refused("evt_bad_email"))
+        badEmail["customer"] = ["email": "not-an-address"]
+        #expect(try await API.json("POST", url, token: key, body: badEmail).errorField == "customer.email")
+
+        var noProduct = TestStack.event(id: refused("evt_no_product"))
+        noProduct.removeValue(forKey: "product")
+        let missingProduct = try await API.json("POST", url, token: key, body: noProduct)
+        #expect(missingProduct.status == 400)
+        #expect(missingProduct.errorField == "product")
+
+        var noID = TestStack.event()
+        noID.removeValue(forKey: "id")
+        #expect(try await API.json("POST", url, token: key, body: noID).errorField == "id")
+
+        var badPrice = TestStack.event(id: refused("evt_bad_price"))
+        badPrice["product"] = ["id": "prod_course", "price": "49,00"]
+        #expect(try await API.json("POST", url, token: key, body: badPrice).errorField == "product.price")
+
+        var order = TestStack.event(id: refused("evt_order_no_items"))
+        order["type"] = "order.completed"
+        order["order"] = ["id": "ord_1", "items": [Any]()]
+        #expect(try await API.json("POST", url, token: key, body: order).errorField == "order.items")
+
+        var huge = TestStack.event(id: refused("evt_huge"))
+        huge["padding"] = String(repeating: "x", count: 70 * 1024)
+        let tooLarge = try await API.json("POST", url, token: key, body: huge)
+        #expect(tooLarge.status == 413)
+
+        // A good event afterwards: once it is logged, anything published before it would be too.
+        let barrier = "evt_barrier_\(UUID().uuidString)"
+        #expect(try await stack.publish(key: key, TestStack.event(id: barrier)).status == 202)
+        _ = try await stack.logEntries(key: key, eventID: barrier) { $0.first.map(isFinal) ?? false }
+        try await Task.sleep(for: .milliseconds(300))
+        for id in refusedIDs {
+            let entries = try await stack.logEntries(key: key, eventID: id, timeout: .zero) { _ in true }
+            #expect(entries.isEmpty, "\(id) was refused but left a log entry")
+        }
+        #expect(stack.receiver.requests(path: path).count == 1, "only the good event was delivered")
+    }
+
+    @Test("with RabbitMQ stopped the gateway answers 503 within a second; after it restarts everything reconnects by itself",
+          .enabled(if: TestEnvironment.canRestartBroker, "needs SWITCHYARD_TEST_BROKER_STOP and SWITCHYARD_TEST_BROKER_START"))
+    func brokerOutage() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let path = "/ok/outage-\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, path: path)
+
+        try TestEnvironment.run(shell: try #require(TestEnvironment.brokerStop))
+        var restarted = false
+        defer {
+            if !restarted { try? TestEnvironment.run(shell: TestEnvironment.brokerStart ?? "true") }
+        }
+        // Give the services a moment to notice the closed connections, as a store would hit it at any time.
+        try await Task.sleep(for: .milliseconds(500))
+        let refusedID = "evt_outage_\(UUID().uuidString)"
+        let started = ContinuousClock.now
+        let refused = try await stack.publish(key: key, TestStack.event(id: refusedID))
+        let elapsed = ContinuousClock.now - started
+        #expect(refused.status == 503)
+        #expect(refused.headers.first(name: "retry-after") != nil)
+        #expect(elapsed < .seconds(1), "answered in \(elapsed)")
+        let health = try await API.raw("GET", "\(stack.gatewayURL)/health")
+        #expect(health.status == 503)
+
+        try TestEnvironment.run(shell: try #require(TestEnvironment.brokerStart))
+        restarted = true
+        try await stack.waitUntilHealthy(timeout: .seconds(60))
+
+        // The event refused during the outage was not accepted: publishing it now is a first acceptance.
+        let retried = try await stack.publish(key: key, TestStack.event(id: refusedID))
+        #expect(retried.status == 202)
+        #expect(retried.object["status"] as? String == "accepted")
+        let entries = try await stack.logEntries(key: key, eventID: refusedID) { $0.first.map(isFinal) ?? false }
+        #expect(entries.first?["status"] as? String == "success")
+        #expect(stack.receiver.requests(path: path).count == 1)
+    }
+
+    @Test("kill -9 of the matcher or the webhook worker with events in flight loses no event")
+    func crashedConsumersLoseNothing() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let path = "/ok/crash-\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, path: path)
+
+        var accepted: [String] = []
+        func publishBurst(_ count: Int) async throws {
+            try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<count {
+                    group.addTask {
+                        let id = "evt_crash_\(UUID().uuidString)"
+                        let response = try await stack.publish(key: key, TestStack.event(id: id))
+                        return response.status == 202 ? id : nil
+                    }
+                }
+                for try await id in group { if let id { accepted.append(id) } }
+            }
+        }
+
+        try await publishBurst(150)
+        stack.matcher.kill9()
+        try await publishBurst(150)
+        try stack.matcher.start()
+        try await Task.sleep(for: .milliseconds(300))
+        stack.webhookWorker.kill9()
+        try await publishBurst(150)
+        try stack.webhookWorker.start()
+        try await stack.waitUntilHealthy(timeout: .seconds(60))
+
+        #expect(accepted.count == 450)
+        var missing = Set(accepted)
+        let deadline = ContinuousClock.now + .seconds(90)
+        while !missing.isEmpty, ContinuousClock.now < deadline {
+            for id in missing {
+                let entries = try await stack.logEntries(key: key, eventID: id, timeout: .zero) { _ in true }
+                if entries.first?["status"] as? String == "success" { missing.remove(id) }
+            }
+            if !missing.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(missing.isEmpty, "\(missing.count) accepted events have no final success entry")
+        // At-least-once: a crash may repeat a delivery, but every event arrived, under one stable webhook-id each.
+        let delivered = Set(stack.receiver.requests(path: path).map(\.id))
+        #expect(delivered.count == accepted.count)
+    }
+
+    @Test("a transient failure is retried with growing delays and ends as failed with the reason; a permanent one is not retried")
+    func retriesThenFailure() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let failing = "/fail/\(UUID().uuidString)"
+        let missing = "/notfound/\(UUID().uuidString)"
+        let flaky = "/flaky/\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, productID: "prod_fail", path: failing)
+        try await stack.createRule(key: key, integrationID: integration.id, productID: "prod_missing", path: missing)
+        try await stack.createRule(key: key, integrationID: integration.id, productID: "prod_flaky", path: flaky)
+
+        let failID = "evt_\(UUID().uuidString)"
+        let missingID = "evt_\(UUID().uuidString)"
+        let flakyID = "evt_\(UUID().uuidString)"
+        _ = try await stack.publish(key: key, TestStack.event(id: failID, product: "prod_fail"))
+        _ = try await stack.publish(key: key, TestStack.event(id: missingID, product: "prod_missing"))
+        _ = try await stack.publish(key: key, TestStack.event(id: flakyID, product: "prod_flaky"))
+
+        // The test stack retries after 1 s and 2 s: three attempts in all.
+        let failed = try #require(try await stack.logEntries(key: key, eventID: failID, timeout: .seconds(30)) {
+            $0.first.map(isFinal) ?? false
+        }.first)
+        #expect(failed["status"] as? String == "failed")
+        #expect((failed["attempts"] as? [[String: Any]])?.count == 3)
+        #expect((failed["reason"] as? String)?.contains("Gave up after 3 attempts") == true)
+        #expect((failed["reason"] as? String)?.contains("503") == true)
+        let attempts = stack.receiver.requests(path: failing)
+        #expect(attempts.count == 3)
+        #expect(Set(attempts.map(\.id)).count == 1, "every attempt carries the same webhook-id")
+
+        let refused = try #require(try await stack.logEntries(key: key, eventID: missingID) { $0.first.map(isFinal) ?? false }.first)
+        #expect(refused["status"] as? String == "failed")
+        #expect((refused["attempts"] as? [[String: Any]])?.count == 1)
+        #expect((refused["reason"] as? String)?.contains("404") == true)
+        #expect(stack.receiver.requests(path: missing).count == 1)
+
+        let recovered = try #require(try await stack.logEntries(key: key, eventID: flakyID, timeout: .seconds(30)) {
+            $0.first.map(isFinal) ?? false
+        }.first)
+        #expect(recovered["status"] as? String == "success")
+        #expect((recovered["attempts"] as? [[String: Any]])?.count == 3)
+    }
+}
