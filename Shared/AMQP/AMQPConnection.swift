@@ -1,118 +1,119 @@
-// CONTRACT STUB — the AMQP helper replaces the bodies; the public signatures are what the services use.
+import Foundation
 import Logging
 import ServiceLifecycle
 
 /// One connection to RabbitMQ, owned by a dedicated thread. Publishes with windowed publisher confirms and
 /// delivers consumed messages; reconnects with backoff and resumes consumption after a broker restart.
+///
+/// rabbitmq-c is not thread-safe and its calls block, so every C call happens on one Foundation `Thread` per
+/// connection; callers hand it commands through a lock-protected queue and are resumed via continuations.
+/// Nothing here blocks Swift's cooperative thread pool.
 public final class AMQPConnection: Service, Sendable {
-    public init(configuration: AMQPConfiguration, topology: AMQPTopology, logger: Logger) { fatalError("stub") }
+    /// State shared with the connection thread.
+    private let core: ConnectionCore
+    /// Kept for the thread, which is created in `run()`.
+    private let configuration: AMQPConfiguration
+    /// Declared on every (re)connect.
+    private let topology: AMQPTopology
+    /// Where connection events are reported.
+    private let logger: Logger
+
+    /// Prepares a connection; nothing happens until `run()` (usually via a `ServiceGroup`).
+    public init(configuration: AMQPConfiguration, topology: AMQPTopology, logger: Logger) {
+        self.configuration = configuration
+        self.topology = topology
+        self.logger = logger
+        self.core = ConnectionCore(logger: logger)
+    }
+
     /// Runs the connection until graceful shutdown or cancellation, then closes it.
-    public func run() async throws { fatalError("stub") }
+    ///
+    /// On shutdown, acks queued before it are sent, pending publishes fail with `.closed`, channels and the
+    /// connection are closed and all consumer sequences end. Returns once the thread has exited.
+    public func run() async throws {
+        guard core.start() else {
+            throw AMQPError(code: .closed, message: "run() was already called or the connection was shut down")
+        }
+        let core = self.core
+        let configuration = self.configuration
+        let topology = self.topology
+        let logger = self.logger
+        let thread = Thread {
+            // The loop and everything it owns live only on this thread.
+            let loop = ConnectionLoop(core: core, configuration: configuration, topology: topology, logger: logger)
+            loop.run()
+            core.threadDidExit()
+        }
+        thread.name = "amqp-\(configuration.connectionName)"
+        thread.start()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await core.waitForThreadExit()
+            } onGracefulShutdown: {
+                core.requestStop()
+            }
+        } onCancel: {
+            core.requestStop()
+        }
+    }
+
     /// Whether the connection is currently open (topology declared, channels ready).
-    public var isConnected: Bool { fatalError("stub") }
+    public var isConnected: Bool { core.isConnected }
+
     /// Suspends until connected or the timeout passes; returns whether it is connected.
-    public func waitUntilConnected(timeout: Duration) async -> Bool { fatalError("stub") }
+    public func waitUntilConnected(timeout: Duration) async -> Bool {
+        if core.isConnected { return true }
+        let core = self.core
+        let connected = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await core.waitForConnection() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        return connected || core.isConnected
+    }
+
     /// Publishes a persistent, mandatory message and returns when the broker confirmed it.
-    public func publish(_ message: AMQPMessage, exchange: String, routingKey: String, timeout: Duration = .seconds(5)) async throws { fatalError("stub") }
+    ///
+    /// Throws `.notConnected` at once when the connection is down (never waits for a reconnect), `.returned`
+    /// when no queue is bound for the routing key, `.nacked` when the broker refused it, `.timeout` when no
+    /// confirm arrived within `timeout`, `.connectionLost` if the connection dropped before the confirm,
+    /// `.protocolError` if the broker closed the publishing channel (e.g. unknown exchange) and `.closed` after
+    /// shutdown. Messages without a `messageID` are sent with an internal one (`switchyard-internal-<n>`) so
+    /// returns can be matched to their publish; consumers will see that id.
+    public func publish(_ message: AMQPMessage, exchange: String, routingKey: String,
+                        timeout: Duration = .seconds(5)) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let core = self.core
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let request = PublishRequest(message: message, exchange: exchange, routingKey: routingKey,
+                                         deadline: deadline, continuation: continuation)
+            if let error = core.submitPublish(request) {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
     /// Starts consuming `queue` with manual acks and the given prefetch; survives reconnections.
-    public func consume(queue: String, prefetch: UInt16) -> AMQPConsumer { fatalError("stub") }
-}
-
-public struct AMQPConsumer: AsyncSequence, Sendable {
-    public typealias Element = AMQPDelivery
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        public mutating func next() async -> AMQPDelivery? { fatalError("stub") }
+    ///
+    /// May be called before `run()`: the consumer starts as soon as the connection is up. After shutdown the
+    /// returned sequence is already finished.
+    public func consume(queue: String, prefetch: UInt16) -> AMQPConsumer {
+        let core = self.core
+        let id = core.makeID()
+        let (stream, continuation) = AsyncStream.makeStream(of: AMQPDelivery.self)
+        continuation.onTermination = { _ in
+            // Also fires after the thread finished the stream; cancelling a finished consumer is a no-op.
+            core.enqueue(.cancelConsumer(id: id))
+        }
+        let registration = ConsumerRegistration(id: id, queue: queue, prefetch: prefetch, continuation: continuation)
+        if !core.enqueue(.addConsumer(registration)) {
+            continuation.finish()
+        }
+        return AMQPConsumer(stream: stream, id: id, core: core)
     }
-    public func makeAsyncIterator() -> AsyncIterator { fatalError("stub") }
-    /// Asks the broker to stop delivering; the sequence ends once the cancel is confirmed.
-    public func cancel() { fatalError("stub") }
-}
-
-public struct AMQPDelivery: Sendable {
-    public var message: AMQPMessage
-    public var exchange: String
-    public var routingKey: String
-    public var redelivered: Bool
-    public var deliveryTag: UInt64
-    public func ack() { fatalError("stub") }
-    public func reject(requeue: Bool) { fatalError("stub") }
-}
-
-public struct AMQPMessage: Sendable {
-    public var body: [UInt8]
-    public var messageID: String?
-    public var type: String?
-    public var contentType: String?
-    public var correlationID: String?
-    public var replyTo: String?
-    public var expiration: Duration?
-    public var headers: [String: AMQPValue]
-    public var persistent: Bool
-    public init(body: [UInt8], messageID: String? = nil, type: String? = nil, contentType: String? = "application/json",
-                correlationID: String? = nil, replyTo: String? = nil, expiration: Duration? = nil,
-                headers: [String: AMQPValue] = [:], persistent: Bool = true) { fatalError("stub") }
-}
-
-public enum AMQPValue: Sendable, Hashable {
-    case string(String)
-    case int(Int64)
-    case bool(Bool)
-}
-
-public struct AMQPTopology: Sendable {
-    public enum ExchangeType: String, Sendable { case direct, fanout, topic, headers }
-    public struct Exchange: Sendable {
-        public var name: String
-        public var type: ExchangeType
-        public init(name: String, type: ExchangeType) { fatalError("stub") }
-    }
-    public struct Queue: Sendable {
-        public var name: String
-        public var arguments: [String: AMQPValue]
-        public init(name: String, arguments: [String: AMQPValue] = [:]) { fatalError("stub") }
-    }
-    public struct Binding: Sendable {
-        public var queue: String
-        public var exchange: String
-        public var routingKey: String
-        public init(queue: String, exchange: String, routingKey: String) { fatalError("stub") }
-    }
-    public var exchanges: [Exchange]
-    public var queues: [Queue]
-    public var bindings: [Binding]
-    public init(exchanges: [Exchange] = [], queues: [Queue] = [], bindings: [Binding] = []) { fatalError("stub") }
-}
-
-public struct AMQPConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    public var username: String
-    public var password: String
-    public var virtualHost: String
-    public var heartbeat: Duration
-    public var confirmWindow: Int
-    public var connectionName: String
-    public var initialBackoff: Duration
-    public var maximumBackoff: Duration
-    /// Parses `amqp://user:password@host:port/vhost` (vhost percent-decoded; empty path or `%2f` is `/`).
-    public init(url: String, connectionName: String) throws(AMQPError) { fatalError("stub") }
-}
-
-public struct AMQPError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let raw: String
-        private init(_ raw: String) { self.raw = raw }
-        public var description: String { raw }
-        public static let notConnected = Code("notConnected")
-        public static let connectionLost = Code("connectionLost")
-        public static let nacked = Code("nacked")
-        public static let returned = Code("returned")
-        public static let timeout = Code("timeout")
-        public static let closed = Code("closed")
-        public static let invalidConfiguration = Code("invalidConfiguration")
-        public static let protocolError = Code("protocolError")
-    }
-    public var code: Code
-    public var message: String
-    public var description: String { fatalError("stub") }
 }

@@ -1,0 +1,955 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CRabbitMQ
+import Logging
+
+/// A published message waiting for its confirm.
+struct PendingPublish {
+    /// Nil once the caller was resumed (e.g. on timeout); the entry stays until the broker confirms.
+    var continuation: CheckedContinuation<Void, any Error>?
+    /// When the caller gets `.timeout`.
+    let deadline: ContinuousClock.Instant
+    /// The id it was sent with (possibly an internal one), to correlate `basic.return`.
+    let messageID: String
+    /// Set by a `basic.return`; the following ack then fails the publish with `.returned`.
+    var returnReason: String?
+}
+
+/// A FIFO of publishes that wait for room in the confirm window; O(1) append and pop.
+struct PublishQueue {
+    /// Slots; popped or expired ones are nil.
+    private var items: [PublishRequest?] = []
+    /// Index of the oldest slot still in use.
+    private var head = 0
+    /// Number of non-nil slots.
+    private(set) var count = 0
+
+    /// Adds a publish at the end.
+    mutating func append(_ request: PublishRequest) {
+        items.append(request)
+        count += 1
+    }
+
+    /// Removes the oldest publish.
+    mutating func popFirst() -> PublishRequest? {
+        while head < items.count {
+            let item = items[head]
+            items[head] = nil
+            head += 1
+            if let item {
+                count -= 1
+                compactIfNeeded()
+                return item
+            }
+        }
+        compactIfNeeded()
+        return nil
+    }
+
+    /// Removes and returns the publishes whose deadline passed.
+    mutating func removeExpired(now: ContinuousClock.Instant) -> [PublishRequest] {
+        var expired: [PublishRequest] = []
+        for index in head..<items.count {
+            if let item = items[index], item.deadline <= now {
+                expired.append(item)
+                items[index] = nil
+                count -= 1
+            }
+        }
+        return expired
+    }
+
+    /// Removes everything.
+    mutating func removeAll() -> [PublishRequest] {
+        let all = items[head...].compactMap { $0 }
+        items = []
+        head = 0
+        count = 0
+        return all
+    }
+
+    /// Drops consumed slots once they dominate the array.
+    private mutating func compactIfNeeded() {
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 4096 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+    }
+}
+
+/// A consumer as the connection thread tracks it across reconnections.
+final class ConsumerState {
+    /// Stable identity.
+    let id: UInt64
+    /// The queue consumed.
+    let queue: String
+    /// `basic.qos` prefetch count.
+    let prefetch: UInt16
+    /// Where deliveries go.
+    let continuation: AsyncStream<AMQPDelivery>.Continuation
+    /// The channel in the current connection, if started.
+    var channel: UInt16?
+    /// The broker-assigned consumer tag in the current connection.
+    var tag: String?
+    /// Shared by the deliveries of the current channel.
+    var context: DeliveryContext?
+    /// Cancel was requested; further deliveries are requeued.
+    var cancelling = false
+
+    /// Creates the state from a registration.
+    init(_ registration: ConsumerRegistration) {
+        id = registration.id
+        queue = registration.queue
+        prefetch = registration.prefetch
+        continuation = registration.continuation
+    }
+}
+
+/// A message being reassembled from method, header and body frames on one channel.
+struct IncomingContent {
+    /// What the content belongs to.
+    enum Kind {
+        /// A `basic.deliver` to a consumer.
+        case delivery(tag: UInt64, redelivered: Bool, exchange: String, routingKey: String)
+        /// A `basic.return` of an unroutable mandatory publish.
+        case returned(reason: String)
+    }
+
+    /// What the content belongs to.
+    let kind: Kind
+    /// Properties and body received so far.
+    var message = AMQPMessage(body: [], contentType: nil)
+    /// Expected body size from the content header; nil until the header arrived.
+    var bodySize: Int?
+}
+
+/// Why a rabbitmq-c RPC failed: only the channel is gone, or the whole connection.
+enum RPCFailure: Error {
+    /// The broker closed the channel (close-ok already sent); the connection is usable.
+    case channel(String)
+    /// The connection is unusable.
+    case connection(String)
+}
+
+/// The connection thread's state machine. Every rabbitmq-c call of a connection happens here, on the thread
+/// that created this object; it is deliberately not `Sendable` and never leaves that thread.
+final class ConnectionLoop {
+    /// The channel used for topology and publishing (in confirm mode).
+    private static let publisherChannel: UInt16 = 1
+
+    /// Shared state: commands in, status out.
+    private let core: ConnectionCore
+    /// Connection settings.
+    private let configuration: AMQPConfiguration
+    /// Declared on every connect.
+    private let topology: AMQPTopology
+    /// Where events are reported.
+    private let logger: Logger
+    /// Scratch memory for C arguments.
+    private let arena = CArena()
+
+    /// The live connection, if any.
+    private var connection: amqp_connection_state_t?
+    /// Incremented per successful connect; acks from older generations are dropped.
+    private var generation: UInt64 = 0
+    /// Set once shutdown was requested.
+    private var stopRequested = false
+    /// Next channel number to hand to a consumer in this connection.
+    private var nextChannel: UInt16 = 2
+    /// Channels currently open in this connection; acks for others are dropped rather than upsetting the broker.
+    private var openChannels: Set<UInt16> = []
+
+    /// Publishes waiting for room in the confirm window.
+    private var waiting = PublishQueue()
+    /// Sent, unconfirmed publishes by sequence number.
+    private var pending: [UInt64: PendingPublish] = [:]
+    /// Every sequence number below this is confirmed; makes `multiple` acks amortized O(1).
+    private var lowestUnconfirmed: UInt64 = 1
+    /// Sequence number of the next publish on the publisher channel.
+    private var nextSequence: UInt64 = 1
+    /// Unconfirmed sequence numbers per message id, oldest first, for matching `basic.return`.
+    private var sequencesByMessageID: [String: [UInt64]] = [:]
+    /// Counter for internal message ids of publishes without one.
+    private var internalIDCounter: UInt64 = 0
+    /// When timeouts were last checked.
+    private var lastTimeoutScan = ContinuousClock.now
+
+    /// Registered consumers by id.
+    private var consumers: [UInt64: ConsumerState] = [:]
+    /// Which consumer owns a channel in this connection.
+    private var consumerByChannel: [UInt16: UInt64] = [:]
+    /// Contents being reassembled, by channel.
+    private var incoming: [UInt16: IncomingContent] = [:]
+
+    /// Creates the loop; called on the connection thread.
+    init(core: ConnectionCore, configuration: AMQPConfiguration, topology: AMQPTopology, logger: Logger) {
+        self.core = core
+        self.configuration = configuration
+        self.topology = topology
+        var logger = logger
+        logger[metadataKey: "amqp.connection"] = "\(configuration.connectionName)"
+        self.logger = logger
+    }
+
+    // MARK: - Life cycle
+
+    /// Connects, serves, reconnects with backoff until shutdown is requested, then shuts down.
+    func run() {
+        var attempt = 0
+        var inOutage = false
+        let endpoint = "\(configuration.host):\(configuration.port)"
+        while !stopRequested {
+            switch connect() {
+            case nil:
+                if inOutage {
+                    logger.info("AMQP: connected to \(endpoint) after \(attempt) failed attempt(s)")
+                } else {
+                    logger.debug("AMQP: connected to \(endpoint)")
+                }
+                attempt = 0
+                inOutage = false
+                guard let reason = serve() else { break }
+                connectionLost(reason: reason)
+                logger.warning("AMQP: connection to \(endpoint) lost (\(reason)); reconnecting")
+                inOutage = true
+            case let reason?:
+                if inOutage {
+                    logger.debug("AMQP: reconnect attempt \(attempt + 1) to \(endpoint) failed: \(reason)")
+                } else {
+                    logger.warning("AMQP: cannot connect to \(endpoint) (\(reason)); retrying with backoff")
+                    inOutage = true
+                }
+            }
+            if stopRequested { break }
+            sleepOffline(for: backoff(attempt: attempt))
+            attempt += 1
+        }
+        shutdown()
+    }
+
+    /// Exponential backoff with jitter (50–100 % of the nominal delay), capped at `maximumBackoff`.
+    private func backoff(attempt: Int) -> Duration {
+        let initial = max(configuration.initialBackoff, .milliseconds(1))
+        var delay = initial
+        for _ in 0..<min(attempt, 30) where delay < configuration.maximumBackoff {
+            delay *= 2
+        }
+        delay = min(delay, configuration.maximumBackoff)
+        return delay * Double.random(in: 0.5...1.0)
+    }
+
+    /// Waits without a connection while still answering commands, so shutdown is quick and consumers can be
+    /// registered.
+    private func sleepOffline(for delay: Duration) {
+        let until = ContinuousClock.now.advanced(by: delay)
+        while !stopRequested {
+            processCommandsOffline()
+            if stopRequested { return }
+            let remaining = ContinuousClock.now.duration(to: until)
+            guard remaining > .zero else { return }
+            let milliseconds = Int32(min(100, max(1, remaining.milliseconds)))
+            var fd = pollfd(fd: core.wakeReadFD, events: Int16(POLLIN), revents: 0)
+            if poll(&fd, 1, milliseconds) > 0 { core.drainWakePipe() }
+        }
+    }
+
+    /// Opens the socket, logs in, declares the topology, enables confirms and starts consumers.
+    /// Returns nil on success or why it failed.
+    private func connect() -> String? {
+        guard let conn = amqp_new_connection() else { return "cannot allocate connection" }
+        guard let socket = amqp_tcp_socket_new(conn) else {
+            amqp_destroy_connection(conn)
+            return "cannot allocate socket"
+        }
+        var openTimeout = timeval(tv_sec: 5, tv_usec: 0)
+        let status = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &openTimeout)
+        guard status == AMQP_STATUS_OK.rawValue else {
+            amqp_destroy_connection(conn)
+            return "cannot open socket: \(Self.statusString(status))"
+        }
+        var handshakeTimeout = timeval(tv_sec: 10, tv_usec: 0)
+        _ = amqp_set_handshake_timeout(conn, &handshakeTimeout)
+        var rpcTimeout = timeval(tv_sec: 30, tv_usec: 0)
+        _ = amqp_set_rpc_timeout(conn, &rpcTimeout)
+
+        let heartbeat = Int32(clamping: max(0, configuration.heartbeat.components.seconds))
+        var properties = arena.table(["connection_name": .string(configuration.connectionName)])
+        let reply = sy_login_plain_properties(
+            conn, arena.cString(configuration.virtualHost), 0, 131_072, heartbeat, &properties,
+            arena.cString(configuration.username), arena.cString(configuration.password))
+        arena.reset()
+        connection = conn
+        if case .failure(let failure) = check(reply, channel: 0, context: "login") {
+            teardown(graceful: false)
+            return failure.description
+        }
+
+        generation += 1
+        nextChannel = 2
+        openChannels = []
+        do {
+            try openChannel(Self.publisherChannel)
+            try declareTopology()
+            try enableConfirms()
+            for consumer in consumers.values.sorted(by: { $0.id < $1.id }) {
+                try start(consumer)
+            }
+        } catch {
+            teardown(graceful: true)
+            return error.description
+        }
+        core.setConnected(true)
+        return nil
+    }
+
+    /// Closes (if asked) and frees the connection.
+    private func teardown(graceful: Bool) {
+        guard let conn = connection else { return }
+        if graceful {
+            _ = amqp_connection_close(conn, AMQP_REPLY_SUCCESS)
+        }
+        amqp_destroy_connection(conn)
+        connection = nil
+        openChannels = []
+    }
+
+    /// Fails everything in flight with `.connectionLost` and forgets per-connection state; consumers stay
+    /// registered and restart on the next connect.
+    private func connectionLost(reason: String) {
+        core.setConnected(false)
+        processCommandsOffline()
+        let error = AMQPError(code: .connectionLost, message: "connection lost before the confirm: \(reason)")
+        failAllPublishes(with: error)
+        for consumer in consumers.values {
+            consumer.channel = nil
+            consumer.tag = nil
+            consumer.context = nil
+            if consumer.cancelling { finish(consumer) }
+        }
+        consumerByChannel = [:]
+        incoming = [:]
+        teardown(graceful: false)
+    }
+
+    /// Final shutdown: flushes queued acks, fails publishes with `.closed`, closes channels and the connection,
+    /// and ends every consumer stream.
+    private func shutdown() {
+        let commands = core.closeForShutdown()
+        for command in commands {
+            if let reason = handle(command, closing: true) {
+                logger.debug("AMQP: error while flushing commands at shutdown: \(reason)")
+                connectionLost(reason: reason)
+                break
+            }
+        }
+        failAllPublishes(with: AMQPError(code: .closed, message: "the connection was shut down"))
+        if let conn = connection {
+            for channel in openChannels.sorted(by: >) {
+                _ = amqp_channel_close(conn, channel, AMQP_REPLY_SUCCESS)
+            }
+            openChannels = []
+            teardown(graceful: true)
+        }
+        for consumer in consumers.values {
+            consumer.continuation.finish()
+        }
+        consumers = [:]
+        consumerByChannel = [:]
+        logger.debug("AMQP: connection closed")
+    }
+
+    // MARK: - Serving
+
+    /// The connected loop. Returns nil when shutdown was requested, or why the connection was lost.
+    private func serve() -> String? {
+        guard let conn = connection else { return "no connection" }
+        let socketFD = amqp_get_sockfd(conn)
+        var fds = [
+            pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: core.wakeReadFD, events: Int16(POLLIN), revents: 0),
+        ]
+        while true {
+            let (commands, stop) = core.takeCommands()
+            for command in commands {
+                if let reason = handle(command, closing: false) { return reason }
+            }
+            if stop {
+                stopRequested = true
+                return nil
+            }
+            if let reason = flushPublishes() { return reason }
+            expireTimeouts()
+
+            if amqp_frames_enqueued(conn) == 0 && amqp_data_in_buffer(conn) == 0 {
+                amqp_maybe_release_buffers(conn)
+                let canPublish = waiting.count > 0 && pending.count < configuration.confirmWindow
+                fds[0].revents = 0
+                fds[1].revents = 0
+                let ready = poll(&fds, nfds_t(fds.count), canPublish ? 0 : 100)
+                if ready < 0 && errno != EINTR { return "poll failed: errno \(errno)" }
+                if fds[1].revents != 0 { core.drainWakePipe() }
+            }
+            // Always call into rabbitmq-c here, even when nothing is readable: it sends heartbeats and detects
+            // missed ones inside its wait functions.
+            if let reason = readFrames(limit: 512) { return reason }
+        }
+    }
+
+    /// Reads and dispatches up to `limit` frames that are available right now.
+    private func readFrames(limit: Int) -> String? {
+        for _ in 0..<limit {
+            guard let conn = connection else { return "no connection" }
+            var frame = amqp_frame_t()
+            var immediately = timeval(tv_sec: 0, tv_usec: 0)
+            let status = amqp_simple_wait_frame_noblock(conn, &frame, &immediately)
+            if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
+            guard status == AMQP_STATUS_OK.rawValue else {
+                if status == AMQP_STATUS_HEARTBEAT_TIMEOUT.rawValue { return "missed heartbeats" }
+                return Self.statusString(status)
+            }
+            if let reason = dispatch(frame) { return reason }
+        }
+        return nil
+    }
+
+    /// Handles one command; returns a reason if the connection broke while doing so.
+    private func handle(_ command: ConnectionCommand, closing: Bool) -> String? {
+        switch command {
+        case .publish(let request):
+            if closing {
+                request.continuation.resume(throwing: AMQPError(code: .closed, message: "the connection was shut down"))
+            } else {
+                waiting.append(request)
+            }
+        case .ack(let channel, let tag, let generation):
+            guard let conn = connection, generation == self.generation, openChannels.contains(channel) else {
+                return nil
+            }
+            let status = amqp_basic_ack(conn, channel, tag, 0)
+            if status != AMQP_STATUS_OK.rawValue { return "ack failed: \(Self.statusString(status))" }
+        case .reject(let channel, let tag, let generation, let requeue):
+            guard let conn = connection, generation == self.generation, openChannels.contains(channel) else {
+                return nil
+            }
+            let status = amqp_basic_reject(conn, channel, tag, requeue ? 1 : 0)
+            if status != AMQP_STATUS_OK.rawValue { return "reject failed: \(Self.statusString(status))" }
+        case .addConsumer(let registration):
+            let consumer = ConsumerState(registration)
+            if closing {
+                consumer.continuation.finish()
+                return nil
+            }
+            consumers[consumer.id] = consumer
+            do {
+                try start(consumer)
+            } catch {
+                return error.description
+            }
+        case .cancelConsumer(let id):
+            return cancel(consumerID: id)
+        }
+        return nil
+    }
+
+    /// Handles commands while there is no connection: publishes fail, acks are dropped (the broker will
+    /// redeliver), consumer registrations are kept for the next connect.
+    private func processCommandsOffline() {
+        let (commands, stop) = core.takeCommands()
+        if stop { stopRequested = true }
+        for command in commands {
+            switch command {
+            case .publish(let request):
+                request.continuation.resume(throwing: AMQPError(
+                    code: .connectionLost, message: "the connection was lost before the message was sent"))
+            case .ack, .reject:
+                break
+            case .addConsumer(let registration):
+                let consumer = ConsumerState(registration)
+                consumers[consumer.id] = consumer
+            case .cancelConsumer(let id):
+                if let consumer = consumers[id] { finish(consumer) }
+            }
+        }
+    }
+
+    // MARK: - Channels, topology, consumers
+
+    /// Opens a channel.
+    private func openChannel(_ channel: UInt16) throws(RPCFailure) {
+        guard let conn = connection else { throw .connection("no connection") }
+        _ = amqp_channel_open(conn, channel)
+        try check(amqp_get_rpc_reply(conn), channel: channel, context: "channel.open").get()
+        openChannels.insert(channel)
+    }
+
+    /// Puts the publisher channel in confirm mode and resets sequence numbering.
+    private func enableConfirms() throws(RPCFailure) {
+        guard let conn = connection else { throw .connection("no connection") }
+        _ = amqp_confirm_select(conn, Self.publisherChannel)
+        try check(amqp_get_rpc_reply(conn), channel: Self.publisherChannel, context: "confirm.select").get()
+        nextSequence = 1
+        lowestUnconfirmed = 1
+    }
+
+    /// Declares exchanges, queues and bindings on the publisher channel (idempotent).
+    private func declareTopology() throws(RPCFailure) {
+        guard let conn = connection else { throw .connection("no connection") }
+        let channel = Self.publisherChannel
+        let empty = amqp_table_t(num_entries: 0, entries: nil)
+        for exchange in topology.exchanges {
+            _ = amqp_exchange_declare(conn, channel, arena.bytes(exchange.name), arena.bytes(exchange.type.rawValue),
+                                      0, 1, 0, 0, empty)
+            arena.reset()
+            try check(amqp_get_rpc_reply(conn), channel: channel, context: "declare exchange \(exchange.name)").get()
+        }
+        for queue in topology.queues {
+            _ = amqp_queue_declare(conn, channel, arena.bytes(queue.name), 0, 1, 0, 0, arena.table(queue.arguments))
+            arena.reset()
+            try check(amqp_get_rpc_reply(conn), channel: channel, context: "declare queue \(queue.name)").get()
+        }
+        for binding in topology.bindings {
+            _ = amqp_queue_bind(conn, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
+                                arena.bytes(binding.routingKey), empty)
+            arena.reset()
+            let context = "bind \(binding.queue) to \(binding.exchange) (\(binding.routingKey))"
+            try check(amqp_get_rpc_reply(conn), channel: channel, context: context).get()
+        }
+    }
+
+    /// Starts a consumer on a fresh channel. A channel-level failure (e.g. the queue does not exist) ends that
+    /// consumer's stream; only connection-level failures are thrown.
+    private func start(_ consumer: ConsumerState) throws(RPCFailure) {
+        guard let conn = connection else { throw .connection("no connection") }
+        let channel = nextChannel
+        nextChannel &+= 1
+        do {
+            try openChannel(channel)
+            _ = amqp_basic_qos(conn, channel, 0, consumer.prefetch, 0)
+            try check(amqp_get_rpc_reply(conn), channel: channel, context: "basic.qos").get()
+            let empty = amqp_table_t(num_entries: 0, entries: nil)
+            let ok = amqp_basic_consume(conn, channel, arena.bytes(consumer.queue), amqp_bytes_t(len: 0, bytes: nil),
+                                        0, 0, 0, empty)
+            arena.reset()
+            try check(amqp_get_rpc_reply(conn), channel: channel, context: "consume \(consumer.queue)").get()
+            consumer.tag = ok?.pointee.consumer_tag.string
+        } catch {
+            if case .channel(let reason) = error {
+                openChannels.remove(channel)
+                logger.error("AMQP: cannot consume \(consumer.queue): \(reason); ending the consumer")
+                finish(consumer)
+                return
+            }
+            throw error
+        }
+        consumer.channel = channel
+        consumer.context = DeliveryContext(core: core, channel: channel, generation: generation)
+        consumerByChannel[channel] = consumer.id
+    }
+
+    /// Sends `basic.cancel`; the stream ends on `cancel-ok`. Without a channel the stream ends at once.
+    private func cancel(consumerID: UInt64) -> String? {
+        guard let consumer = consumers[consumerID], !consumer.cancelling else { return nil }
+        consumer.cancelling = true
+        guard let conn = connection, let channel = consumer.channel, let tag = consumer.tag else {
+            finish(consumer)
+            return nil
+        }
+        let status = sy_send_basic_cancel(conn, channel, arena.bytes(tag))
+        arena.reset()
+        if status != AMQP_STATUS_OK.rawValue { return "basic.cancel failed: \(Self.statusString(status))" }
+        return nil
+    }
+
+    /// Ends a consumer's stream and forgets it. Its channel stays open so in-flight deliveries can be acked.
+    private func finish(_ consumer: ConsumerState) {
+        consumer.continuation.finish()
+        consumers[consumer.id] = nil
+    }
+
+    // MARK: - Publishing
+
+    /// Sends waiting publishes while the confirm window has room.
+    private func flushPublishes() -> String? {
+        var sent = 0
+        let now = ContinuousClock.now
+        while sent < 1024, pending.count < configuration.confirmWindow, let request = waiting.popFirst() {
+            if request.deadline <= now {
+                request.continuation.resume(throwing: AMQPError(
+                    code: .timeout, message: "no room in the confirm window before the timeout; not sent"))
+                continue
+            }
+            if let reason = send(request) { return reason }
+            sent += 1
+        }
+        return nil
+    }
+
+    /// Publishes one message (mandatory, with properties) and records it as unconfirmed.
+    private func send(_ request: PublishRequest) -> String? {
+        guard let conn = connection else {
+            request.continuation.resume(throwing: AMQPError(code: .connectionLost, message: "no connection"))
+            return "no connection"
+        }
+        let message = request.message
+        let messageID: String
+        if let id = message.messageID {
+            messageID = id
+        } else {
+            internalIDCounter += 1
+            messageID = "switchyard-internal-\(internalIDCounter)"
+        }
+        var properties = amqp_basic_properties_t()
+        var flags = sy_flag_message_id() | sy_flag_delivery_mode()
+        properties.message_id = arena.bytes(messageID)
+        properties.delivery_mode = message.persistent ? 2 : 1
+        if let contentType = message.contentType {
+            properties.content_type = arena.bytes(contentType)
+            flags |= sy_flag_content_type()
+        }
+        if let type = message.type {
+            properties.type = arena.bytes(type)
+            flags |= sy_flag_type()
+        }
+        if let correlationID = message.correlationID {
+            properties.correlation_id = arena.bytes(correlationID)
+            flags |= sy_flag_correlation_id()
+        }
+        if let replyTo = message.replyTo {
+            properties.reply_to = arena.bytes(replyTo)
+            flags |= sy_flag_reply_to()
+        }
+        if let expiration = message.expiration {
+            properties.expiration = arena.bytes(String(max(0, expiration.milliseconds)))
+            flags |= sy_flag_expiration()
+        }
+        if !message.headers.isEmpty {
+            properties.headers = arena.table(message.headers)
+            flags |= sy_flag_headers()
+        }
+        properties._flags = flags
+        let exchange = arena.bytes(request.exchange)
+        let routingKey = arena.bytes(request.routingKey)
+        let status = message.body.withUnsafeBytes { body in
+            amqp_basic_publish(conn, Self.publisherChannel, exchange, routingKey, 1, 0, &properties,
+                               amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+        }
+        arena.reset()
+        guard status == AMQP_STATUS_OK.rawValue else {
+            let reason = "publish failed: \(Self.statusString(status))"
+            request.continuation.resume(throwing: AMQPError(code: .connectionLost, message: reason))
+            return reason
+        }
+        let sequence = nextSequence
+        nextSequence += 1
+        pending[sequence] = PendingPublish(continuation: request.continuation, deadline: request.deadline,
+                                           messageID: messageID)
+        sequencesByMessageID[messageID, default: []].append(sequence)
+        return nil
+    }
+
+    /// Settles publishes acked or nacked by the broker.
+    private func confirm(tag: UInt64, multiple: Bool, nacked: Bool) {
+        if multiple {
+            var sequence = lowestUnconfirmed
+            let last = min(tag, nextSequence &- 1)
+            while sequence <= last {
+                if let entry = pending.removeValue(forKey: sequence) { resolve(entry, sequence: sequence, nacked: nacked) }
+                sequence += 1
+            }
+        } else if let entry = pending.removeValue(forKey: tag) {
+            resolve(entry, sequence: tag, nacked: nacked)
+        }
+        while lowestUnconfirmed < nextSequence && pending[lowestUnconfirmed] == nil {
+            lowestUnconfirmed += 1
+        }
+    }
+
+    /// Resumes the publisher of one settled message.
+    private func resolve(_ entry: PendingPublish, sequence: UInt64, nacked: Bool) {
+        if let index = sequencesByMessageID[entry.messageID]?.firstIndex(of: sequence) {
+            sequencesByMessageID[entry.messageID]?.remove(at: index)
+            if sequencesByMessageID[entry.messageID]?.isEmpty == true {
+                sequencesByMessageID[entry.messageID] = nil
+            }
+        }
+        guard let continuation = entry.continuation else { return }
+        if let reason = entry.returnReason {
+            continuation.resume(throwing: AMQPError(code: .returned, message: "message was returned: \(reason)"))
+        } else if nacked {
+            continuation.resume(throwing: AMQPError(code: .nacked, message: "the broker nacked the message"))
+        } else {
+            continuation.resume()
+        }
+    }
+
+    /// Marks the oldest unconfirmed publish with this message id as returned.
+    private func markReturned(messageID: String?, reason: String) {
+        guard let messageID, let sequences = sequencesByMessageID[messageID] else {
+            logger.warning("AMQP: a returned message matches no pending publish (\(reason))")
+            return
+        }
+        for sequence in sequences where pending[sequence]?.returnReason == nil {
+            if pending[sequence] != nil {
+                pending[sequence]?.returnReason = reason
+                return
+            }
+        }
+    }
+
+    /// Resumes callers whose timeout passed; confirmed-later entries are cleaned up when the confirm arrives.
+    private func expireTimeouts() {
+        let now = ContinuousClock.now
+        guard now - lastTimeoutScan >= .milliseconds(50) else { return }
+        lastTimeoutScan = now
+        let error = AMQPError(code: .timeout, message: "no publisher confirm before the timeout")
+        var expired: [UInt64] = []
+        for (sequence, entry) in pending where entry.continuation != nil && entry.deadline <= now {
+            expired.append(sequence)
+        }
+        for sequence in expired {
+            pending[sequence]?.continuation?.resume(throwing: error)
+            pending[sequence]?.continuation = nil
+        }
+        for request in waiting.removeExpired(now: now) {
+            request.continuation.resume(throwing: AMQPError(
+                code: .timeout, message: "no room in the confirm window before the timeout; not sent"))
+        }
+    }
+
+    /// Fails waiting and unconfirmed publishes and resets confirm tracking.
+    private func failAllPublishes(with error: AMQPError) {
+        for request in waiting.removeAll() {
+            request.continuation.resume(throwing: error)
+        }
+        failUnconfirmed(with: error)
+    }
+
+    /// Fails unconfirmed publishes (their channel is gone) and resets confirm tracking.
+    private func failUnconfirmed(with error: AMQPError) {
+        for entry in pending.values {
+            entry.continuation?.resume(throwing: error)
+        }
+        pending = [:]
+        sequencesByMessageID = [:]
+        nextSequence = 1
+        lowestUnconfirmed = 1
+    }
+
+    // MARK: - Frames
+
+    /// Handles one frame; returns a reason if the connection is lost.
+    private func dispatch(_ frame: amqp_frame_t) -> String? {
+        let channel = frame.channel
+        switch Int32(frame.frame_type) {
+        case AMQP_FRAME_METHOD:
+            return handleMethod(frame.payload.method, channel: channel)
+        case AMQP_FRAME_HEADER:
+            guard var content = incoming[channel] else { return nil }
+            let size = Int(frame.payload.properties.body_size)
+            content.bodySize = size
+            if let decoded = frame.payload.properties.decoded {
+                let properties = decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee
+                Self.read(properties, into: &content.message)
+            }
+            content.message.body.reserveCapacity(size)
+            if size == 0 {
+                incoming[channel] = nil
+                return complete(content, channel: channel)
+            }
+            incoming[channel] = content
+        case AMQP_FRAME_BODY:
+            guard var content = incoming.removeValue(forKey: channel), let size = content.bodySize else { return nil }
+            frame.payload.body_fragment.append(to: &content.message.body)
+            if content.message.body.count >= size {
+                return complete(content, channel: channel)
+            }
+            incoming[channel] = content
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// Handles a method frame.
+    private func handleMethod(_ method: amqp_method_t, channel: UInt16) -> String? {
+        guard let decoded = method.decoded else { return nil }
+        switch method.id {
+        case sy_method_basic_deliver():
+            let deliver = decoded.load(as: amqp_basic_deliver_t.self)
+            incoming[channel] = IncomingContent(kind: .delivery(
+                tag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
+                exchange: deliver.exchange.string, routingKey: deliver.routing_key.string))
+        case sy_method_basic_ack():
+            let ack = decoded.load(as: amqp_basic_ack_t.self)
+            if channel == Self.publisherChannel {
+                confirm(tag: ack.delivery_tag, multiple: ack.multiple != 0, nacked: false)
+            }
+        case sy_method_basic_nack():
+            let nack = decoded.load(as: amqp_basic_nack_t.self)
+            if channel == Self.publisherChannel {
+                confirm(tag: nack.delivery_tag, multiple: nack.multiple != 0, nacked: true)
+            }
+        case sy_method_basic_return():
+            let returned = decoded.load(as: amqp_basic_return_t.self)
+            let reason = "\(returned.reply_code) \(returned.reply_text.string) (exchange '\(returned.exchange.string)'"
+                + ", routing key '\(returned.routing_key.string)')"
+            incoming[channel] = IncomingContent(kind: .returned(reason: reason))
+        case sy_method_basic_cancel_ok():
+            if let id = consumerByChannel[channel], let consumer = consumers[id] { finish(consumer) }
+        case sy_method_basic_cancel():
+            if let id = consumerByChannel[channel], let consumer = consumers[id] {
+                logger.warning("AMQP: the broker cancelled the consumer of \(consumer.queue); ending it")
+                finish(consumer)
+            }
+        case sy_method_channel_close():
+            let close = decoded.load(as: amqp_channel_close_t.self)
+            let reason = "\(close.reply_code) \(close.reply_text.string)"
+            guard let conn = connection else { return "no connection" }
+            let status = sy_send_channel_close_ok(conn, channel)
+            if status != AMQP_STATUS_OK.rawValue { return "channel.close-ok failed: \(Self.statusString(status))" }
+            return channelClosed(channel, reason: reason)
+        case sy_method_connection_close():
+            let close = decoded.load(as: amqp_connection_close_t.self)
+            if let conn = connection { _ = sy_send_connection_close_ok(conn) }
+            return "closed by the broker: \(close.reply_code) \(close.reply_text.string)"
+        case sy_method_connection_blocked():
+            logger.warning("AMQP: the broker blocked publishing (resource alarm)")
+        case sy_method_connection_unblocked():
+            logger.info("AMQP: the broker unblocked publishing")
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// Recovers from the broker closing a channel: the publisher channel is reopened (its unconfirmed
+    /// publishes fail), a consumer is restarted on a new channel.
+    private func channelClosed(_ channel: UInt16, reason: String) -> String? {
+        openChannels.remove(channel)
+        incoming[channel] = nil
+        if channel == Self.publisherChannel {
+            failUnconfirmed(with: AMQPError(code: .protocolError,
+                                            message: "the broker closed the publishing channel: \(reason)"))
+            do {
+                try openChannel(channel)
+                try enableConfirms()
+            } catch {
+                return "cannot reopen the publishing channel: \(error.description)"
+            }
+            return nil
+        }
+        guard let id = consumerByChannel.removeValue(forKey: channel), let consumer = consumers[id] else { return nil }
+        logger.warning("AMQP: the broker closed the channel of consumer \(consumer.queue) (\(reason)); restarting it")
+        consumer.channel = nil
+        consumer.tag = nil
+        consumer.context = nil
+        if consumer.cancelling {
+            finish(consumer)
+            return nil
+        }
+        do {
+            try start(consumer)
+        } catch {
+            return error.description
+        }
+        return nil
+    }
+
+    /// Hands a fully received message to its consumer or to the publisher it was returned to.
+    private func complete(_ content: IncomingContent, channel: UInt16) -> String? {
+        switch content.kind {
+        case .returned(let reason):
+            markReturned(messageID: content.message.messageID, reason: reason)
+        case .delivery(let tag, let redelivered, let exchange, let routingKey):
+            if let id = consumerByChannel[channel], let consumer = consumers[id], !consumer.cancelling,
+               let context = consumer.context {
+                let delivery = AMQPDelivery(message: content.message, exchange: exchange, routingKey: routingKey,
+                                            redelivered: redelivered, deliveryTag: tag, context: context)
+                if case .enqueued = consumer.continuation.yield(delivery) { return nil }
+            }
+            // Nobody will handle it (cancelled or stream gone): give it back so nothing is lost.
+            guard let conn = connection else { return nil }
+            let status = amqp_basic_reject(conn, channel, tag, 1)
+            if status != AMQP_STATUS_OK.rawValue { return "reject failed: \(Self.statusString(status))" }
+        }
+        return nil
+    }
+
+    // MARK: - Helpers
+
+    /// Copies the content-header properties Switchyard uses into a message.
+    private static func read(_ properties: amqp_basic_properties_t, into message: inout AMQPMessage) {
+        let flags = properties._flags
+        func has(_ flag: amqp_flags_t) -> Bool { flags & flag != 0 }
+        if has(sy_flag_content_type()) { message.contentType = properties.content_type.string }
+        if has(sy_flag_message_id()) { message.messageID = properties.message_id.string }
+        if has(sy_flag_type()) { message.type = properties.type.string }
+        if has(sy_flag_correlation_id()) { message.correlationID = properties.correlation_id.string }
+        if has(sy_flag_reply_to()) { message.replyTo = properties.reply_to.string }
+        if has(sy_flag_expiration()), let milliseconds = Int64(properties.expiration.string) {
+            message.expiration = .milliseconds(milliseconds)
+        }
+        if has(sy_flag_headers()) { message.headers = properties.headers.values }
+        message.persistent = has(sy_flag_delivery_mode()) && properties.delivery_mode == 2
+    }
+
+    /// Interprets an RPC reply; on a server exception sends the close-ok the broker expects.
+    private func check(_ reply: amqp_rpc_reply_t, channel: UInt16, context: String) -> Result<Void, RPCFailure> {
+        switch reply.reply_type {
+        case AMQP_RESPONSE_NORMAL:
+            return .success(())
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+            return .failure(.connection("\(context): \(Self.statusString(reply.library_error))"))
+        case AMQP_RESPONSE_SERVER_EXCEPTION:
+            guard let decoded = reply.reply.decoded, let conn = connection else {
+                return .failure(.connection("\(context): server exception"))
+            }
+            if reply.reply.id == sy_method_channel_close() {
+                let close = decoded.load(as: amqp_channel_close_t.self)
+                let reason = "\(context): \(close.reply_code) \(close.reply_text.string)"
+                openChannels.remove(channel)
+                if sy_send_channel_close_ok(conn, channel) != AMQP_STATUS_OK.rawValue {
+                    return .failure(.connection(reason))
+                }
+                return .failure(.channel(reason))
+            }
+            if reply.reply.id == sy_method_connection_close() {
+                let close = decoded.load(as: amqp_connection_close_t.self)
+                _ = sy_send_connection_close_ok(conn)
+                return .failure(.connection("\(context): \(close.reply_code) \(close.reply_text.string)"))
+            }
+            return .failure(.connection("\(context): unexpected server method \(reply.reply.id)"))
+        default:
+            return .failure(.connection("\(context): no reply"))
+        }
+    }
+
+    /// rabbitmq-c's text for a status code.
+    private static func statusString(_ status: Int32) -> String {
+        guard let text = amqp_error_string2(status) else { return "status \(status)" }
+        return String(cString: text)
+    }
+}
+
+extension RPCFailure: CustomStringConvertible {
+    /// The failure's reason.
+    var description: String {
+        switch self {
+        case .channel(let reason), .connection(let reason): reason
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
