@@ -20,6 +20,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     let marketplaces = MarketplaceStore(client: postgres, logger: logger)
 
     let router = Router()
+    router.add(middleware: ErrorMiddleware(logger: logger))
     router.addOperationalRoutes(
         registry: registry,
         checks: [

@@ -44,6 +44,7 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     }
 
     let router = Router()
+    router.add(middleware: ErrorMiddleware(logger: logger))
     router.addOperationalRoutes(
         registry: registry,
         checks: ["broker": { HealthChecks.broker(amqp) }, "database": { await HealthChecks.database(postgres) }])

@@ -18,6 +18,7 @@ struct EventMatcher: Sendable {
     let connection: AMQPConnection
     let topology: BrokerTopology
     let logger: Logger
+    let serializer = KeyedSerializer()
     let matched = Counter(label: "switchyard_matcher_events_total", dimensions: [("result", "matched")])
     let unmatched = Counter(label: "switchyard_matcher_events_total", dimensions: [("result", "unmatched")])
     let duplicates = Counter(label: "switchyard_matcher_events_total", dimensions: [("result", "duplicate")])
@@ -41,8 +42,10 @@ struct EventMatcher: Sendable {
         eventLogger[metadataKey: "marketplace_id"] = "\(message.marketplaceID)"
         let logger = eventLogger
         do {
-            try await retryingTransientFailures(logger: logger, what: "matching an event") {
-                try await process(message, logger: logger)
+            try await serializer.run(key: message.messageID) {
+                try await retryingTransientFailures(logger: logger, what: "matching an event") {
+                    try await process(message, logger: logger)
+                }
             }
             delivery.ack()
         } catch {

@@ -16,6 +16,7 @@ struct WebhookActionHandler: Sendable {
     let topology: BrokerTopology
     let retry: RetryPolicy
     let logger: Logger
+    let serializer = KeyedSerializer()
     let attempts = Counter(label: "switchyard_webhook_attempts_total")
     let deliveredCounter = Counter(label: "switchyard_webhook_outcomes_total", dimensions: [("status", "success")])
     let retryingCounter = Counter(label: "switchyard_webhook_outcomes_total", dimensions: [("status", "retrying")])
@@ -40,15 +41,17 @@ struct WebhookActionHandler: Sendable {
         commandLogger[metadataKey: "rule_id"] = "\(command.rule.id)"
         let logger = commandLogger
         do {
-            let done = try await retryingTransientFailures(logger: logger, what: "checking completion") {
-                try await ledger.isCompleted(commandID: command.commandID)
-            }
-            if !done {
-                let publishes = try await perform(command, logger: logger)
-                try await retryingTransientFailures(logger: logger, what: "publishing the outcome") {
-                    try await publishAll(publishes.messages)
-                    if let final = publishes.finalStatus {
-                        try await ledger.markCompleted(commandID: command.commandID, status: final.rawValue)
+            try await serializer.run(key: "\(command.commandID)/\(command.attempt)") {
+                let done = try await retryingTransientFailures(logger: logger, what: "checking completion") {
+                    try await ledger.isCompleted(commandID: command.commandID)
+                }
+                if !done {
+                    let publishes = try await perform(command, logger: logger)
+                    try await retryingTransientFailures(logger: logger, what: "publishing the outcome") {
+                        try await publishAll(publishes.messages)
+                        if let final = publishes.finalStatus {
+                            try await ledger.markCompleted(commandID: command.commandID, status: final.rawValue)
+                        }
                     }
                 }
             }

@@ -33,7 +33,7 @@ public struct IntegrationStore: Sendable {
         marketplaceID: String, connector: String, label: String, credentials: [String: String], account: String?
     ) async throws -> Integration {
         let id = Identifier.random(prefix: "int")
-        let sealed = try cipher.seal(credentials: credentials)
+        let sealed = Data(try cipher.seal(credentials: credentials))
         do {
             let rows = try await client.query(
                 """
@@ -74,7 +74,7 @@ public struct IntegrationStore: Sendable {
     public func credentials(integrationID: String) async throws -> [String: String]? {
         let rows = try await client.query(
             "SELECT credentials FROM integrations WHERE id = \(integrationID)", logger: logger)
-        for try await sealed in rows.decode([UInt8].self) { return try cipher.openCredentials(sealed) }
+        for try await sealed in rows.decode(Data.self) { return try cipher.openCredentials(Array(sealed)) }
         return nil
     }
 

@@ -23,7 +23,7 @@ public struct MarketplaceStore: Sendable {
     public func create(name: String) async throws -> (Marketplace, APIKey) {
         let id = Identifier.random(prefix: "mkt")
         let key = APIKey.generate()
-        let hash = APIKey.hash(key.plaintext)
+        let hash = Data(APIKey.hash(key.plaintext))
         let prefix = key.prefix
         let createdAt = try await client.withTransaction(logger: logger) { connection -> Date in
             let rows = try await connection.query(
@@ -40,7 +40,7 @@ public struct MarketplaceStore: Sendable {
 
     /// The marketplace an API key belongs to, or nil for an unknown or revoked key.
     public func marketplaceID(forAPIKey key: String) async throws -> String? {
-        let hash = APIKey.hash(key)
+        let hash = Data(APIKey.hash(key))
         let rows = try await client.query(
             "SELECT marketplace_id FROM api_keys WHERE key_hash = \(hash) AND revoked_at IS NULL", logger: logger)
         for try await id in rows.decode(String.self) { return id }

@@ -60,7 +60,7 @@ final class TestStack: Sendable {
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         let receiver = try await WebhookReceiver.start()
 
-        let ports = (0..<4).map { _ in freePort() }
+        let ports = freePorts(4)
         let adminToken = "admin-" + runID
         let common: [String: String] = [
             "SWITCHYARD_DATABASE_URL": testDatabaseURL,
@@ -113,10 +113,16 @@ final class TestStack: Sendable {
         }
     }
 
-    /// A port nobody listens on right now.
-    static func freePort() -> Int {
+    /// Distinct ports nobody listens on right now: every socket stays bound until all are chosen, or the
+    /// kernel could hand out the same port twice.
+    static func freePorts(_ count: Int) -> [Int] {
+        let sockets = (0..<count).map { _ in boundSocket() }
+        defer { for (fd, _) in sockets { close(fd) } }
+        return sockets.map(\.port)
+    }
+
+    private static func boundSocket() -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -124,7 +130,7 @@ final class TestStack: Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     // MARK: The public API, as a store and a merchant use it
