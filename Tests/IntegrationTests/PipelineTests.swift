@@ -2,10 +2,13 @@ import Crypto
 import Foundation
 import Testing
 
-/// The whole pipeline on real RabbitMQ and PostgreSQL, through the public HTTP API. The suites share one stack
-/// and run one at a time (one of them stops the broker).
+/// The whole pipeline on real RabbitMQ and PostgreSQL, through the public HTTP API. Every nested suite shares one
+/// stack, and they all run one at a time: one of them stops the broker, another kills processes.
 @Suite(.serialized, .enabled(if: TestEnvironment.isAvailable, "needs SWITCHYARD_TEST_DATABASE_URL and SWITCHYARD_TEST_AMQP_URL (run deploy/local/test)"))
-struct PipelineTests {
+struct Integration {}
+
+extension Integration {
+@Suite struct PipelineTests {
     @Test("an event reaches the receiver as a correctly signed POST and its log entry reads success")
     func signedDelivery() async throws {
         let stack = try await TestStack.shared()
@@ -148,4 +151,5 @@ struct PipelineTests {
         #expect(rule.status == 400)
         #expect(rule.errorField == "integration_id")
     }
+}
 }

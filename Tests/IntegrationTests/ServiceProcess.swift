@@ -5,42 +5,45 @@ import Synchronization
 final class ServiceProcess: @unchecked Sendable {
     let name: String
     let environment: [String: String]
-    let logFile: URL
-    private let lock = Mutex<Process?>(nil)
+    let logDirectory: URL
+    private let lock = Mutex<(process: Process?, starts: Int)>((nil, 0))
 
     init(name: String, environment: [String: String], logDirectory: URL) {
         self.name = name
         self.environment = environment
-        self.logFile = logDirectory.appendingPathComponent("\(name).log")
+        self.logDirectory = logDirectory
+    }
+
+    /// Each start writes its own file, so a restarted process's output is kept beside the crashed one's.
+    var logFile: URL {
+        logDirectory.appendingPathComponent("\(name)-\(lock.withLock { $0.starts }).log")
     }
 
     func start() throws {
         let process = Process()
         process.executableURL = TestEnvironment.binDirectory.appendingPathComponent(name)
         process.environment = environment
-        if !FileManager.default.fileExists(atPath: logFile.path) {
-            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        }
+        lock.withLock { $0.starts += 1 }
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
-        handle.seekToEndOfFile()
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
         ChildProcesses.register(process.processIdentifier)
-        lock.withLock { $0 = process }
+        lock.withLock { $0.process = process }
     }
 
-    var pid: Int32? { lock.withLock { $0?.processIdentifier } }
+    var pid: Int32? { lock.withLock { $0.process?.processIdentifier } }
 
     /// `kill -9`: no graceful shutdown, no acks flushed — a crash.
     func kill9() {
-        guard let process = lock.withLock({ $0 }) else { return }
+        guard let process = lock.withLock({ $0.process }) else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     func terminate() {
-        guard let process = lock.withLock({ $0 }), process.isRunning else { return }
+        guard let process = lock.withLock({ $0.process }), process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
     }

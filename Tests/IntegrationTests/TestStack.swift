@@ -183,15 +183,14 @@ final class TestStack: Sendable {
         key: String, eventID: String, timeout: Duration = .seconds(20), until done: ([[String: Any]]) -> Bool
     ) async throws -> [[String: Any]] {
         let deadline = ContinuousClock.now + timeout
-        var entries: [[String: Any]] = []
-        while ContinuousClock.now < deadline {
-            let encoded = eventID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? eventID
+        let encoded = eventID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? eventID
+        while true {
+            // Always asks at least once, even with a zero timeout.
             let response = try await API.json("GET", "\(logsURL)/v1/logs?event_id=\(encoded)", token: key)
-            entries = response.object["entries"] as? [[String: Any]] ?? []
-            if done(entries) { return entries }
+            let entries = response.object["entries"] as? [[String: Any]] ?? []
+            if done(entries) || ContinuousClock.now >= deadline { return entries }
             try await Task.sleep(for: .milliseconds(100))
         }
-        return entries
     }
 
     static func event(
