@@ -34,10 +34,10 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     ).register(on: router)
     AdminRoutes(adminToken: settings.adminToken, marketplaces: marketplaces).register(on: router)
     ConnectorRoutes().register(on: router)
-    IntegrationRoutes(
-        integrations: IntegrationStore(client: postgres, cipher: cipher, logger: logger),
-        rules: RuleStore(client: postgres, logger: logger), authenticator: authenticator
-    ).register(on: router)
+    let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
+    IntegrationRoutes(integrations: integrations, authenticator: authenticator).register(on: router)
+    RuleRoutes(integrations: integrations, rules: RuleStore(client: postgres, logger: logger), authenticator: authenticator)
+        .register(on: router)
 
     return Application(
         router: router,

@@ -1,0 +1,144 @@
+import Connectors
+import Foundation
+import Hummingbird
+import Messages
+import ServiceRuntime
+import Storage
+
+/// `/v1/rules`: "when TRIGGER happens, do ACTION with INTEGRATION to DESTINATION". Rules are validated against
+/// their integration when saved, and scoped to the caller's marketplace.
+struct RuleRoutes: Sendable {
+    let integrations: IntegrationStore
+    let rules: RuleStore
+    let authenticator: APIKeyAuthenticator
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/rules") { request, _ -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let body = try await JSONResponse.decode(CreateRule.self, from: request)
+            let new = try await validate(body, marketplaceID: marketplaceID)
+            return try JSONResponse.make(.created, RuleView(try await rules.create(marketplaceID: marketplaceID, new)))
+        }
+
+        router.get("/v1/rules") { request, _ -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            var filter = RuleFilter()
+            filter.productID = request.uri.queryParameters.get("product_id")
+            if let scope = request.uri.queryParameters.get("scope") {
+                guard let value = Rule.Scope(rawValue: scope) else { throw APIError.badRequest("must be global or product", field: "scope") }
+                filter.scope = value
+            }
+            if let trigger = request.uri.queryParameters.get("trigger") {
+                guard let value = TriggerType(rawValue: trigger) else { throw APIError.badRequest("is not a known trigger type", field: "trigger") }
+                filter.trigger = value
+            }
+            let list = try await rules.list(marketplaceID: marketplaceID, filter: filter)
+            return try JSONResponse.make(.ok, ["rules": list.map(RuleView.init)])
+        }
+
+        router.get("/v1/rules/:id") { request, context -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let id = try context.parameters.require("id")
+            guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
+            return try JSONResponse.make(.ok, RuleView(rule))
+        }
+
+        router.delete("/v1/rules/:id") { request, context -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let id = try context.parameters.require("id")
+            guard try await rules.delete(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
+            return Response(status: .noContent)
+        }
+    }
+    }
+
+    /// Checks a rule against its integration: same marketplace, an action of its connector, a fitting destination.
+    private func validate(_ body: CreateRule, marketplaceID: String) async throws -> RuleStore.NewRule {
+        guard let scope = Rule.Scope(rawValue: body.scope) else { throw APIError.badRequest("must be global or product", field: "scope") }
+        let productID = body.productID?.trimmingCharacters(in: .whitespaces)
+        switch scope {
+        case .product:
+            guard let productID, !productID.isEmpty else { throw APIError.badRequest("is required for a product rule", field: "product_id") }
+        case .global:
+            guard productID == nil || productID == "" else {
+                throw APIError.badRequest("must be absent for a global rule, which applies to every product", field: "product_id")
+            }
+        }
+        guard let trigger = TriggerType(rawValue: body.trigger) else {
+            let known = TriggerType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError.badRequest("is not a known trigger type; expected one of \(known)", field: "trigger")
+        }
+        guard let integration = try await integrations.get(marketplaceID: marketplaceID, id: body.integrationID) else {
+            throw APIError.badRequest("no integration with this id exists in your marketplace", field: "integration_id")
+        }
+        guard let connector = ConnectorDescriptor.named(integration.connector), let action = connector.action(named: body.action) else {
+            throw APIError.badRequest("is not an action of the \(integration.connector) connector", field: "action")
+        }
+        guard let kind = DestinationKind(rawValue: body.destination.kind), kind == action.destinationKind else {
+            throw APIError.badRequest("must be \(action.destinationKind.rawValue) for \(action.name)", field: "destination.kind")
+        }
+        let name = body.destination.name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw APIError.badRequest("must not be empty", field: "destination.name") }
+        if kind == .url {
+            guard let url = URL(string: name), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw APIError.badRequest("must be an http or https URL", field: "destination.name")
+            }
+        }
+        return RuleStore.NewRule(
+            scope: scope, productID: scope == .product ? productID : nil, trigger: trigger, integrationID: integration.id,
+            action: action.name, destination: Destination(kind: kind, id: body.destination.id, name: name),
+            enabled: body.enabled ?? true)
+    }
+}
+
+struct CreateRule: Decodable {
+    struct DestinationBody: Decodable {
+        var kind: String
+        var id: String?
+        var name: String
+    }
+
+    var scope: String
+    var productID: String?
+    var trigger: String
+    var integrationID: String
+    var action: String
+    var destination: DestinationBody
+    var enabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case scope, trigger, action, destination, enabled
+        case productID = "product_id"
+        case integrationID = "integration_id"
+    }
+}
+
+struct RuleView: Encodable {
+    var id, scope: String
+    var productID: String?
+    var trigger, integrationID, action: String
+    var destination: Destination
+    var enabled: Bool
+    var createdAt, updatedAt: Date
+
+    init(_ rule: Rule) {
+        id = rule.id
+        scope = rule.scope.rawValue
+        productID = rule.productID
+        trigger = rule.trigger.rawValue
+        integrationID = rule.integrationID
+        action = rule.action
+        destination = rule.destination
+        enabled = rule.enabled
+        createdAt = rule.createdAt
+        updatedAt = rule.updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, scope, trigger, action, destination, enabled
+        case productID = "product_id"
+        case integrationID = "integration_id"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
