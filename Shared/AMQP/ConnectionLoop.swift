@@ -636,8 +636,8 @@ final class ConnectionLoop {
         let exchange = arena.bytes(request.exchange)
         let routingKey = arena.bytes(request.routingKey)
         let status = message.body.withUnsafeBytes { body in
-            amqp_basic_publish(conn, Self.publisherChannel, exchange, routingKey, 1, 0, &properties,
-                               amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            let bytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
+            return amqp_basic_publish(conn, Self.publisherChannel, exchange, routingKey, 1, 0, &properties, bytes)
         }
         arena.reset()
         guard status == AMQP_STATUS_OK.rawValue else {
@@ -659,7 +659,9 @@ final class ConnectionLoop {
             var sequence = lowestUnconfirmed
             let last = min(tag, nextSequence &- 1)
             while sequence <= last {
-                if let entry = pending.removeValue(forKey: sequence) { resolve(entry, sequence: sequence, nacked: nacked) }
+                if let entry = pending.removeValue(forKey: sequence) {
+                    resolve(entry, sequence: sequence, nacked: nacked)
+                }
                 sequence += 1
             }
         } else if let entry = pending.removeValue(forKey: tag) {

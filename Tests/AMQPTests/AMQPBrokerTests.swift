@@ -96,6 +96,35 @@ struct AMQPBrokerTests {
         }
     }
 
+    @Test func nackedAndTimedOutPublishesThrow() async throws {
+        let names = TestNames("nack")
+        // A queue that refuses every message makes the broker nack the publish.
+        let topology = AMQPTopology(
+            exchanges: [.init(name: names.exchange, type: .direct)],
+            queues: [.init(name: names.queue, arguments: [
+                "x-max-length": .int(0), "x-overflow": .string("reject-publish"), "x-expires": .int(600_000),
+            ])],
+            bindings: [.init(queue: names.queue, exchange: names.exchange, routingKey: names.routingKey)])
+        let connection = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
+                                        logger: TestBroker.logger)
+        try await withRunning(connection) { connection in
+            let message = AMQPMessage(body: Array("{}".utf8), messageID: "n-1")
+            await #expect {
+                try await connection.publish(message, exchange: names.exchange, routingKey: names.routingKey)
+            } throws: { isAMQPError($0, .nacked) }
+
+            // A deadline that has already passed can never be met.
+            await #expect {
+                try await connection.publish(message, exchange: "", routingKey: names.queue, timeout: .zero)
+            } throws: { isAMQPError($0, .timeout) }
+            // The connection is unaffected and confirm tracking still lines up.
+            await #expect {
+                try await connection.publish(message, exchange: names.exchange, routingKey: names.routingKey)
+            } throws: { isAMQPError($0, .nacked) }
+            #expect(connection.isConnected)
+        }
+    }
+
     @Test func rejectedAndUnackedMessagesAreRedelivered() async throws {
         let names = TestNames("redeliver")
         let topology = names.topology()
