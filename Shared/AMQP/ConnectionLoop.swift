@@ -278,7 +278,9 @@ final class ConnectionLoop {
         var rpcTimeout = timeval(tv_sec: 30, tv_usec: 0)
         _ = amqp_set_rpc_timeout(conn, &rpcTimeout)
 
-        let heartbeat = Int32(clamping: max(0, configuration.heartbeat.components.seconds))
+        // Sub-second heartbeats round up to one second; zero (or less) disables them.
+        let heartbeat = configuration.heartbeat > .zero
+            ? Int32(clamping: max(1, configuration.heartbeat.components.seconds)) : 0
         var properties = arena.table(["connection_name": .string(configuration.connectionName)])
         let reply = sy_login_plain_properties(
             conn, arena.cString(configuration.virtualHost), 0, 131_072, heartbeat, &properties,

@@ -102,9 +102,7 @@ final class Collector: Sendable {
     /// Waits until at least `count` deliveries arrived or the timeout passed; returns what arrived.
     func wait(for count: Int, timeout: Duration) async -> [AMQPDelivery] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            let current = deliveries
-            if current.count >= count { return current }
+        while ContinuousClock.now < deadline, state.withLock({ $0.deliveries.count }) < count {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return deliveries
