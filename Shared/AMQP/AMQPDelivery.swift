@@ -32,7 +32,15 @@ public struct AMQPDelivery: Sendable {
     /// Where settlement commands go; nil for deliveries built outside a connection.
     let context: DeliveryContext?
 
-    /// Creates a delivery; the connection thread builds these.
+    /// Creates a detached delivery, for testing message handlers without a broker; `ack()` and
+    /// `reject(requeue:)` do nothing on it.
+    public init(message: AMQPMessage, exchange: String = "", routingKey: String = "", redelivered: Bool = false,
+                deliveryTag: UInt64 = 0) {
+        self.init(message: message, exchange: exchange, routingKey: routingKey, redelivered: redelivered,
+                  deliveryTag: deliveryTag, context: nil)
+    }
+
+    /// Creates a delivery bound to a connection; the connection thread builds these.
     init(message: AMQPMessage, exchange: String, routingKey: String, redelivered: Bool, deliveryTag: UInt64,
          context: DeliveryContext?) {
         self.message = message

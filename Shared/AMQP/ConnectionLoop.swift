@@ -278,7 +278,9 @@ final class ConnectionLoop {
         var rpcTimeout = timeval(tv_sec: 30, tv_usec: 0)
         _ = amqp_set_rpc_timeout(conn, &rpcTimeout)
 
-        let heartbeat = Int32(clamping: max(0, configuration.heartbeat.components.seconds))
+        // Sub-second heartbeats round up to one second; zero (or less) disables them.
+        let heartbeat = configuration.heartbeat > .zero
+            ? Int32(clamping: max(1, configuration.heartbeat.components.seconds)) : 0
         var properties = arena.table(["connection_name": .string(configuration.connectionName)])
         let reply = sy_login_plain_properties(
             conn, arena.cString(configuration.virtualHost), 0, 131_072, heartbeat, &properties,
@@ -636,8 +638,8 @@ final class ConnectionLoop {
         let exchange = arena.bytes(request.exchange)
         let routingKey = arena.bytes(request.routingKey)
         let status = message.body.withUnsafeBytes { body in
-            amqp_basic_publish(conn, Self.publisherChannel, exchange, routingKey, 1, 0, &properties,
-                               amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            let bytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
+            return amqp_basic_publish(conn, Self.publisherChannel, exchange, routingKey, 1, 0, &properties, bytes)
         }
         arena.reset()
         guard status == AMQP_STATUS_OK.rawValue else {
@@ -659,7 +661,9 @@ final class ConnectionLoop {
             var sequence = lowestUnconfirmed
             let last = min(tag, nextSequence &- 1)
             while sequence <= last {
-                if let entry = pending.removeValue(forKey: sequence) { resolve(entry, sequence: sequence, nacked: nacked) }
+                if let entry = pending.removeValue(forKey: sequence) {
+                    resolve(entry, sequence: sequence, nacked: nacked)
+                }
                 sequence += 1
             }
         } else if let entry = pending.removeValue(forKey: tag) {

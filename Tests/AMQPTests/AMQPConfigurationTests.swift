@@ -1,0 +1,58 @@
+import AMQP
+import Testing
+
+@Suite("AMQPConfiguration URL parsing")
+struct AMQPConfigurationTests {
+    @Test func fullURL() throws {
+        let config = try AMQPConfiguration(url: "amqp://alice:s3cr%40t@rabbit.internal:5699/%2f", connectionName: "t")
+        #expect(config.username == "alice")
+        #expect(config.password == "s3cr@t")
+        #expect(config.host == "rabbit.internal")
+        #expect(config.port == 5699)
+        #expect(config.virtualHost == "/")
+        #expect(config.connectionName == "t")
+        #expect(config.heartbeat == .seconds(10))
+        #expect(config.confirmWindow == 1024)
+        #expect(config.initialBackoff == .milliseconds(100))
+        #expect(config.maximumBackoff == .seconds(5))
+    }
+
+    @Test func defaults() throws {
+        for url in ["amqp://", "amqp:///", "AMQP://"] {
+            let config = try AMQPConfiguration(url: url, connectionName: "t")
+            #expect(config.username == "guest")
+            #expect(config.password == "guest")
+            #expect(config.host == "127.0.0.1")
+            #expect(config.port == 5672)
+            #expect(config.virtualHost == "/")
+        }
+    }
+
+    @Test func namedVirtualHostAndIPv6() throws {
+        let config = try AMQPConfiguration(url: "amqp://u:p@[::1]:5673/switch%2Fyard", connectionName: "t")
+        #expect(config.host == "::1")
+        #expect(config.port == 5673)
+        #expect(config.virtualHost == "switch/yard")
+        let plain = try AMQPConfiguration(url: "amqp://host.example/prod", connectionName: "t")
+        #expect(plain.host == "host.example")
+        #expect(plain.port == 5672)
+        #expect(plain.virtualHost == "prod")
+    }
+
+    @Test(arguments: [
+        "", "http://localhost", "amqp://host:notaport/", "amqp://host:70000/", "amqp://host:0",
+        "amqp://user:p%zz@host/", "amqp://host/%4", "amqp://[::1/", "localhost:5672",
+    ])
+    func garbageIsRejected(url: String) {
+        #expect {
+            _ = try AMQPConfiguration(url: url, connectionName: "t")
+        } throws: { error in
+            (error as? AMQPError)?.code == .invalidConfiguration
+        }
+    }
+
+    @Test func errorDescription() {
+        let error = AMQPError(code: .timeout, message: "no confirm")
+        #expect(error.description == "timeout: no confirm")
+    }
+}
