@@ -50,7 +50,6 @@ struct RuleRoutes: Sendable {
             return Response(status: .noContent)
         }
     }
-    }
 
     /// Checks a rule against its integration: same marketplace, an action of its connector, a fitting destination.
     private func validate(_ body: CreateRule, marketplaceID: String) async throws -> RuleStore.NewRule {
