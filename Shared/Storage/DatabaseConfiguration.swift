@@ -39,6 +39,12 @@ public struct DatabaseConfiguration: Sendable {
         return components.string ?? ""
     }
 
+    /// A single connection's configuration (migrations run over one connection before the pool starts).
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: .disable)
+    }
+
     /// The PostgresNIO client configuration. TLS is off: the database is expected on a private network.
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(

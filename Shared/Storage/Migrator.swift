@@ -7,27 +7,23 @@ public struct Migrator: Sendable {
     /// Arbitrary but fixed: the advisory lock every Switchyard process takes to migrate.
     static let lockKey: Int64 = 0x5357_4954_4348
 
-    let client: PostgresClient
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(logger: Logger) {
         self.logger = logger
     }
 
-    /// Brings the schema up to date and returns the versions it applied.
+    /// Brings the schema up to date over `connection` and returns the versions it applied.
     @discardableResult
-    public func migrate(_ migrations: [Migration] = Migration.all) async throws -> [Int] {
-        try await client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
-            do {
-                let applied = try await apply(migrations, on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                return applied
-            } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                throw error
-            }
+    public func migrate(_ migrations: [Migration] = Migration.all, on connection: PostgresConnection) async throws -> [Int] {
+        try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+        do {
+            let applied = try await apply(migrations, on: connection)
+            try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            return applied
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            throw error
         }
     }
 

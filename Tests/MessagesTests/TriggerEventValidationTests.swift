@@ -60,11 +60,11 @@ import Testing
 
     @Test func contractsRoundTrip() throws {
         let event = TriggerEvent(id: "e", type: .productPurchased, customer: .init(email: "a@b.co"), product: .init(id: "p"))
-        let message = TriggerMessage(marketplaceID: "mkt_1", receivedAt: Date(timeIntervalSince1970: 1_800_000_000.123), event: event)
+        let message = TriggerMessage(marketplaceID: "mkt_1", receivedAt: Date(timeIntervalSince1970: 1_800_000_000.5), event: event)
         let decoded = try MessageCoding.decode(TriggerMessage.self, from: try MessageCoding.encode(message))
         #expect(decoded == message)
         let json = String(decoding: try MessageCoding.encode(message), as: UTF8.self)
         #expect(json.contains(#""marketplace_id":"mkt_1""#))
-        #expect(json.contains(#""received_at":"2027-01-15T08:00:00.123Z""#))
+        #expect(json.contains(#""received_at":"2027-01-15T08:00:00.500Z""#))
     }
 }
