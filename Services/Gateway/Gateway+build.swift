@@ -21,6 +21,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
 
     let router = Router()
     router.add(middleware: ErrorMiddleware(logger: logger))
+    router.addOpenAPIRoute()
     router.addOperationalRoutes(
         registry: registry,
         checks: [

@@ -45,6 +45,7 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
 
     let router = Router()
     router.add(middleware: ErrorMiddleware(logger: logger))
+    router.addOpenAPIRoute()
     router.addOperationalRoutes(
         registry: registry,
         checks: ["broker": { HealthChecks.broker(amqp) }, "database": { await HealthChecks.database(postgres) }])

@@ -29,6 +29,17 @@ extension Router {
     }
 }
 
+extension Router {
+    /// `GET /openapi.json`: the public API contract, for clients and tools.
+    public func addOpenAPIRoute() {
+        get("/openapi.json") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+    }
+}
+
 private func jsonArray(_ strings: [String]) -> String {
     "[" + strings.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         .joined(separator: ",") + "]"

@@ -153,3 +153,21 @@ extension Integration {
     }
 }
 }
+
+extension Integration {
+    @Suite struct OpenAPITests {
+        @Test("the gateway and the log service serve the OpenAPI document, which names their routes")
+        func served() async throws {
+            let stack = try await TestStack.shared()
+            for base in [stack.gatewayURL, stack.logsURL] {
+                let response = try await API.raw("GET", "\(base)/openapi.json")
+                #expect(response.status == 200)
+                #expect(response.object["openapi"] as? String == "3.1.0")
+                let paths = response.object["paths"] as? [String: Any] ?? [:]
+                for path in ["/v1/events", "/v1/rules", "/v1/integrations", "/v1/logs", "/admin/v1/marketplaces"] {
+                    #expect(paths[path] != nil, "\(path) is documented")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Writes Shared/ServiceRuntime/OpenAPIDocument.swift: the OpenAPI 3.1 document both HTTP services serve."""
+import json, sys
+root = sys.argv[1]
+err = {"$ref": "#/components/responses/Error"}
+def op(summary, ok_code="200", ok_schema=None, params=None, body=None, errors=("400","401"), tag=None, security=True):
+    o = {"summary": summary, "responses": {ok_code: {"description": "success"}}}
+    if ok_schema: o["responses"][ok_code]["content"] = {"application/json": {"schema": ok_schema}}
+    for e in errors: o["responses"][e] = err
+    if params: o["parameters"] = params
+    if body: o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if tag: o["tags"] = [tag]
+    if not security: o["security"] = []
+    return o
+def q(name, desc, schema={"type": "string"}): return {"name": name, "in": "query", "required": False, "description": desc, "schema": schema}
+def p(name): return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+obj = lambda props, req=(): {"type": "object", "properties": props, **({"required": list(req)} if req else {})}
+s = {"type": "string"}; b = {"type": "boolean"}; i = {"type": "integer"}
+money = obj({"amount": s, "currency": s}, ["amount", "currency"])
+product = obj({"id": s, "name": s, "price": s, "currency": s}, ["id"])
+triggers = ["product.purchased","upsell.purchased","order.completed","product.refunded","product.partially_refunded","prospect.created","subscription.charged","subscription.charge_failed","subscription.delinquent","subscription.canceled","subscription.recovered","subscription.restarted"]
+event = obj({"id": s, "type": {"type": "string", "enum": triggers}, "occurred_at": {"type": "string", "format": "date-time"}, "test": b,
+    "customer": obj({"email": {"type": "string", "format": "email"}, "first_name": s, "last_name": s, "phone": s}, ["email"]),
+    "product": product, "purchase_kind": {"type": "string", "enum": ["primary","upsell","order_bump","payment_option"]},
+    "order": obj({"id": s, "total": s, "currency": s, "coupon": s, "items": {"type": "array", "items": obj({"product": product, "purchase_kind": s}, ["product"])}}, ["id"]),
+    "subscription": obj({"id": s, "status": s, "failed_charges": i}, ["id"]), "refund": money}, ["id", "type", "customer"])
+destination = obj({"kind": {"type": "string", "enum": ["list","tag","group","level","offer","url"]}, "id": s, "name": s}, ["kind", "name"])
+rule_in = obj({"scope": {"type": "string", "enum": ["global","product"]}, "product_id": s, "trigger": {"type": "string", "enum": triggers},
+    "integration_id": s, "action": s, "destination": destination, "enabled": b}, ["scope","trigger","integration_id","action","destination"])
+rule = {"allOf": [rule_in, obj({"id": s, "created_at": s, "updated_at": s})]}
+integration = obj({"id": s, "connector": s, "label": s, "status": {"type": "string", "enum": ["connected","needs_reconnect","error"]}, "account": s, "refreshed_at": s, "created_at": s})
+attempt = obj({"number": i, "at": s, "outcome": s, "request": s, "response": s, "duration_ms": i})
+entry = obj({"id": s, "event_id": s, "trigger": s, "test": b, "customer_email": s, "product_id": s, "rule_id": s, "integration_id": s,
+    "integration_label": s, "connector": s, "action": s, "destination": destination,
+    "status": {"type": "string", "enum": ["pending","success","retrying","failed","skipped"]}, "reason": s,
+    "attempts": {"type": "array", "items": attempt}, "created_at": s, "updated_at": s})
+accept = obj({"event_id": s, "status": {"type": "string", "enum": ["accepted", "duplicate"]}})
+paths = {
+ "/v1/events": {"post": op("Publish a trigger event; 202 once the broker has confirmed it", "202", accept, body=event, errors=("400","401","413","503"), tag="events")},
+ "/v1/events/batch": {"post": op("Publish up to 500 events; answered per event", "200", obj({"results": {"type": "array", "items": obj({"index": i, "event_id": s, "status": s})}}), body=obj({"events": {"type": "array", "items": event}}, ["events"]), tag="events")},
+ "/v1/connectors": {"get": op("Connector descriptors", ok_schema=obj({"connectors": {"type": "array", "items": {"type": "object"}}}), errors=(), tag="connectors", security=False)},
+ "/v1/integrations": {"post": op("Connect an app", "201", integration, body=obj({"connector": s, "label": s, "credentials": {"type": "object"}}, ["connector","label"]), errors=("400","401","409"), tag="integrations"),
+                      "get": op("List integrations", ok_schema=obj({"integrations": {"type": "array", "items": integration}}), errors=("401",), tag="integrations")},
+ "/v1/integrations/{id}": {"get": op("Read an integration", ok_schema=integration, params=[p("id")], errors=("401","404"), tag="integrations")},
+ "/v1/rules": {"post": op("Create a rule", "201", rule, body=rule_in, tag="rules"),
+               "get": op("List rules", ok_schema=obj({"rules": {"type": "array", "items": rule}}), params=[q("product_id","only this product's rules"), q("scope","global or product"), q("trigger","one trigger type")], tag="rules")},
+ "/v1/rules/{id}": {"get": op("Read a rule", ok_schema=rule, params=[p("id")], errors=("401","404"), tag="rules"),
+                    "delete": op("Delete a rule", "204", params=[p("id")], errors=("401","404"), tag="rules")},
+ "/admin/v1/marketplaces": {"post": op("Create a marketplace and its API key (shown once); admin token", "201", obj({"id": s, "name": s, "api_key": s, "created_at": s}), body=obj({"name": s}, ["name"]), errors=("400","401","403"), tag="admin")},
+ "/v1/logs": {"get": op("Search the log, newest first", ok_schema=obj({"entries": {"type": "array", "items": entry}, "next_cursor": s}),
+    params=[q("email","case-insensitive"), q("trigger",""), q("status",""), q("integration_id",""), q("product_id",""), q("event_id",""), q("since","RFC 3339"), q("until","RFC 3339"), q("limit","1 to 500", {"type":"integer"}), q("cursor","from next_cursor")], tag="logs")},
+ "/v1/logs/{id}": {"get": op("One entry with every attempt", ok_schema=entry, params=[p("id")], errors=("401","404"), tag="logs")},
+ "/health": {"get": op("200 when the process can do its work, 503 with the reasons", errors=("503",), tag="operations", security=False)},
+ "/metrics": {"get": {"summary": "Prometheus metrics", "tags": ["operations"], "security": [], "responses": {"200": {"description": "text/plain; version=0.0.4"}}}},
+}
+extra = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else {}
+for path, ops in extra.items(): paths.setdefault(path, {}).update(ops)
+doc = {"openapi": "3.1.0", "info": {"title": "Switchyard", "version": "1.0.0",
+  "description": "Gateway (default :8080): events, connectors, integrations, rules, admin. Log service (default :8081): /v1/logs. Every process: /health, /metrics."},
+  "servers": [{"url": "http://127.0.0.1:8080", "description": "gateway"}, {"url": "http://127.0.0.1:8081", "description": "log service"}],
+  "security": [{"bearer": []}],
+  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a marketplace API key (the admin token for /admin)"}},
+    "responses": {"Error": {"description": "an error", "content": {"application/json": {"schema": obj({"error": obj({"code": s, "message": s, "field": s}, ["code","message"])}, ["error"])}}}}},
+  "paths": dict(sorted(paths.items()))}
+text = json.dumps(doc, indent=1, sort_keys=False)
+swift = '''/// The public API as an OpenAPI 3.1 document, served at `GET /openapi.json` by the gateway and the log service.
+/// Generated by `deploy/tools/gen-openapi.py`; edit that script, not this file.
+public enum OpenAPIDocument {
+    public static let json = #"""
+''' + text + '''
+"""#
+}
+'''
+open(f"{root}/Shared/ServiceRuntime/OpenAPIDocument.swift", "w").write(swift)
+print("paths:", len(paths))
