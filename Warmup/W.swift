@@ -1,7 +1,0 @@
-import Hummingbird
-import PostgresNIO
-import AsyncHTTPClient
-import Crypto
-import Prometheus
-import ServiceLifecycle
-import ArgumentParser
