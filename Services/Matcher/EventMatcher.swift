@@ -15,6 +15,7 @@ struct EventMatcher: Sendable {
     let marketplaces: MarketplaceStore
     let rules: RulesCache
     let ledger: EventLedger
+    /// Purchases and completed orders: what makes an order complete once and a prospect moot.
     let purchases: PurchaseLedger
     let connection: AMQPConnection
     let topology: BrokerTopology
@@ -209,10 +210,12 @@ struct EventMatcher: Sendable {
         entryID(message, ruleID: active.rule.id)
     }
 
+    /// The same id from a bare rule id, for a rule that may no longer exist.
     static func entryID(_ message: TriggerMessage, ruleID: String) -> String {
         Identifier.derived(prefix: "log", from: [message.marketplaceID, message.event.id, ruleID])
     }
 
+    /// The rule as it is now, carried by the command so later edits do not change an action on its way.
     static func snapshot(_ active: ActiveRule) -> RuleSnapshot {
         RuleSnapshot(
             id: active.rule.id, trigger: active.rule.trigger, productID: active.rule.productID,
