@@ -37,7 +37,9 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     ConnectorRoutes().register(on: router)
     let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
     IntegrationRoutes(integrations: integrations, authenticator: authenticator).register(on: router)
-    RuleRoutes(integrations: integrations, rules: RuleStore(client: postgres, logger: logger), authenticator: authenticator)
+    RuleRoutes(
+        integrations: integrations, rules: RuleStore(client: postgres, logger: logger),
+        catalog: CatalogStore(client: postgres, logger: logger), authenticator: authenticator)
         .register(on: router)
 
     return Application(

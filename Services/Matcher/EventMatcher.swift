@@ -15,8 +15,12 @@ struct EventMatcher: Sendable {
     let marketplaces: MarketplaceStore
     let rules: RulesCache
     let ledger: EventLedger
+    /// Purchases and completed orders: what makes an order complete once and a prospect moot.
+    let purchases: PurchaseLedger
     let connection: AMQPConnection
     let topology: BrokerTopology
+    /// How long a `prospect.created` waits before it fires.
+    let prospectDelay: Duration
     let logger: Logger
     let serializer = KeyedSerializer()
     let matched = Counter(label: "switchyard_matcher_events_total", dimensions: [("result", "matched")])
@@ -56,7 +60,12 @@ struct EventMatcher: Sendable {
 
     private func process(_ message: TriggerMessage, logger: Logger) async throws {
         let event = message.event
-        guard let state = try await marketplaces.matchingState(marketplaceID: message.marketplaceID, eventID: event.id) else {
+        let scheduling = event.type.isDelayed && !message.isDue
+        // A delayed trigger passes twice (scheduled, then due); each pass is recorded under its own key so the
+        // due pass is not taken for a duplicate of the first.
+        let ledgerID = scheduling ? "\(event.id)#scheduled" : event.id
+        guard let state = try await marketplaces.matchingState(marketplaceID: message.marketplaceID, eventID: ledgerID)
+        else {
             logger.warning("event for an unknown marketplace dropped")
             return
         }
@@ -66,37 +75,60 @@ struct EventMatcher: Sendable {
         }
         let all = try await rules.rules(marketplaceID: message.marketplaceID, version: state.rulesVersion)
         let matching = Self.matching(all, event: event)
+        let occurredAt = event.occurredAt ?? message.receivedAt
+        if event.type.recordsPurchase {
+            try await purchases.recordPurchase(
+                marketplaceID: message.marketplaceID, eventID: event.id, email: event.customer.email,
+                productIDs: event.productIDs, at: occurredAt)
+        }
         let now = Date()
         var publishes: [(AMQPMessage, exchange: String, routingKey: String)] = []
-        if matching.isEmpty {
+        if scheduling && matching.isEmpty {
+            // Rules in force when the cart was abandoned decide whether the prospect waits at all.
             unmatched.increment()
-            let outcome = Outcome(
-                entryID: Identifier.derived(prefix: "log", from: [message.marketplaceID, event.id, "unmatched"]),
-                marketplaceID: message.marketplaceID, eventID: event.id, trigger: event.type, test: event.isTest,
-                customerEmail: event.customer.email, productID: event.productIDs.first, rule: nil, status: .skipped,
-                reason: "no rule matches", attemptNumber: 0, attempt: nil, at: now)
-            publishes.append(try outcomeMessage(outcome))
+            publishes += try entries(for: [], message: message, status: .skipped, reason: "no rule matches", at: now)
+        } else if scheduling {
+            let due = now.addingTimeInterval(TimeInterval(prospectDelay.milliseconds) / 1000)
+            let products = event.productIDs.joined(separator: ", ")
+            let waiting = "waiting until \(RFC3339.string(from: due)); fires unless \(event.customer.email) buys "
+                + "\(products) by then"
+            publishes += try entries(for: matching, message: message, status: .pending, reason: waiting, at: now)
+            var dueMessage = message
+            dueMessage.delayed = true
+            dueMessage.waitingRuleIDs = matching.map(\.rule.id)
+            publishes.append(
+                (AMQPMessage(body: try MessageCoding.encode(dueMessage), messageID: "\(message.messageID)/due",
+                             type: TriggerMessage.contract),
+                 topology.delayedTriggersExchange(delay: prospectDelay), ""))
+        } else if let reason = try await skipReason(message, occurredAt: occurredAt) {
+            logger.info("event skipped", metadata: ["reason": "\(reason)"])
+            publishes += try entries(for: matching, message: message, status: .skipped, reason: reason, at: now)
+            publishes += try closedWaitingEntries(message, matching: matching, at: now)
+        } else if matching.isEmpty {
+            unmatched.increment()
+            // A due trigger closes the entries that waited; any other event gets its one "no rule matches" entry.
+            let closed = try closedWaitingEntries(message, matching: matching, at: now)
+            if closed.isEmpty {
+                publishes += try entries(for: [], message: message, status: .skipped, reason: "no rule matches", at: now)
+            } else {
+                publishes += closed
+            }
         } else {
             matched.increment()
+            publishes += try entries(
+                for: matching, message: message, status: .pending, reason: "waiting to be performed", at: now)
             for active in matching {
-                let commandID = Identifier.derived(prefix: "log", from: [message.marketplaceID, event.id, active.rule.id])
-                let snapshot = RuleSnapshot(
-                    id: active.rule.id, trigger: active.rule.trigger, productID: active.rule.productID,
-                    integrationID: active.rule.integrationID, integrationLabel: active.integrationLabel,
-                    connector: active.connector, action: active.rule.action, destination: active.rule.destination)
                 let command = ActionCommand(
-                    commandID: commandID, marketplaceID: message.marketplaceID, event: event, rule: snapshot, createdAt: now)
-                let pending = Outcome(
-                    entryID: commandID, marketplaceID: message.marketplaceID, eventID: event.id, trigger: event.type,
-                    test: event.isTest, customerEmail: event.customer.email,
-                    productID: active.rule.productID ?? event.productIDs.first, rule: snapshot, status: .pending,
-                    reason: "waiting to be performed", attemptNumber: 0, attempt: nil, at: now)
-                publishes.append(try outcomeMessage(pending))
+                    commandID: Self.entryID(message, rule: active), marketplaceID: message.marketplaceID, event: event,
+                    rule: Self.snapshot(active), createdAt: now)
                 publishes.append(
-                    (AMQPMessage(body: try MessageCoding.encode(command), messageID: commandID, type: ActionCommand.contract),
+                    (AMQPMessage(
+                        body: try MessageCoding.encode(command), messageID: command.commandID,
+                        type: ActionCommand.contract),
                      topology.actionsExchange, active.connector))
             }
             commands.increment(by: matching.count)
+            publishes += try closedWaitingEntries(message, matching: matching, at: now)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (amqpMessage, exchange, routingKey) in publishes {
@@ -104,7 +136,91 @@ struct EventMatcher: Sendable {
             }
             try await group.waitForAll()
         }
-        try await ledger.markProcessed(marketplaceID: message.marketplaceID, eventID: event.id)
+        try await ledger.markProcessed(marketplaceID: message.marketplaceID, eventID: ledgerID)
+    }
+
+    /// Why an event that is due must not fire, in words for the merchant: an order completes once, and a
+    /// prospect is moot once the customer bought its product.
+    private func skipReason(_ message: TriggerMessage, occurredAt: Date) async throws -> String? {
+        let event = message.event
+        switch event.type {
+        case .orderCompleted:
+            guard let order = event.order,
+                  let first = try await purchases.claimOrder(
+                    marketplaceID: message.marketplaceID, orderID: order.id, eventID: event.id)
+            else { return nil }
+            return "order \(order.id) was already completed by event \(first); an order completes only once"
+        case .prospectCreated:
+            for productID in event.productIDs {
+                let bought = try await purchases.bought(
+                    marketplaceID: message.marketplaceID, email: event.customer.email, productID: productID,
+                    since: occurredAt)
+                if bought { return "\(event.customer.email) bought \(productID) after the cart was abandoned" }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// Skipped outcomes for the pending entries of a due trigger whose rules no longer match (disabled, deleted or
+    /// changed while it waited): without them those entries would say "pending" forever.
+    private func closedWaitingEntries(
+        _ message: TriggerMessage, matching: [ActiveRule], at now: Date
+    ) throws -> [(AMQPMessage, exchange: String, routingKey: String)] {
+        let event = message.event
+        let stillMatching = Set(matching.map(\.rule.id))
+        return try (message.waitingRuleIDs ?? []).filter { !stillMatching.contains($0) }.map { ruleID in
+            try outcomeMessage(
+                Outcome(
+                    entryID: Self.entryID(message, ruleID: ruleID),
+                    marketplaceID: message.marketplaceID, eventID: event.id, trigger: event.type, test: event.isTest,
+                    customerEmail: event.customer.email, productID: event.productIDs.first, rule: nil,
+                    status: .skipped, reason: "the rule was disabled, changed or deleted while the prospect waited",
+                    attemptNumber: 0, attempt: nil, at: now))
+        }
+    }
+
+    /// One log outcome per matching rule (the entry the rule's action will update), or, when no rule matches,
+    /// the event's single entry.
+    private func entries(
+        for matching: [ActiveRule], message: TriggerMessage, status: LogStatus, reason: String, at now: Date
+    ) throws -> [(AMQPMessage, exchange: String, routingKey: String)] {
+        let event = message.event
+        guard !matching.isEmpty else {
+            let outcome = Outcome(
+                entryID: Identifier.derived(prefix: "log", from: [message.marketplaceID, event.id, "unmatched"]),
+                marketplaceID: message.marketplaceID, eventID: event.id, trigger: event.type, test: event.isTest,
+                customerEmail: event.customer.email, productID: event.productIDs.first, rule: nil, status: status,
+                reason: reason, attemptNumber: 0, attempt: nil, at: now)
+            return [try outcomeMessage(outcome)]
+        }
+        return try matching.map { active in
+            try outcomeMessage(
+                Outcome(
+                    entryID: Self.entryID(message, rule: active), marketplaceID: message.marketplaceID,
+                    eventID: event.id, trigger: event.type, test: event.isTest, customerEmail: event.customer.email,
+                    productID: active.rule.productID ?? event.productIDs.first, rule: Self.snapshot(active),
+                    status: status, reason: reason, attemptNumber: 0, attempt: nil, at: now))
+        }
+    }
+
+    /// The log entry (and action command) id of one rule for one event: the same in every pass and every process.
+    static func entryID(_ message: TriggerMessage, rule active: ActiveRule) -> String {
+        entryID(message, ruleID: active.rule.id)
+    }
+
+    /// The same id from a bare rule id, for a rule that may no longer exist.
+    static func entryID(_ message: TriggerMessage, ruleID: String) -> String {
+        Identifier.derived(prefix: "log", from: [message.marketplaceID, message.event.id, ruleID])
+    }
+
+    /// The rule as it is now, carried by the command so later edits do not change an action on its way.
+    static func snapshot(_ active: ActiveRule) -> RuleSnapshot {
+        RuleSnapshot(
+            id: active.rule.id, trigger: active.rule.trigger, productID: active.rule.productID,
+            integrationID: active.rule.integrationID, integrationLabel: active.integrationLabel,
+            connector: active.connector, action: active.rule.action, destination: active.rule.destination)
     }
 
     private func outcomeMessage(_ outcome: Outcome) throws -> (AMQPMessage, exchange: String, routingKey: String) {

@@ -15,11 +15,13 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
     let amqp = AMQPConnection(
         configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-matcher"),
-        topology: topology.amqpTopology(), logger: logger)
+        topology: topology.amqpTopology(triggerDelay: settings.prospectDelay), logger: logger)
     let matcher = EventMatcher(
         marketplaces: MarketplaceStore(client: postgres, logger: logger),
         rules: RulesCache(store: RuleStore(client: postgres, logger: logger)),
-        ledger: EventLedger(client: postgres, logger: logger), connection: amqp, topology: topology, logger: logger)
+        ledger: EventLedger(client: postgres, logger: logger),
+        purchases: PurchaseLedger(client: postgres, logger: logger),
+        connection: amqp, topology: topology, prospectDelay: settings.prospectDelay, logger: logger)
     let consumer = DeliveryConsumer(connection: amqp, queue: topology.triggersQueue, prefetch: settings.prefetch) { delivery in
         await matcher.handle(delivery)
     }

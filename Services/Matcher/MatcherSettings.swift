@@ -6,10 +6,13 @@ struct MatcherSettings: Sendable {
     var port: Int
     /// Events handled at once; each waits on a database read and its publishes' confirms.
     var prefetch: UInt16
+    /// How long after a cart was abandoned its `prospect.created` trigger fires (`shared/SPEC.md` §2).
+    var prospectDelay: Duration
 
     init(_ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings)
         port = try settings.int("SWITCHYARD_MATCHER_PORT", default: 8082)
         prefetch = UInt16(clamping: try settings.int("SWITCHYARD_PREFETCH", default: 200))
+        prospectDelay = try settings.duration("SWITCHYARD_PROSPECT_DELAY", default: .seconds(2 * 60 * 60))
     }
 }

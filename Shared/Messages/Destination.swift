@@ -4,11 +4,20 @@ public struct Destination: Codable, Sendable, Equatable, Hashable {
     public var kind: DestinationKind
     public var id: String?
     public var name: String
+    /// Whether the integration's catalog knows this destination; false when the merchant typed it by hand (an
+    /// app may still accept it). Absent in messages written before the field existed.
+    public var fromCatalog: Bool?
 
-    public init(kind: DestinationKind, id: String? = nil, name: String) {
+    public init(kind: DestinationKind, id: String? = nil, name: String, fromCatalog: Bool? = nil) {
         self.kind = kind
         self.id = id
         self.name = name
+        self.fromCatalog = fromCatalog
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, id, name
+        case fromCatalog = "from_catalog"
     }
 }
 

@@ -27,6 +27,12 @@ public enum TriggerType: String, Codable, Sendable, CaseIterable, Hashable {
     /// carries its products as order items).
     public var requiresProduct: Bool { self != .orderCompleted }
 
+    /// Whether the event fires only after a delay, and only if the customer has not bought meanwhile.
+    public var isDelayed: Bool { self == .prospectCreated }
+
+    /// Whether the event is a purchase of its products, which makes a waiting prospect for them moot.
+    public var recordsPurchase: Bool { isPurchase || self == .orderCompleted }
+
     /// Whether the event carries a purchase kind.
     public var isPurchase: Bool { self == .productPurchased || self == .upsellPurchased }
 }

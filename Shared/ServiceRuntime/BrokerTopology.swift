@@ -36,6 +36,9 @@ public struct BrokerTopology: Sendable {
     public var deadExchange: String { "\(prefix).dead" }
     public var deadQueue: String { "\(prefix).dead" }
     public func retryExchange(delay: Duration) -> String { "\(prefix).retry.\(Settings.format(delay))" }
+    /// Where a trigger that fires later (`prospect.created`) waits; named by its delay, because a queue's TTL
+    /// cannot change once declared.
+    public func delayedTriggersExchange(delay: Duration) -> String { "\(prefix).delay.\(Settings.format(delay))" }
 
     /// A durable quorum work queue whose poison messages end in the dead-letter queue.
     private func workQueue(_ name: String) -> AMQPTopology.Queue {
@@ -52,7 +55,11 @@ public struct BrokerTopology: Sendable {
 
     /// The declarations a process needs, including one delay queue per distinct retry delay. The delay queue's
     /// TTL is the longest jittered delay (+20 %); each message carries its own, shorter expiration.
-    public func amqpTopology(retryDelays: [Duration] = []) -> AMQPTopology {
+    ///
+    /// With `triggerDelay`, also the durable delay queue of triggers that fire later: each waits there for the
+    /// delay, then is dead-lettered back to the triggers queue. It lives in the broker, so the wait survives the
+    /// restart of every Switchyard process.
+    public func amqpTopology(retryDelays: [Duration] = [], triggerDelay: Duration? = nil) -> AMQPTopology {
         var topology = AMQPTopology(
             exchanges: [
                 .init(name: eventsExchange, type: .direct),
@@ -73,6 +80,22 @@ public struct BrokerTopology: Sendable {
             let queue = actionsQueue(connector: connector)
             topology.queues.append(workQueue(queue))
             topology.bindings.append(.init(queue: queue, exchange: actionsExchange, routingKey: connector))
+        }
+        if let triggerDelay {
+            let name = delayedTriggersExchange(delay: triggerDelay)
+            topology.exchanges.append(.init(name: name, type: .fanout))
+            topology.queues.append(
+                .init(
+                    name: name,
+                    arguments: [
+                        "x-queue-type": .string("quorum"),
+                        "x-message-ttl": .int(triggerDelay.milliseconds),
+                        "x-dead-letter-exchange": .string(eventsExchange),
+                        "x-dead-letter-routing-key": .string(Self.triggerRoutingKey),
+                        "x-dead-letter-strategy": .string("at-least-once"),
+                        "x-overflow": .string("reject-publish"),
+                    ]))
+            topology.bindings.append(.init(queue: name, exchange: name, routingKey: ""))
         }
         var declared = Set<String>()
         for delay in retryDelays where declared.insert(retryExchange(delay: delay)).inserted {

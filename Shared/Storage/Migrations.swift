@@ -127,6 +127,44 @@ extension Migration {
                 )
                 """,
             ]
-        )
+        ),
+        Migration(
+            version: 2, name: "integration catalogs, purchases and completed orders for trigger semantics",
+            statements: [
+                """
+                CREATE TABLE catalog_entries (
+                    integration_id text NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+                    kind text NOT NULL,
+                    id text NOT NULL,
+                    name text NOT NULL,
+                    parent_id text,
+                    PRIMARY KEY (integration_id, kind, id)
+                )
+                """,
+                "CREATE INDEX catalog_entries_name ON catalog_entries (integration_id, kind, name)",
+                """
+                CREATE TABLE purchases (
+                    marketplace_id text NOT NULL,
+                    event_id text NOT NULL,
+                    product_id text NOT NULL,
+                    customer_email text NOT NULL,
+                    occurred_at timestamptz NOT NULL,
+                    PRIMARY KEY (marketplace_id, event_id, product_id)
+                )
+                """,
+                """
+                CREATE INDEX purchases_customer ON purchases (marketplace_id, customer_email, product_id, occurred_at)
+                """,
+                """
+                CREATE TABLE completed_orders (
+                    marketplace_id text NOT NULL,
+                    order_id text NOT NULL,
+                    event_id text NOT NULL,
+                    completed_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (marketplace_id, order_id)
+                )
+                """,
+            ]
+        ),
     ]
 }

@@ -124,6 +124,27 @@ public struct RuleStore: Sendable {
         return nil
     }
 
+    /// Replaces every field of a rule (the caller merged and validated the change); returns nil when the rule
+    /// does not exist in this marketplace.
+    public func update(marketplaceID: String, id: String, _ changed: NewRule) async throws -> Rule? {
+        let destination = String(decoding: try MessageCoding.encode(changed.destination), as: UTF8.self)
+        return try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE rules SET scope = \(changed.scope.rawValue), product_id = \(changed.productID),
+                    trigger = \(changed.trigger.rawValue), integration_id = \(changed.integrationID),
+                    action = \(changed.action), destination = \(destination)::jsonb, enabled = \(changed.enabled),
+                    updated_at = now()
+                WHERE marketplace_id = \(marketplaceID) AND id = \(id)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            var updated: Rule?
+            for try await row in rows { updated = try Self.decode(row) }
+            if updated != nil { try await bumpVersion(marketplaceID: marketplaceID, on: connection) }
+            return updated
+        }
+    }
+
     /// Deletes a rule; returns whether it existed in this marketplace.
     public func delete(marketplaceID: String, id: String) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in

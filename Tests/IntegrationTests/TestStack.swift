@@ -20,6 +20,8 @@ final class TestStack: Sendable {
     let receiver: WebhookReceiver
 
     private static let holder = StackHolder()
+    /// How long a `prospect.created` waits in tests: long enough to restart a matcher in between.
+    static let prospectDelaySeconds: Double = 4
 
     static func shared() async throws -> TestStack { try await holder.get() }
 
@@ -74,6 +76,7 @@ final class TestStack: Sendable {
             "SWITCHYARD_LOGS_PORT": "\(ports[3])",
             "SWITCHYARD_RETRY_DELAYS": "1s,2s",
             "SWITCHYARD_WEBHOOK_TIMEOUT": "3s",
+            "SWITCHYARD_PROSPECT_DELAY": "\(Int(TestStack.prospectDelaySeconds))s",
             "SWITCHYARD_LOG_LEVEL": "info",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
         ]

@@ -10,6 +10,7 @@ import Storage
 struct RuleRoutes: Sendable {
     let integrations: IntegrationStore
     let rules: RuleStore
+    let catalog: CatalogStore
     let authenticator: APIKeyAuthenticator
 
     func register(on router: Router<BasicRequestContext>) {
@@ -41,6 +42,20 @@ struct RuleRoutes: Sendable {
             let id = try context.parameters.require("id")
             guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
             return try JSONResponse.make(.ok, RuleView(rule))
+        }
+
+        router.patch("/v1/rules/:id") { request, context -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let id = try context.parameters.require("id")
+            let patch = try await JSONResponse.decode(PatchRule.self, from: request)
+            guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else {
+                throw APIError.notFound("rule \(id)")
+            }
+            let changed = try await validate(patch.applied(to: rule), marketplaceID: marketplaceID)
+            guard let updated = try await rules.update(marketplaceID: marketplaceID, id: id, changed) else {
+                throw APIError.notFound("rule \(id)")
+            }
+            return try JSONResponse.make(.ok, RuleView(updated))
         }
 
         router.delete("/v1/rules/:id") { request, context -> Response in
@@ -83,10 +98,17 @@ struct RuleRoutes: Sendable {
                 throw APIError.badRequest("must be an http or https URL", field: "destination.name")
             }
         }
+        var destination = Destination(kind: kind, id: body.destination.id, name: name, fromCatalog: false)
+        // A URL is never in a catalog; anything else may have been typed by hand, which is allowed but marked.
+        if kind != .url, let entryID = try await catalog.entryID(
+            integrationID: integration.id, kind: kind, id: destination.id, name: name)
+        {
+            destination.id = entryID
+            destination.fromCatalog = true
+        }
         return RuleStore.NewRule(
             scope: scope, productID: scope == .product ? productID : nil, trigger: trigger, integrationID: integration.id,
-            action: action.name, destination: Destination(kind: kind, id: body.destination.id, name: name),
-            enabled: body.enabled ?? true)
+            action: action.name, destination: destination, enabled: body.enabled ?? true)
     }
 }
 

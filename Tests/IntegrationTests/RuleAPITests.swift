@@ -1,0 +1,225 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+import Testing
+
+extension Integration {
+/// The rules API: validation that names the field, changes that are in force for the very next event in every
+/// matcher process, tenancy, and destinations typed by hand.
+@Suite struct RuleAPITests {
+    @Test("rule validation errors name the offending field, on create and on change")
+    func validationNamesTheField() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let valid = stack.ruleBody(integrationID: integration.id, trigger: "product.purchased", path: "/ok/v")
+        let url = stack.receiver.url("/ok/v")
+        let cases: [(change: [String: Any], field: String)] = [
+            (["scope": "everything"], "scope"),
+            (["scope": "product"], "product_id"),
+            (["product_id": "prod_course"], "product_id"),
+            (["trigger": "product.bought"], "trigger"),
+            (["integration_id": "int_missing"], "integration_id"),
+            (["action": "email"], "action"),
+            (["destination": ["kind": "tag", "name": url]], "destination.kind"),
+            (["destination": ["kind": "url", "name": "  "]], "destination.name"),
+            (["destination": ["kind": "url", "name": "ftp://example.com/x"]], "destination.name"),
+        ]
+        for (change, field) in cases {
+            let body = valid.merging(change) { $1 }
+            let response = try await stack.postRule(key: key, body)
+            #expect(response.status == 400, "create with \(change)")
+            #expect(response.errorField == field, "create with \(change): \(response.text)")
+        }
+
+        let created = try await stack.postRule(key: key, valid)
+        let id = try #require(created.object["id"] as? String)
+        for (change, field) in cases {
+            let response = try await stack.patchRule(key: key, id: id, change)
+            #expect(response.status == 400, "change with \(change)")
+            #expect(response.errorField == field, "change with \(change): \(response.text)")
+        }
+        // Nothing was changed by the refused patches.
+        let read = try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(id)", token: key)
+        #expect(read.object["trigger"] as? String == "product.purchased")
+        #expect(read.object["scope"] as? String == "global")
+        #expect(try await stack.patchRule(key: key, id: "rule_missing", ["enabled": false]).status == 404)
+    }
+
+    @Test("PATCH changes any field, re-validated, and GET shows the result")
+    func patchChangesFields() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let first = try await stack.createWebhookIntegration(key: key, label: "First")
+        let second = try await stack.createWebhookIntegration(key: key, label: "Second")
+        let created = try await stack.postRule(
+            key: key, stack.ruleBody(integrationID: first.id, trigger: "product.purchased", path: "/ok/a"))
+        let id = try #require(created.object["id"] as? String)
+
+        let patched = try await stack.patchRule(
+            key: key, id: id,
+            ["scope": "product", "product_id": "prod_x", "trigger": "product.refunded", "integration_id": second.id,
+             "destination": ["kind": "url", "name": stack.receiver.url("/ok/b")], "enabled": false])
+        #expect(patched.status == 200, "\(patched.text)")
+        let read = try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(id)", token: key)
+        #expect(read.object["scope"] as? String == "product")
+        #expect(read.object["product_id"] as? String == "prod_x")
+        #expect(read.object["trigger"] as? String == "product.refunded")
+        #expect(read.object["integration_id"] as? String == second.id)
+        #expect(read.object["enabled"] as? Bool == false)
+        let destination = try #require(read.object["destination"] as? [String: Any])
+        #expect(destination["name"] as? String == stack.receiver.url("/ok/b"))
+        #expect(destination["from_catalog"] as? Bool == false, "a webhook URL is never in a catalog")
+        #expect(read.object["updated_at"] as? String != created.object["updated_at"] as? String)
+
+        // Back to global: the product goes with the scope.
+        let global = try await stack.patchRule(key: key, id: id, ["scope": "global"])
+        #expect(global.status == 200)
+        #expect(global.object["scope"] as? String == "global")
+        #expect(global.object["product_id"] == nil)
+        let listed = try await API.json("GET", "\(stack.gatewayURL)/v1/rules?trigger=product.refunded", token: key)
+        #expect((listed.object["rules"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+    }
+
+    @Test("another marketplace's integration is refused, on create and on change")
+    func foreignIntegrationIsRefused() async throws {
+        let stack = try await TestStack.shared()
+        let (_, keyA) = try await stack.createMarketplace("A")
+        let (_, keyB) = try await stack.createMarketplace("B")
+        let integrationA = try await stack.createWebhookIntegration(key: keyA)
+        let integrationB = try await stack.createWebhookIntegration(key: keyB)
+        let created = try await stack.postRule(
+            key: keyB, stack.ruleBody(integrationID: integrationA.id, trigger: "product.purchased", path: "/ok/x"))
+        #expect(created.status == 400)
+        #expect(created.errorField == "integration_id")
+
+        let ruleB = try await stack.postRule(
+            key: keyB, stack.ruleBody(integrationID: integrationB.id, trigger: "product.purchased", path: "/ok/x"))
+        let idB = try #require(ruleB.object["id"] as? String)
+        let patched = try await stack.patchRule(key: keyB, id: idB, ["integration_id": integrationA.id])
+        #expect(patched.status == 400)
+        #expect(patched.errorField == "integration_id")
+        // Nor can A read, change or delete B's rule.
+        #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(idB)", token: keyA).status == 404)
+        #expect(try await stack.patchRule(key: keyA, id: idB, ["enabled": false]).status == 404)
+        #expect(try await API.json("DELETE", "\(stack.gatewayURL)/v1/rules/\(idB)", token: keyA).status == 404)
+    }
+
+    @Test("PATCH, disable and delete are in force for the very next event, with two matcher processes")
+    func changesApplyToNextEventAcrossMatchers() async throws {
+        let stack = try await TestStack.shared()
+        var environment = stack.matcher.environment
+        let port = TestStack.freePorts(1)[0]
+        environment["SWITCHYARD_MATCHER_PORT"] = "\(port)"
+        // Its own log directory: file names count starts per process object, and would collide with the first's.
+        let logDirectory = stack.matcher.logDirectory.appendingPathComponent("second-matcher-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        let second = ServiceProcess(name: "switchyard-matcher", environment: environment, logDirectory: logDirectory)
+        try second.start()
+        defer { second.terminate() }
+        try await waitForHealth("http://127.0.0.1:\(port)/health")
+
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let before = "/ok/before-\(UUID().uuidString)"
+        let after = "/ok/after-\(UUID().uuidString)"
+        let ruleID = try await stack.createRule(key: key, integrationID: integration.id, path: before)
+        // Both matchers cache the rule (events are spread over the two consumers).
+        let warm = try await publishBurst(stack, key: key)
+        for eventID in warm { _ = try await stack.finalEntries(key: key, eventID: eventID, count: 1) }
+        #expect(stack.receiver.requests(path: before).count == warm.count)
+
+        // A new destination: every following event goes there, none to the old one.
+        let patch = try await stack.patchRule(
+            key: key, id: ruleID, ["destination": ["kind": "url", "name": stack.receiver.url(after)]])
+        #expect(patch.status == 200)
+        let moved = try await publishBurst(stack, key: key)
+        for eventID in moved {
+            let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
+            #expect(entries.first?["status"] as? String == "success")
+        }
+        #expect(try await stack.settledCount(path: after) == moved.count)
+        #expect(stack.receiver.requests(path: before).count == warm.count)
+
+        // Disabled: nothing matches.
+        #expect(try await stack.patchRule(key: key, id: ruleID, ["enabled": false]).status == 200)
+        for eventID in try await publishBurst(stack, key: key) {
+            let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
+            #expect(entries.first?["reason"] as? String == "no rule matches")
+        }
+        // Enabled again, then deleted.
+        #expect(try await stack.patchRule(key: key, id: ruleID, ["enabled": true]).status == 200)
+        for eventID in try await publishBurst(stack, key: key) {
+            let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
+            #expect(entries.first?["status"] as? String == "success")
+        }
+        #expect(try await API.json("DELETE", "\(stack.gatewayURL)/v1/rules/\(ruleID)", token: key).status == 204)
+        for eventID in try await publishBurst(stack, key: key) {
+            let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
+            #expect(entries.first?["reason"] as? String == "no rule matches")
+        }
+        #expect(try await stack.settledCount(path: after) == moved.count * 2)
+
+        // The second process really took part.
+        let metrics = try await API.raw("GET", "http://127.0.0.1:\(port)/metrics")
+        let handled = metrics.text.split(separator: "\n")
+            .filter { $0.hasPrefix("switchyard_matcher_events_total") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+        #expect(handled > 0, "the second matcher handled no event")
+    }
+
+    @Test("a destination is marked from_catalog only when the integration's catalog has it, by id or name")
+    func catalogLookup() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let url = stack.receiver.url("/ok/catalog")
+        try await withCatalog(stack) { catalog in
+            try await catalog.upsert(integrationID: integration.id, kind: .tag, id: "t1", name: "VIP")
+            try await catalog.upsert(integrationID: integration.id, kind: .url, id: "u1", name: url)
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: nil, name: "VIP") == "t1")
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: "t1", name: "x") == "t1")
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .list, id: nil, name: "VIP") == nil)
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: nil, name: "Typed") == nil)
+        }
+        // Even a URL that somehow sits in the catalog is typed by hand.
+        let created = try await stack.postRule(
+            key: key, stack.ruleBody(integrationID: integration.id, trigger: "product.purchased", path: "/ok/catalog"))
+        #expect(created.status == 201)
+        #expect((created.object["destination"] as? [String: Any])?["from_catalog"] as? Bool == false)
+    }
+
+    private func publishBurst(_ stack: TestStack, key: String, count: Int = 6) async throws -> [String] {
+        var ids: [String] = []
+        for _ in 0..<count {
+            let event = TestStack.event(type: "product.purchased", extra: ["purchase_kind": "primary"])
+            try await stack.publishAccepted(key: key, event)
+            ids.append(event["id"] as! String)
+        }
+        return ids
+    }
+
+    private func waitForHealth(_ url: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let response = try? await API.raw("GET", url), response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw HarnessError("\(url) never became healthy")
+    }
+
+    private func withCatalog(_ stack: TestStack, _ body: (CatalogStore) async throws -> Void) async throws {
+        let url = try #require(stack.matcher.environment["SWITCHYARD_DATABASE_URL"])
+        let configuration = try DatabaseConfiguration(url: url)
+        let logger = Logger(label: "test")
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await body(CatalogStore(client: client, logger: logger))
+        }
+    }
+}
+}
