@@ -41,6 +41,7 @@ let package = Package(
         .executable(name: "switchyard-matcher", targets: ["Matcher"]),
         .executable(name: "switchyard-webhook-worker", targets: ["WebhookWorker"]),
         .executable(name: "switchyard-log-service", targets: ["LogService"]),
+        .executable(name: "switchyard-vendor-fakes", targets: ["VendorFakesServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -52,6 +53,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq"),
@@ -59,16 +61,23 @@ let package = Package(
         shared("Messages", []),
         shared("Connectors", ["Messages"]),
         shared("Storage", ["Messages", postgres, crypto, logging, lifecycle]),
+        shared("VendorFakes", [hummingbird, crypto]),
         shared("ServiceRuntime", ["AMQP", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
 
         service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
         service("WebhookWorker", ["ServiceRuntime", "AMQP", "Messages", "Storage", httpClient, crypto]),
+        .executableTarget(
+            name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
+            swiftSettings: swiftSettings),
         service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird]),
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ServiceRuntime", crypto]),
+        tests("VendorFakesTests", [
+            "VendorFakes", hummingbird, hummingbirdTesting, crypto, .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         tests("IntegrationTests", ["Messages", "Storage", hummingbird, httpClient, crypto, logging, postgres]),
     ]
 )

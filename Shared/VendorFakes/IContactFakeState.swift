@@ -1,0 +1,117 @@
+import Foundation
+
+/// The accounts, lists, contacts and subscriptions behind the iContact fake, plus the knobs tests turn.
+public actor IContactFakeState {
+    /// The three values the merchant gives the engine.
+    public struct Credentials: Sendable, Hashable {
+        public var appID: String
+        public var username: String
+        public var password: String
+
+        public init(appID: String, username: String, password: String) {
+            self.appID = appID
+            self.username = username
+            self.password = password
+        }
+    }
+
+    public struct Contact: Sendable, Equatable {
+        public var id: String
+        public var email: String
+        public var firstName: String
+        public var lastName: String
+    }
+
+    public struct Subscription: Sendable, Equatable {
+        public var listID: String
+        public var contactID: String
+        public var status: String
+        public var addDate: String
+    }
+
+    struct Account {
+        var accountID: String
+        var clientFolderID: String
+        var lists: [(id: String, name: String)] = []
+        var contacts: [String: Contact] = [:]
+        var subscriptions: [String: Subscription] = [:]
+        var failures: [Int] = []
+        var warnOnCreate: Set<String> = []
+    }
+
+    private var accounts: [Credentials: Account] = [:]
+    private var nextID = 100_000
+    /// iContact sometimes sends ids as numbers: when set, the fake does, so clients must decode both.
+    public var numericIDs = false
+
+    public init() {}
+
+    @discardableResult
+    public func addAccount(_ credentials: Credentials) -> (accountID: String, clientFolderID: String) {
+        let account = Account(accountID: "\(next())", clientFolderID: "\(next())")
+        accounts[credentials] = account
+        return (account.accountID, account.clientFolderID)
+    }
+
+    @discardableResult
+    public func addList(_ credentials: Credentials, name: String) -> String {
+        let id = "\(next())"
+        accounts[credentials]?.lists.append((id, name))
+        return id
+    }
+
+    /// The app password was changed or the app registration removed.
+    public func revoke(_ credentials: Credentials) { accounts[credentials] = nil }
+
+    public func failNext(_ credentials: Credentials, status: Int, count: Int) {
+        accounts[credentials]?.failures.append(contentsOf: Array(repeating: status, count: count))
+    }
+
+    /// Creating a contact with this email succeeds with a warning in the 200.
+    public func warnOnCreate(_ credentials: Credentials, email: String) {
+        accounts[credentials]?.warnOnCreate.insert(email.lowercased())
+    }
+
+    public func setNumericIDs(_ value: Bool) { numericIDs = value }
+
+    public func contact(_ credentials: Credentials, email: String) -> Contact? {
+        accounts[credentials]?.contacts.values.first { $0.email.lowercased() == email.lowercased() }
+    }
+
+    public func subscription(_ credentials: Credentials, listID: String, email: String) -> Subscription? {
+        guard let contact = contact(credentials, email: email) else { return nil }
+        return accounts[credentials]?.subscriptions["\(listID)_\(contact.id)"]
+    }
+
+    // MARK: What the routes use
+
+    /// nil when the request may proceed, else the status of a queued failure (401 for unknown credentials).
+    func begin(_ credentials: Credentials) -> Int? {
+        guard var account = accounts[credentials] else { return 401 }
+        guard account.failures.isEmpty else {
+            let status = account.failures.removeFirst()
+            accounts[credentials] = account
+            return status
+        }
+        return nil
+    }
+
+    func read<T: Sendable>(_ credentials: Credentials, _ body: @Sendable (Account) -> T) -> T? { accounts[credentials].map(body) }
+
+    func modify<T: Sendable>(_ credentials: Credentials, _ body: @Sendable (inout Account, () -> String) -> T) -> T? {
+        guard var account = accounts[credentials] else { return nil }
+        var counter = nextID
+        let result = body(&account) {
+            counter += 1
+            return "\(counter)"
+        }
+        nextID = counter
+        accounts[credentials] = account
+        return result
+    }
+
+    private func next() -> Int {
+        nextID += 1
+        return nextID
+    }
+}
