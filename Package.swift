@@ -41,6 +41,8 @@ let package = Package(
         .executable(name: "switchyard-matcher", targets: ["Matcher"]),
         .executable(name: "switchyard-webhook-worker", targets: ["WebhookWorker"]),
         .executable(name: "switchyard-log-service", targets: ["LogService"]),
+        .executable(name: "switchyard", targets: ["CLI"]),
+        .executable(name: "switchyard-log-bench", targets: ["LogBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -64,7 +66,9 @@ let package = Package(
         service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
         service("WebhookWorker", ["ServiceRuntime", "AMQP", "Messages", "Storage", httpClient, crypto]),
-        service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird]),
+        service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
+        service("CLI", ["Messages", argumentParser, httpClient]),
+        service("LogBench", ["Storage", "Messages", postgres, logging]),
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),

@@ -90,7 +90,7 @@ struct EventMatcher: Sendable {
                     entryID: commandID, marketplaceID: message.marketplaceID, eventID: event.id, trigger: event.type,
                     test: event.isTest, customerEmail: event.customer.email,
                     productID: active.rule.productID ?? event.productIDs.first, rule: snapshot, status: .pending,
-                    reason: "waiting to be performed", attemptNumber: 0, attempt: nil, at: now)
+                    reason: "waiting to be performed", attemptNumber: 0, attempt: nil, at: now, event: event)
                 publishes.append(try outcomeMessage(pending))
                 publishes.append(
                     (AMQPMessage(body: try MessageCoding.encode(command), messageID: commandID, type: ActionCommand.contract),
