@@ -143,6 +143,9 @@ extension Migration {
                 CREATE INDEX log_entries_product ON log_entries (marketplace_id, product_id, seq DESC)
                 WHERE product_id IS NOT NULL
                 """,
+                // A time range is few rows of a marketplace by creation time, sorted afterwards: cheaper than
+                // walking the seq index and filtering every entry.
+                "CREATE INDEX log_entries_created ON log_entries (marketplace_id, created_at)",
                 """
                 CREATE TABLE config_log_entries (
                     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
