@@ -42,6 +42,8 @@ let package = Package(
         .executable(name: "switchyard-webhook-worker", targets: ["WebhookWorker"]),
         .executable(name: "switchyard-log-service", targets: ["LogService"]),
         .executable(name: "switchyard-vendor-fakes", targets: ["VendorFakesServer"]),
+        .executable(name: "switchyard", targets: ["CLI"]),
+        .executable(name: "switchyard-log-bench", targets: ["LogBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -70,7 +72,9 @@ let package = Package(
         .executableTarget(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
-        service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird]),
+        service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
+        service("CLI", ["Messages", argumentParser, httpClient]),
+        service("LogBench", ["Storage", "Messages", postgres, logging]),
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),

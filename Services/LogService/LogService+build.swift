@@ -8,7 +8,8 @@ import Prometheus
 import ServiceRuntime
 import Storage
 
-/// Builds the log service: database, broker, the outcome consumer (batched writes) and the HTTP API.
+/// Builds the log service: database, broker, the outcome consumer (batched writes), the retention pruner and the
+/// HTTP API.
 func buildLogService(settings: LogServiceSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
@@ -18,9 +19,12 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
         configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-log-service"),
         topology: topology.amqpTopology(), logger: logger)
     let store = LogStore(client: postgres, logger: logger)
+    let retention = LogRetention(
+        store: store, keep: settings.retention, interval: settings.retentionInterval, logger: logger)
     let written = Counter(label: "switchyard_logs_outcomes_written_total")
     let writer = BatchWriter<Outcome, Void>(maximumBatch: 500, maximumConcurrentFlushes: 2) { outcomes in
         try await store.write(outcomes)
+        retention.noteWritten(Set(outcomes.map(\.marketplaceID)))
         written.increment(by: outcomes.count)
         return outcomes.map { _ in () }
     }
@@ -49,12 +53,16 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     router.addOperationalRoutes(
         registry: registry,
         checks: ["broker": { HealthChecks.broker(amqp) }, "database": { await HealthChecks.database(postgres) }])
-    LogRoutes(store: store, authenticator: APIKeyAuthenticator(store: MarketplaceStore(client: postgres, logger: logger)))
+    let authenticator = APIKeyAuthenticator(store: MarketplaceStore(client: postgres, logger: logger))
+    LogRoutes(store: store, authenticator: authenticator).register(on: router)
+    ReplayRoutes(store: store, authenticator: authenticator, connection: amqp, topology: topology, logger: logger)
+        .register(on: router)
+    ConfigLogRoutes(store: ConfigLogStore(client: postgres, logger: logger), authenticator: authenticator)
         .register(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-log-service"),
-        services: [postgres, amqp, consumer],
+        services: [postgres, amqp, consumer, retention],
         onServerRunning: { channel in
             logger.info("log service listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },

@@ -201,7 +201,7 @@ struct EventMatcher: Sendable {
                     entryID: Self.entryID(message, rule: active), marketplaceID: message.marketplaceID,
                     eventID: event.id, trigger: event.type, test: event.isTest, customerEmail: event.customer.email,
                     productID: active.rule.productID ?? event.productIDs.first, rule: Self.snapshot(active),
-                    status: status, reason: reason, attemptNumber: 0, attempt: nil, at: now))
+                    status: status, reason: reason, attemptNumber: 0, attempt: nil, at: now, event: event))
         }
     }
 

@@ -43,14 +43,14 @@ struct WebhookActionHandler: Sendable {
         do {
             try await serializer.run(key: "\(command.commandID)/\(command.attempt)") {
                 let done = try await retryingTransientFailures(logger: logger, what: "checking completion") {
-                    try await ledger.isCompleted(commandID: command.commandID)
+                    try await ledger.isCompleted(commandID: command.completionKey)
                 }
                 if !done {
                     let publishes = try await perform(command, logger: logger)
                     try await retryingTransientFailures(logger: logger, what: "publishing the outcome") {
                         try await publishAll(publishes.messages)
                         if let final = publishes.finalStatus {
-                            try await ledger.markCompleted(commandID: command.commandID, status: final.rawValue)
+                            try await ledger.markCompleted(commandID: command.completionKey, status: final.rawValue)
                         }
                     }
                 }

@@ -14,10 +14,13 @@ public struct ActionCommand: Contract, Equatable {
     public var attempt: Int
     /// When the action was first created; retries stop once the maximum age is passed.
     public var createdAt: Date
+    /// Set when a merchant replayed the action from the log: the number of that replay (1, 2, …). A replay is a
+    /// new performance of a command that already completed, so workers key completion by id and replay.
+    public var replay: Int?
 
     public init(
         commandID: String, marketplaceID: String, event: TriggerEvent, rule: RuleSnapshot, attempt: Int = 1,
-        createdAt: Date
+        createdAt: Date, replay: Int? = nil
     ) {
         self.commandID = commandID
         self.marketplaceID = marketplaceID
@@ -25,10 +28,19 @@ public struct ActionCommand: Contract, Equatable {
         self.rule = rule
         self.attempt = attempt
         self.createdAt = createdAt
+        self.replay = replay
+    }
+
+    /// The key under which the worker records that this performance of the action completed. The first
+    /// performance keeps the bare command id (as before replays existed); replay n adds `/replay/n`, so a
+    /// replay is not mistaken for a redelivery of the completed original, while a redelivery of the replay
+    /// itself still is recognised.
+    public var completionKey: String {
+        replay.map { "\(commandID)/replay/\($0)" } ?? commandID
     }
 
     enum CodingKeys: String, CodingKey {
-        case event, rule, attempt
+        case event, rule, attempt, replay
         case commandID = "command_id"
         case marketplaceID = "marketplace_id"
         case createdAt = "created_at"

@@ -22,11 +22,14 @@ public struct Outcome: Contract, Equatable {
     /// The attempt itself, when one was made.
     public var attempt: Attempt?
     public var at: Date
+    /// The event that created the entry, sent with the first (pending) outcome so the log can replay the action;
+    /// optional because workers do not repeat it and older senders never had it.
+    public var event: TriggerEvent?
 
     public init(
         entryID: String, marketplaceID: String, eventID: String, trigger: TriggerType, test: Bool,
         customerEmail: String, productID: String?, rule: RuleSnapshot?, status: LogStatus, reason: String,
-        attemptNumber: Int, attempt: Attempt?, at: Date
+        attemptNumber: Int, attempt: Attempt?, at: Date, event: TriggerEvent? = nil
     ) {
         self.entryID = entryID
         self.marketplaceID = marketplaceID
@@ -41,6 +44,7 @@ public struct Outcome: Contract, Equatable {
         self.attemptNumber = attemptNumber
         self.attempt = attempt
         self.at = at
+        self.event = event
     }
 
     /// One try at performing the action.
@@ -75,7 +79,7 @@ public struct Outcome: Contract, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case trigger, test, rule, status, reason, attempt, at
+        case trigger, test, rule, status, reason, attempt, at, event
         case entryID = "entry_id"
         case marketplaceID = "marketplace_id"
         case eventID = "event_id"

@@ -37,9 +37,19 @@ public struct IntegrationStore: Sendable {
         do {
             let rows = try await client.query(
                 """
-                INSERT INTO integrations (id, marketplace_id, connector, label, account, credentials)
-                VALUES (\(id), \(marketplaceID), \(connector), \(label), \(account), \(sealed))
-                RETURNING id, marketplace_id, connector, label, status, account, refreshed_at, created_at, updated_at
+                WITH created AS (
+                    INSERT INTO integrations (id, marketplace_id, connector, label, account, credentials)
+                    VALUES (\(id), \(marketplaceID), \(connector), \(label), \(account), \(sealed))
+                    RETURNING id, marketplace_id, connector, label, status, account, refreshed_at, created_at,
+                        updated_at
+                ), logged AS (
+                    -- The configuration log's `connected` entry commits with the integration, or neither does.
+                    INSERT INTO config_log_entries (marketplace_id, integration_id, integration_label, kind, message)
+                    SELECT marketplace_id, id, label, 'connected', 'Connected ' || connector || ' as "' || label || '".'
+                    FROM created
+                )
+                SELECT id, marketplace_id, connector, label, status, account, refreshed_at, created_at, updated_at
+                FROM created
                 """, logger: logger)
             for try await row in rows { return try Self.decode(row) }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {

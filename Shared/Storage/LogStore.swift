@@ -20,7 +20,12 @@ public struct LogStore: Sendable {
         // ON CONFLICT DO UPDATE may touch a row once per statement: keep the most advanced outcome per entry.
         var latest: [String: Outcome] = [:]
         for outcome in outcomes {
-            if let current = latest[outcome.entryID], Self.progress(current) >= Self.progress(outcome) { continue }
+            if let current = latest[outcome.entryID], Self.progress(current) >= Self.progress(outcome) {
+                if current.event == nil, let event = outcome.event { latest[outcome.entryID]?.event = event }
+                continue
+            }
+            var outcome = outcome
+            if outcome.event == nil { outcome.event = latest[outcome.entryID]?.event }
             latest[outcome.entryID] = outcome
         }
         let entries = latest.values.sorted { $0.at < $1.at }.map(EntryRow.init)
@@ -30,22 +35,35 @@ public struct LogStore: Sendable {
         let entriesJSON = String(decoding: try MessageCoding.encode(entries), as: UTF8.self)
         let attemptsJSON = String(decoding: try MessageCoding.encode(attempts), as: UTF8.self)
         try await client.withTransaction(logger: logger) { connection in
+            // Writers take turns (a transaction-scoped lock): `seq` values are then committed in the order they
+            // are drawn, so a reader never sees seq n while a smaller seq is still to come. That is what lets
+            // search pages use `seq` as their cursor without skipping an entry committed late (see `search`).
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))", logger: logger)
             try await connection.query(
                 """
                 INSERT INTO log_entries (id, marketplace_id, event_id, trigger, test, customer_email, product_id, rule_id,
                     integration_id, integration_label, connector, action, destination, status, reason, progress,
-                    created_at, updated_at)
+                    created_at, updated_at, event, rule)
                 SELECT x.id, x.marketplace_id, x.event_id, x.trigger, x.test, x.customer_email, x.product_id, x.rule_id,
                     x.integration_id, x.integration_label, x.connector, x.action, x.destination, x.status, x.reason,
-                    x.progress, x.at, x.at
+                    x.progress, x.at, x.at, x.event, x.rule
                 FROM jsonb_to_recordset(\(entriesJSON)::jsonb) AS x(id text, marketplace_id text, event_id text,
                     trigger text, test boolean, customer_email text, product_id text, rule_id text,
                     integration_id text, integration_label text, connector text, action text, destination jsonb,
-                    status text, reason text, progress integer, at timestamptz)
+                    status text, reason text, progress integer, at timestamptz, event jsonb, rule jsonb)
                 ORDER BY x.at
-                ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
-                    progress = EXCLUDED.progress, updated_at = EXCLUDED.updated_at
+                ON CONFLICT (id) DO UPDATE SET
+                    status = CASE WHEN log_entries.progress < EXCLUDED.progress
+                        THEN EXCLUDED.status ELSE log_entries.status END,
+                    reason = CASE WHEN log_entries.progress < EXCLUDED.progress
+                        THEN EXCLUDED.reason ELSE log_entries.reason END,
+                    updated_at = CASE WHEN log_entries.progress < EXCLUDED.progress
+                        THEN EXCLUDED.updated_at ELSE log_entries.updated_at END,
+                    progress = GREATEST(log_entries.progress, EXCLUDED.progress),
+                    event = COALESCE(log_entries.event, EXCLUDED.event),
+                    rule = COALESCE(log_entries.rule, EXCLUDED.rule)
                 WHERE log_entries.progress < EXCLUDED.progress
+                    OR (log_entries.event IS NULL AND EXCLUDED.event IS NOT NULL)
                 """, logger: logger)
             if !attempts.isEmpty {
                 try await connection.query(
@@ -59,7 +77,17 @@ public struct LogStore: Sendable {
         }
     }
 
+    /// The advisory lock that orders log writers (an arbitrary constant, unique within this database).
+    static let writeLockKey: Int64 = 0x5359_4C4F_4753
+
     /// Newest first; returns the entries and the position to continue from when there may be more.
+    ///
+    /// The cursor is the `seq` identity column. Identity values are drawn at insert time, so two concurrent
+    /// transactions could commit out of seq order and a page read between their commits would step over the
+    /// later-committed smaller seq for good. `write` therefore serialises writers with a transaction-scoped
+    /// advisory lock: commits happen in seq order, every seq below a visible one is already visible, and a
+    /// `seq < cursor` page neither repeats nor drops an entry while new (larger) ones arrive. Status updates
+    /// never change `seq`. Taking turns costs little: writes are batches of up to 500 outcomes.
     public func search(marketplaceID: String, _ query: LogQuery) async throws -> (entries: [LogEntry], next: Int64?) {
         var bindings = PostgresBindings()
         bindings.append(marketplaceID)
@@ -158,6 +186,8 @@ private struct EntryRow: Encodable {
     var status, reason: String
     var progress: Int
     var at: Date
+    var event: TriggerEvent?
+    var rule: RuleSnapshot?
 
     init(_ outcome: Outcome) {
         id = outcome.entryID
@@ -177,6 +207,8 @@ private struct EntryRow: Encodable {
         reason = outcome.reason
         progress = LogStore.progress(outcome)
         at = outcome.at
+        event = outcome.event
+        rule = outcome.rule
     }
 }
 

@@ -166,5 +166,37 @@ extension Migration {
                 """,
             ]
         ),
+        Migration(
+            version: 3, name: "replayable log entries, configuration log, log search indexes",
+            statements: [
+                // The event and the rule snapshot rebuild an entry's command on replay; `replays` numbers them.
+                "ALTER TABLE log_entries ADD COLUMN event jsonb, ADD COLUMN rule jsonb",
+                "ALTER TABLE log_entries ADD COLUMN replays integer NOT NULL DEFAULT 0",
+                // Each search filter has an index yielding its rows newest first (docs/log-query-benchmark.md).
+                """
+                CREATE INDEX log_entries_integration ON log_entries (marketplace_id, integration_id, seq DESC)
+                WHERE integration_id IS NOT NULL
+                """,
+                """
+                CREATE INDEX log_entries_product ON log_entries (marketplace_id, product_id, seq DESC)
+                WHERE product_id IS NOT NULL
+                """,
+                // A time range is few rows of a marketplace by creation time, sorted afterwards: cheaper than
+                // walking the seq index and filtering every entry.
+                "CREATE INDEX log_entries_created ON log_entries (marketplace_id, created_at)",
+                """
+                CREATE TABLE config_log_entries (
+                    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    marketplace_id text NOT NULL REFERENCES marketplaces (id) ON DELETE CASCADE,
+                    integration_id text NOT NULL,
+                    integration_label text NOT NULL,
+                    kind text NOT NULL CHECK (kind IN ('connected', 'refreshed', 'refresh_failed', 'needs_reconnect')),
+                    message text NOT NULL,
+                    at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX config_log_entries_marketplace ON config_log_entries (marketplace_id, seq DESC)",
+            ]
+        ),
     ]
 }

@@ -3,7 +3,8 @@ import Hummingbird
 import Synchronization
 
 /// A merchant's webhook endpoint inside the test process. It records every request and answers by path:
-/// `/ok/…` 204, `/fail/…` 503, `/gone/…` 410, `/notfound/…` 404, `/flaky/…` 503 twice then 200.
+/// `/ok/…` 204, `/fail/…` 503, `/gone/…` 410, `/notfound/…` 404, `/flaky/…` 503 twice then 200,
+/// `/switch/…` 503 until the test calls `answer(path:status:)`.
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         var path: String
@@ -22,6 +23,11 @@ final class WebhookReceiver: Sendable {
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// Makes a `/switch/…` path answer `status` from now on.
+    func answer(path: String, status: Int) {
+        log.switched.withLock { $0[path] = HTTPResponse.Status(code: status) }
+    }
 
     func requests(path: String) -> [Received] { log.entries.withLock { $0.filter { $0.path == path } } }
 
@@ -54,6 +60,8 @@ final class WebhookReceiver: Sendable {
                 status = .gone
             } else if path.hasPrefix("/notfound/") {
                 status = .notFound
+            } else if path.hasPrefix("/switch/") {
+                status = log.switched.withLock { $0[path] } ?? .serviceUnavailable
             } else if path.hasPrefix("/flaky/") {
                 status = count <= 2 ? .serviceUnavailable : .ok
             } else {
@@ -75,6 +83,8 @@ final class WebhookReceiver: Sendable {
 /// The receiver's request log, shared with its route handler.
 private final class RequestLog: Sendable {
     let entries = Mutex<[WebhookReceiver.Received]>([])
+    /// The answers of `/switch/…` paths the test has set.
+    let switched = Mutex<[String: HTTPResponse.Status]>([:])
 
     /// Appends and returns how many requests that path has had, this one included.
     func append(_ entry: WebhookReceiver.Received) -> Int {

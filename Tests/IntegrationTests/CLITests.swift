@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+extension Integration {
+@Suite struct CLITests {
+    struct Run {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:]
+        }
+    }
+
+    /// Runs the built `switchyard` binary with exactly this environment (nothing inherited).
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> Run {
+        let process = Process()
+        process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("switchyard")
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting, so a large output cannot fill the pipe and block the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("the CLI drives the whole API with --json, tables by default, and meaningful exit codes")
+    func cliEndToEnd() async throws {
+        let stack = try await TestStack.shared()
+        // The names .switchyard/local.env sets.
+        var environment = [
+            "GATEWAY_URL": stack.gatewayURL, "LOGS_URL": stack.logsURL, "SWITCHYARD_ADMIN_TOKEN": stack.adminToken,
+        ]
+
+        let created = try await Self.run(["marketplace", "create", "CLI Store", "--json"], environment: environment)
+        #expect(created.code == 0, "\(created.stderr)")
+        let key = try #require(created.json["api_key"] as? String)
+        environment["SWITCHYARD_API_KEY"] = key
+
+        let connectors = try await Self.run(["connectors", "list"], environment: environment)
+        #expect(connectors.code == 0)
+        #expect(connectors.stdout.contains("NAME"))
+        #expect(connectors.stdout.contains("webhook"))
+
+        let integration = try await Self.run(
+            ["integrations", "create", "--connector", "webhook", "--label", "CLI hook", "--json"],
+            environment: environment)
+        #expect(integration.code == 0, "\(integration.stderr)")
+        let integrationID = try #require(integration.json["id"] as? String)
+        let shown = try await Self.run(["integrations", "show", integrationID, "--json"], environment: environment)
+        #expect(shown.json["label"] as? String == "CLI hook")
+        let listed = try await Self.run(["integrations", "list"], environment: environment)
+        #expect(listed.stdout.contains(integrationID))
+
+        let path = "/switch/cli-\(UUID().uuidString)"
+        let rule = try await Self.run(
+            [
+                "rules", "create", "--trigger", "product.purchased", "--integration-id", integrationID,
+                "--action", "post",
+                "--destination-kind", "url", "--destination-name", stack.receiver.url(path), "--json",
+            ], environment: environment)
+        #expect(rule.code == 0, "\(rule.stderr)")
+        let ruleID = try #require(rule.json["id"] as? String)
+        let ruleShown = try await Self.run(["rules", "show", ruleID, "--json"], environment: environment)
+        #expect(ruleShown.json["id"] as? String == ruleID)
+        #expect(try await Self.run(["rules", "list"], environment: environment).stdout.contains(ruleID))
+
+        let eventID = "evt_cli_\(UUID().uuidString)"
+        let published = try await Self.run(
+            ["event", "publish", "--id", eventID, "--type", "product.purchased", "--email", "cli@example.com",
+             "--product", "prod_cli", "--price", "9.00", "--json"], environment: environment)
+        #expect(published.code == 0, "\(published.stderr)")
+        #expect(published.json["status"] as? String == "accepted")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("event-\(UUID().uuidString).json")
+        let fileEventID = "evt_cli_file_\(UUID().uuidString)"
+        let fileEvent = TestStack.event(id: fileEventID, type: "product.refunded")
+        try JSONSerialization.data(withJSONObject: fileEvent).write(to: file)
+        let fromFile = try await Self.run(["event", "publish", "--file", file.path, "--json"], environment: environment)
+        #expect(fromFile.code == 0, "\(fromFile.stderr)")
+        #expect(fromFile.json["event_id"] as? String == fileEventID)
+
+        // The receiver answers 503 until switched: the delivery ends failed; replay it once the receiver is back.
+        let entries = try await stack.logEntries(key: key, eventID: eventID, timeout: .seconds(30)) {
+            $0.first.map(isFinal) ?? false
+        }
+        let entryID = try #require(entries.first?["id"] as? String)
+        let search = try await Self.run(["logs", "search", "--event-id", eventID, "--json"], environment: environment)
+        #expect(search.code == 0)
+        #expect((search.json["entries"] as? [[String: Any]])?.first?["status"] as? String == "failed")
+        let table = try await Self.run(["logs", "search", "--status", "failed"], environment: environment)
+        #expect(table.stdout.contains(entryID))
+        #expect(table.stdout.contains("STATUS"))
+        stack.receiver.answer(path: path, status: 204)
+        let replay = try await Self.run(["logs", "replay", entryID, "--json"], environment: environment)
+        #expect(replay.code == 0, "\(replay.stderr)")
+        _ = try await stack.logEntries(key: key, eventID: eventID) { $0.first?["status"] as? String == "success" }
+        let show = try await Self.run(["logs", "show", entryID, "--json"], environment: environment)
+        #expect(show.json["status"] as? String == "success")
+        #expect((show.json["attempts"] as? [Any])?.count == 4)
+        let human = try await Self.run(["logs", "show", entryID], environment: environment)
+        #expect(human.stdout.contains("attempts:"))
+
+        // Exit codes: 1 refused (4xx), 2 usage, 3 unreachable.
+        let refused = try await Self.run(["logs", "replay", entryID], environment: environment)
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("409"))
+        #expect(try await Self.run(["logs", "show", "log_missing"], environment: environment).code == 1)
+        #expect(try await Self.run(["logs", "search", "--bogus"], environment: environment).code == 2)
+        let noEmail = try await Self.run(["event", "publish", "--type", "product.purchased"], environment: environment)
+        #expect(noEmail.code == 2)
+        var keyless = environment
+        keyless["SWITCHYARD_API_KEY"] = nil
+        let noKey = try await Self.run(["logs", "search"], environment: keyless)
+        #expect(noKey.code == 2)
+        #expect(noKey.stderr.contains("SWITCHYARD_API_KEY"))
+        var unreachable = environment
+        unreachable["SWITCHYARD_LOGS_URL"] = "http://127.0.0.1:\(TestStack.freePorts(1)[0])"
+        #expect(try await Self.run(["logs", "search"], environment: unreachable).code == 3)
+        let help = try await Self.run(["--help"], environment: environment)
+        #expect(help.code == 0)
+        #expect(help.stdout.contains("Exit codes"))
+
+        #expect(try await Self.run(["rules", "delete", ruleID], environment: environment).code == 0)
+        #expect(try await Self.run(["rules", "show", ruleID], environment: environment).code == 1)
+    }
+}
+}
