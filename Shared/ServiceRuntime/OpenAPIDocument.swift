@@ -161,6 +161,100 @@ public enum OpenAPIDocument {
     }
    }
   },
+  "/openapi.json": {
+   "get": {
+    "summary": "This document",
+    "tags": [
+     "operations"
+    ],
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OpenAPI 3.1"
+     }
+    }
+   }
+  },
+  "/v1/config-logs": {
+   "get": {
+    "summary": "Configuration log: integration connected / refreshed / refresh failed / needs reconnect, newest first",
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "entries": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "integration_id": {
+              "type": "string"
+             },
+             "integration_label": {
+              "type": "string"
+             },
+             "kind": {
+              "type": "string",
+              "enum": [
+               "connected",
+               "refreshed",
+               "refresh_failed",
+               "needs_reconnect"
+              ]
+             },
+             "message": {
+              "type": "string"
+             },
+             "at": {
+              "type": "string"
+             }
+            }
+           }
+          },
+          "next_cursor": {
+           "type": "string"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "1 to 500",
+      "schema": {
+       "type": "integer"
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "required": false,
+      "description": "from next_cursor",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "tags": [
+     "logs"
+    ]
+   }
+  },
   "/v1/connectors": {
    "get": {
     "summary": "Connector descriptors",
@@ -1230,6 +1324,62 @@ public enum OpenAPIDocument {
     ]
    }
   },
+  "/v1/logs/{id}/replay": {
+   "post": {
+    "summary": "Perform a failed entry's action again; the entry records the new attempt",
+    "responses": {
+     "202": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "id": {
+           "type": "string"
+          },
+          "status": {
+           "type": "string"
+          },
+          "attempt": {
+           "type": "integer"
+          },
+          "replay": {
+           "type": "integer"
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "409": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "tags": [
+     "logs"
+    ]
+   }
+  },
   "/v1/rules": {
    "post": {
     "summary": "Create a rule",
@@ -1696,6 +1846,188 @@ public enum OpenAPIDocument {
       }
      }
     ],
+    "tags": [
+     "rules"
+    ]
+   },
+   "patch": {
+    "summary": "Change a rule (any field; {\"enabled\": false} disables it); validated as on create",
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "allOf": [
+          {
+           "type": "object",
+           "properties": {
+            "scope": {
+             "type": "string",
+             "enum": [
+              "global",
+              "product"
+             ]
+            },
+            "product_id": {
+             "type": "string"
+            },
+            "trigger": {
+             "type": "string",
+             "enum": [
+              "product.purchased",
+              "upsell.purchased",
+              "order.completed",
+              "product.refunded",
+              "product.partially_refunded",
+              "prospect.created",
+              "subscription.charged",
+              "subscription.charge_failed",
+              "subscription.delinquent",
+              "subscription.canceled",
+              "subscription.recovered",
+              "subscription.restarted"
+             ]
+            },
+            "integration_id": {
+             "type": "string"
+            },
+            "action": {
+             "type": "string"
+            },
+            "destination": {
+             "type": "object",
+             "properties": {
+              "kind": {
+               "type": "string",
+               "enum": [
+                "list",
+                "tag",
+                "group",
+                "level",
+                "offer",
+                "url"
+               ]
+              },
+              "id": {
+               "type": "string"
+              },
+              "name": {
+               "type": "string"
+              }
+             },
+             "required": [
+              "kind",
+              "name"
+             ]
+            },
+            "enabled": {
+             "type": "boolean"
+            }
+           },
+           "required": [
+            "scope",
+            "trigger",
+            "integration_id",
+            "action",
+            "destination"
+           ]
+          },
+          {
+           "type": "object",
+           "properties": {
+            "id": {
+             "type": "string"
+            },
+            "created_at": {
+             "type": "string"
+            },
+            "updated_at": {
+             "type": "string"
+            }
+           }
+          }
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "404": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "scope": {
+          "type": "string"
+         },
+         "product_id": {
+          "type": "string"
+         },
+         "trigger": {
+          "type": "string"
+         },
+         "integration_id": {
+          "type": "string"
+         },
+         "action": {
+          "type": "string"
+         },
+         "destination": {
+          "type": "object",
+          "properties": {
+           "kind": {
+            "type": "string",
+            "enum": [
+             "list",
+             "tag",
+             "group",
+             "level",
+             "offer",
+             "url"
+            ]
+           },
+           "id": {
+            "type": "string"
+           },
+           "name": {
+            "type": "string"
+           }
+          },
+          "required": [
+           "kind",
+           "name"
+          ]
+         },
+         "enabled": {
+          "type": "boolean"
+         }
+        }
+       }
+      }
+     }
+    },
     "tags": [
      "rules"
     ]

@@ -128,6 +128,19 @@ extension Integration {
         #expect(help.code == 0)
         #expect(help.stdout.contains("Exit codes"))
 
+        let disabled = try await Self.run(["rules", "disable", ruleID, "--json"], environment: environment)
+        #expect(disabled.code == 0)
+        #expect(disabled.stdout.contains("\"enabled\" : false") || disabled.stdout.contains("\"enabled\":false"))
+        let enabled = try await Self.run(["rules", "enable", ruleID, "--json"], environment: environment)
+        #expect(enabled.code == 0)
+        #expect(enabled.stdout.contains("\"enabled\" : true") || enabled.stdout.contains("\"enabled\":true"))
+        let updated = try await Self.run(
+            ["rules", "update", ruleID, "--trigger", "product.refunded", "--json"], environment: environment)
+        #expect(updated.code == 0)
+        #expect(updated.stdout.contains("product.refunded"))
+        let refusedUpdate = try await Self.run(["rules", "update", ruleID, "--trigger", "nope"], environment: environment)
+        #expect(refusedUpdate.code == 1, "the API refuses an unknown trigger")
+
         #expect(try await Self.run(["rules", "delete", ruleID], environment: environment).code == 0)
         #expect(try await Self.run(["rules", "show", ruleID], environment: environment).code == 1)
     }
