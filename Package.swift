@@ -41,6 +41,7 @@ let package = Package(
         .executable(name: "switchyard-matcher", targets: ["Matcher"]),
         .executable(name: "switchyard-webhook-worker", targets: ["WebhookWorker"]),
         .executable(name: "switchyard-log-service", targets: ["LogService"]),
+        .executable(name: "switchyard-bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -65,6 +66,7 @@ let package = Package(
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
         service("WebhookWorker", ["ServiceRuntime", "AMQP", "Messages", "Storage", httpClient, crypto]),
         service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird]),
+        service("Bench", ["AMQP", "Messages", hummingbird, httpClient, argumentParser, logging]),
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),
