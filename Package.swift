@@ -44,6 +44,7 @@ let package = Package(
         .executable(name: "switchyard-vendor-fakes", targets: ["VendorFakesServer"]),
         .executable(name: "switchyard", targets: ["CLI"]),
         .executable(name: "switchyard-log-bench", targets: ["LogBench"]),
+        .executable(name: "switchyard-bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -75,6 +76,7 @@ let package = Package(
         service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
         service("CLI", ["Messages", argumentParser, httpClient]),
         service("LogBench", ["Storage", "Messages", postgres, logging]),
+        service("Bench", ["AMQP", "Messages", hummingbird, httpClient, argumentParser, logging]),
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),
