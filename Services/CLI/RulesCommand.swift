@@ -108,8 +108,7 @@ struct RulesCommand: AsyncParsableCommand {
             }
             if let target = try destination.destination() { body["destination"] = target }
             guard !body.isEmpty else { throw CLIError.usage("nothing to change: give at least one field flag") }
-            let answer = try await options.gateway().send(.PATCH, "/v1/rules/\(id.pathEscaped)", body: JSONValue(body))
-            options.output(answer, render: RulesCommand.show)
+            try await RulesCommand.patch(id, JSONValue(body), options: options)
         }
     }
 
@@ -120,9 +119,7 @@ struct RulesCommand: AsyncParsableCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() async throws {
-            let body = JSONValue(["enabled": true])
-            let answer = try await options.gateway().send(.PATCH, "/v1/rules/\(id.pathEscaped)", body: body)
-            options.output(answer, render: RulesCommand.show)
+            try await RulesCommand.patch(id, JSONValue(["enabled": true]), options: options)
         }
     }
 
@@ -133,10 +130,14 @@ struct RulesCommand: AsyncParsableCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() async throws {
-            let body = JSONValue(["enabled": false])
-            let answer = try await options.gateway().send(.PATCH, "/v1/rules/\(id.pathEscaped)", body: body)
-            options.output(answer, render: RulesCommand.show)
+            try await RulesCommand.patch(id, JSONValue(["enabled": false]), options: options)
         }
+    }
+
+    /// Sends a `PATCH /v1/rules/{id}` and prints the changed rule: update, enable and disable are all this.
+    static func patch(_ id: String, _ body: JSONValue, options: GlobalOptions) async throws {
+        let answer = try await options.gateway().send(.PATCH, "/v1/rules/\(id.pathEscaped)", body: body)
+        options.output(answer, render: RulesCommand.show)
     }
 
     /// Deletes a rule.

@@ -25,6 +25,399 @@ public enum OpenAPIDocument {
   }
  ],
  "components": {
+  "schemas": {
+   "TriggerEvent": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "type": {
+      "type": "string",
+      "enum": [
+       "product.purchased",
+       "upsell.purchased",
+       "order.completed",
+       "product.refunded",
+       "product.partially_refunded",
+       "prospect.created",
+       "subscription.charged",
+       "subscription.charge_failed",
+       "subscription.delinquent",
+       "subscription.canceled",
+       "subscription.recovered",
+       "subscription.restarted"
+      ]
+     },
+     "occurred_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "test": {
+      "type": "boolean"
+     },
+     "customer": {
+      "type": "object",
+      "properties": {
+       "email": {
+        "type": "string",
+        "format": "email"
+       },
+       "first_name": {
+        "type": "string"
+       },
+       "last_name": {
+        "type": "string"
+       },
+       "phone": {
+        "type": "string"
+       }
+      },
+      "required": [
+       "email"
+      ]
+     },
+     "product": {
+      "type": "object",
+      "properties": {
+       "id": {
+        "type": "string"
+       },
+       "name": {
+        "type": "string"
+       },
+       "price": {
+        "type": "string"
+       },
+       "currency": {
+        "type": "string"
+       }
+      },
+      "required": [
+       "id"
+      ]
+     },
+     "purchase_kind": {
+      "type": "string",
+      "enum": [
+       "primary",
+       "upsell",
+       "order_bump",
+       "payment_option"
+      ]
+     },
+     "order": {
+      "type": "object",
+      "properties": {
+       "id": {
+        "type": "string"
+       },
+       "total": {
+        "type": "string"
+       },
+       "currency": {
+        "type": "string"
+       },
+       "coupon": {
+        "type": "string"
+       },
+       "items": {
+        "type": "array",
+        "items": {
+         "type": "object",
+         "properties": {
+          "product": {
+           "type": "object",
+           "properties": {
+            "id": {
+             "type": "string"
+            },
+            "name": {
+             "type": "string"
+            },
+            "price": {
+             "type": "string"
+            },
+            "currency": {
+             "type": "string"
+            }
+           },
+           "required": [
+            "id"
+           ]
+          },
+          "purchase_kind": {
+           "type": "string"
+          }
+         },
+         "required": [
+          "product"
+         ]
+        }
+       }
+      },
+      "required": [
+       "id"
+      ]
+     },
+     "subscription": {
+      "type": "object",
+      "properties": {
+       "id": {
+        "type": "string"
+       },
+       "status": {
+        "type": "string"
+       },
+       "failed_charges": {
+        "type": "integer"
+       }
+      },
+      "required": [
+       "id"
+      ]
+     },
+     "refund": {
+      "type": "object",
+      "properties": {
+       "amount": {
+        "type": "string"
+       },
+       "currency": {
+        "type": "string"
+       }
+      },
+      "required": [
+       "amount",
+       "currency"
+      ]
+     }
+    },
+    "required": [
+     "id",
+     "type",
+     "customer"
+    ]
+   },
+   "Destination": {
+    "type": "object",
+    "properties": {
+     "kind": {
+      "type": "string",
+      "enum": [
+       "list",
+       "tag",
+       "group",
+       "level",
+       "offer",
+       "url"
+      ]
+     },
+     "id": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "kind",
+     "name"
+    ]
+   },
+   "RuleInput": {
+    "type": "object",
+    "properties": {
+     "scope": {
+      "type": "string",
+      "enum": [
+       "global",
+       "product"
+      ]
+     },
+     "product_id": {
+      "type": "string"
+     },
+     "trigger": {
+      "type": "string",
+      "enum": [
+       "product.purchased",
+       "upsell.purchased",
+       "order.completed",
+       "product.refunded",
+       "product.partially_refunded",
+       "prospect.created",
+       "subscription.charged",
+       "subscription.charge_failed",
+       "subscription.delinquent",
+       "subscription.canceled",
+       "subscription.recovered",
+       "subscription.restarted"
+      ]
+     },
+     "integration_id": {
+      "type": "string"
+     },
+     "action": {
+      "type": "string"
+     },
+     "destination": {
+      "$ref": "#/components/schemas/Destination"
+     },
+     "enabled": {
+      "type": "boolean"
+     }
+    },
+    "required": [
+     "scope",
+     "trigger",
+     "integration_id",
+     "action",
+     "destination"
+    ]
+   },
+   "Rule": {
+    "allOf": [
+     {
+      "$ref": "#/components/schemas/RuleInput"
+     },
+     {
+      "type": "object",
+      "properties": {
+       "id": {
+        "type": "string"
+       },
+       "created_at": {
+        "type": "string"
+       },
+       "updated_at": {
+        "type": "string"
+       }
+      }
+     }
+    ]
+   },
+   "Integration": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "connector": {
+      "type": "string"
+     },
+     "label": {
+      "type": "string"
+     },
+     "status": {
+      "type": "string",
+      "enum": [
+       "connected",
+       "needs_reconnect",
+       "error"
+      ]
+     },
+     "account": {
+      "type": "string"
+     },
+     "refreshed_at": {
+      "type": "string"
+     },
+     "created_at": {
+      "type": "string"
+     }
+    }
+   },
+   "LogEntry": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "event_id": {
+      "type": "string"
+     },
+     "trigger": {
+      "type": "string"
+     },
+     "test": {
+      "type": "boolean"
+     },
+     "customer_email": {
+      "type": "string"
+     },
+     "product_id": {
+      "type": "string"
+     },
+     "rule_id": {
+      "type": "string"
+     },
+     "integration_id": {
+      "type": "string"
+     },
+     "integration_label": {
+      "type": "string"
+     },
+     "connector": {
+      "type": "string"
+     },
+     "action": {
+      "type": "string"
+     },
+     "destination": {
+      "$ref": "#/components/schemas/Destination"
+     },
+     "status": {
+      "type": "string",
+      "enum": [
+       "pending",
+       "success",
+       "retrying",
+       "failed",
+       "skipped"
+      ]
+     },
+     "reason": {
+      "type": "string"
+     },
+     "attempts": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Attempt"
+      }
+     },
+     "created_at": {
+      "type": "string"
+     },
+     "updated_at": {
+      "type": "string"
+     }
+    }
+   },
+   "Attempt": {
+    "type": "object",
+    "properties": {
+     "number": {
+      "type": "integer"
+     },
+     "at": {
+      "type": "string"
+     },
+     "outcome": {
+      "type": "string"
+     },
+     "request": {
+      "type": "string"
+     },
+     "response": {
+      "type": "string"
+     },
+     "duration_ms": {
+      "type": "integer"
+     }
+    }
+   }
+  },
   "securitySchemes": {
    "bearer": {
     "type": "http",
@@ -328,177 +721,7 @@ public enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "type": "object",
-        "properties": {
-         "id": {
-          "type": "string"
-         },
-         "type": {
-          "type": "string",
-          "enum": [
-           "product.purchased",
-           "upsell.purchased",
-           "order.completed",
-           "product.refunded",
-           "product.partially_refunded",
-           "prospect.created",
-           "subscription.charged",
-           "subscription.charge_failed",
-           "subscription.delinquent",
-           "subscription.canceled",
-           "subscription.recovered",
-           "subscription.restarted"
-          ]
-         },
-         "occurred_at": {
-          "type": "string",
-          "format": "date-time"
-         },
-         "test": {
-          "type": "boolean"
-         },
-         "customer": {
-          "type": "object",
-          "properties": {
-           "email": {
-            "type": "string",
-            "format": "email"
-           },
-           "first_name": {
-            "type": "string"
-           },
-           "last_name": {
-            "type": "string"
-           },
-           "phone": {
-            "type": "string"
-           }
-          },
-          "required": [
-           "email"
-          ]
-         },
-         "product": {
-          "type": "object",
-          "properties": {
-           "id": {
-            "type": "string"
-           },
-           "name": {
-            "type": "string"
-           },
-           "price": {
-            "type": "string"
-           },
-           "currency": {
-            "type": "string"
-           }
-          },
-          "required": [
-           "id"
-          ]
-         },
-         "purchase_kind": {
-          "type": "string",
-          "enum": [
-           "primary",
-           "upsell",
-           "order_bump",
-           "payment_option"
-          ]
-         },
-         "order": {
-          "type": "object",
-          "properties": {
-           "id": {
-            "type": "string"
-           },
-           "total": {
-            "type": "string"
-           },
-           "currency": {
-            "type": "string"
-           },
-           "coupon": {
-            "type": "string"
-           },
-           "items": {
-            "type": "array",
-            "items": {
-             "type": "object",
-             "properties": {
-              "product": {
-               "type": "object",
-               "properties": {
-                "id": {
-                 "type": "string"
-                },
-                "name": {
-                 "type": "string"
-                },
-                "price": {
-                 "type": "string"
-                },
-                "currency": {
-                 "type": "string"
-                }
-               },
-               "required": [
-                "id"
-               ]
-              },
-              "purchase_kind": {
-               "type": "string"
-              }
-             },
-             "required": [
-              "product"
-             ]
-            }
-           }
-          },
-          "required": [
-           "id"
-          ]
-         },
-         "subscription": {
-          "type": "object",
-          "properties": {
-           "id": {
-            "type": "string"
-           },
-           "status": {
-            "type": "string"
-           },
-           "failed_charges": {
-            "type": "integer"
-           }
-          },
-          "required": [
-           "id"
-          ]
-         },
-         "refund": {
-          "type": "object",
-          "properties": {
-           "amount": {
-            "type": "string"
-           },
-           "currency": {
-            "type": "string"
-           }
-          },
-          "required": [
-           "amount",
-           "currency"
-          ]
-         }
-        },
-        "required": [
-         "id",
-         "type",
-         "customer"
-        ]
+        "$ref": "#/components/schemas/TriggerEvent"
        }
       }
      }
@@ -558,177 +781,7 @@ public enum OpenAPIDocument {
          "events": {
           "type": "array",
           "items": {
-           "type": "object",
-           "properties": {
-            "id": {
-             "type": "string"
-            },
-            "type": {
-             "type": "string",
-             "enum": [
-              "product.purchased",
-              "upsell.purchased",
-              "order.completed",
-              "product.refunded",
-              "product.partially_refunded",
-              "prospect.created",
-              "subscription.charged",
-              "subscription.charge_failed",
-              "subscription.delinquent",
-              "subscription.canceled",
-              "subscription.recovered",
-              "subscription.restarted"
-             ]
-            },
-            "occurred_at": {
-             "type": "string",
-             "format": "date-time"
-            },
-            "test": {
-             "type": "boolean"
-            },
-            "customer": {
-             "type": "object",
-             "properties": {
-              "email": {
-               "type": "string",
-               "format": "email"
-              },
-              "first_name": {
-               "type": "string"
-              },
-              "last_name": {
-               "type": "string"
-              },
-              "phone": {
-               "type": "string"
-              }
-             },
-             "required": [
-              "email"
-             ]
-            },
-            "product": {
-             "type": "object",
-             "properties": {
-              "id": {
-               "type": "string"
-              },
-              "name": {
-               "type": "string"
-              },
-              "price": {
-               "type": "string"
-              },
-              "currency": {
-               "type": "string"
-              }
-             },
-             "required": [
-              "id"
-             ]
-            },
-            "purchase_kind": {
-             "type": "string",
-             "enum": [
-              "primary",
-              "upsell",
-              "order_bump",
-              "payment_option"
-             ]
-            },
-            "order": {
-             "type": "object",
-             "properties": {
-              "id": {
-               "type": "string"
-              },
-              "total": {
-               "type": "string"
-              },
-              "currency": {
-               "type": "string"
-              },
-              "coupon": {
-               "type": "string"
-              },
-              "items": {
-               "type": "array",
-               "items": {
-                "type": "object",
-                "properties": {
-                 "product": {
-                  "type": "object",
-                  "properties": {
-                   "id": {
-                    "type": "string"
-                   },
-                   "name": {
-                    "type": "string"
-                   },
-                   "price": {
-                    "type": "string"
-                   },
-                   "currency": {
-                    "type": "string"
-                   }
-                  },
-                  "required": [
-                   "id"
-                  ]
-                 },
-                 "purchase_kind": {
-                  "type": "string"
-                 }
-                },
-                "required": [
-                 "product"
-                ]
-               }
-              }
-             },
-             "required": [
-              "id"
-             ]
-            },
-            "subscription": {
-             "type": "object",
-             "properties": {
-              "id": {
-               "type": "string"
-              },
-              "status": {
-               "type": "string"
-              },
-              "failed_charges": {
-               "type": "integer"
-              }
-             },
-             "required": [
-              "id"
-             ]
-            },
-            "refund": {
-             "type": "object",
-             "properties": {
-              "amount": {
-               "type": "string"
-              },
-              "currency": {
-               "type": "string"
-              }
-             },
-             "required": [
-              "amount",
-              "currency"
-             ]
-            }
-           },
-           "required": [
-            "id",
-            "type",
-            "customer"
-           ]
+           "$ref": "#/components/schemas/TriggerEvent"
           }
          }
         },
@@ -753,35 +806,7 @@ public enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "type": "object",
-         "properties": {
-          "id": {
-           "type": "string"
-          },
-          "connector": {
-           "type": "string"
-          },
-          "label": {
-           "type": "string"
-          },
-          "status": {
-           "type": "string",
-           "enum": [
-            "connected",
-            "needs_reconnect",
-            "error"
-           ]
-          },
-          "account": {
-           "type": "string"
-          },
-          "refreshed_at": {
-           "type": "string"
-          },
-          "created_at": {
-           "type": "string"
-          }
-         }
+         "$ref": "#/components/schemas/Integration"
         }
        }
       }
@@ -838,35 +863,7 @@ public enum OpenAPIDocument {
           "integrations": {
            "type": "array",
            "items": {
-            "type": "object",
-            "properties": {
-             "id": {
-              "type": "string"
-             },
-             "connector": {
-              "type": "string"
-             },
-             "label": {
-              "type": "string"
-             },
-             "status": {
-              "type": "string",
-              "enum": [
-               "connected",
-               "needs_reconnect",
-               "error"
-              ]
-             },
-             "account": {
-              "type": "string"
-             },
-             "refreshed_at": {
-              "type": "string"
-             },
-             "created_at": {
-              "type": "string"
-             }
-            }
+            "$ref": "#/components/schemas/Integration"
            }
           }
          }
@@ -892,35 +889,7 @@ public enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "type": "object",
-         "properties": {
-          "id": {
-           "type": "string"
-          },
-          "connector": {
-           "type": "string"
-          },
-          "label": {
-           "type": "string"
-          },
-          "status": {
-           "type": "string",
-           "enum": [
-            "connected",
-            "needs_reconnect",
-            "error"
-           ]
-          },
-          "account": {
-           "type": "string"
-          },
-          "refreshed_at": {
-           "type": "string"
-          },
-          "created_at": {
-           "type": "string"
-          }
-         }
+         "$ref": "#/components/schemas/Integration"
         }
        }
       }
@@ -961,113 +930,7 @@ public enum OpenAPIDocument {
           "entries": {
            "type": "array",
            "items": {
-            "type": "object",
-            "properties": {
-             "id": {
-              "type": "string"
-             },
-             "event_id": {
-              "type": "string"
-             },
-             "trigger": {
-              "type": "string"
-             },
-             "test": {
-              "type": "boolean"
-             },
-             "customer_email": {
-              "type": "string"
-             },
-             "product_id": {
-              "type": "string"
-             },
-             "rule_id": {
-              "type": "string"
-             },
-             "integration_id": {
-              "type": "string"
-             },
-             "integration_label": {
-              "type": "string"
-             },
-             "connector": {
-              "type": "string"
-             },
-             "action": {
-              "type": "string"
-             },
-             "destination": {
-              "type": "object",
-              "properties": {
-               "kind": {
-                "type": "string",
-                "enum": [
-                 "list",
-                 "tag",
-                 "group",
-                 "level",
-                 "offer",
-                 "url"
-                ]
-               },
-               "id": {
-                "type": "string"
-               },
-               "name": {
-                "type": "string"
-               }
-              },
-              "required": [
-               "kind",
-               "name"
-              ]
-             },
-             "status": {
-              "type": "string",
-              "enum": [
-               "pending",
-               "success",
-               "retrying",
-               "failed",
-               "skipped"
-              ]
-             },
-             "reason": {
-              "type": "string"
-             },
-             "attempts": {
-              "type": "array",
-              "items": {
-               "type": "object",
-               "properties": {
-                "number": {
-                 "type": "integer"
-                },
-                "at": {
-                 "type": "string"
-                },
-                "outcome": {
-                 "type": "string"
-                },
-                "request": {
-                 "type": "string"
-                },
-                "response": {
-                 "type": "string"
-                },
-                "duration_ms": {
-                 "type": "integer"
-                }
-               }
-              }
-             },
-             "created_at": {
-              "type": "string"
-             },
-             "updated_at": {
-              "type": "string"
-             }
-            }
+            "$ref": "#/components/schemas/LogEntry"
            }
           },
           "next_cursor": {
@@ -1191,113 +1054,7 @@ public enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "type": "object",
-         "properties": {
-          "id": {
-           "type": "string"
-          },
-          "event_id": {
-           "type": "string"
-          },
-          "trigger": {
-           "type": "string"
-          },
-          "test": {
-           "type": "boolean"
-          },
-          "customer_email": {
-           "type": "string"
-          },
-          "product_id": {
-           "type": "string"
-          },
-          "rule_id": {
-           "type": "string"
-          },
-          "integration_id": {
-           "type": "string"
-          },
-          "integration_label": {
-           "type": "string"
-          },
-          "connector": {
-           "type": "string"
-          },
-          "action": {
-           "type": "string"
-          },
-          "destination": {
-           "type": "object",
-           "properties": {
-            "kind": {
-             "type": "string",
-             "enum": [
-              "list",
-              "tag",
-              "group",
-              "level",
-              "offer",
-              "url"
-             ]
-            },
-            "id": {
-             "type": "string"
-            },
-            "name": {
-             "type": "string"
-            }
-           },
-           "required": [
-            "kind",
-            "name"
-           ]
-          },
-          "status": {
-           "type": "string",
-           "enum": [
-            "pending",
-            "success",
-            "retrying",
-            "failed",
-            "skipped"
-           ]
-          },
-          "reason": {
-           "type": "string"
-          },
-          "attempts": {
-           "type": "array",
-           "items": {
-            "type": "object",
-            "properties": {
-             "number": {
-              "type": "integer"
-             },
-             "at": {
-              "type": "string"
-             },
-             "outcome": {
-              "type": "string"
-             },
-             "request": {
-              "type": "string"
-             },
-             "response": {
-              "type": "string"
-             },
-             "duration_ms": {
-              "type": "integer"
-             }
-            }
-           }
-          },
-          "created_at": {
-           "type": "string"
-          },
-          "updated_at": {
-           "type": "string"
-          }
-         }
+         "$ref": "#/components/schemas/LogEntry"
         }
        }
       }
@@ -1389,96 +1146,7 @@ public enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "allOf": [
-          {
-           "type": "object",
-           "properties": {
-            "scope": {
-             "type": "string",
-             "enum": [
-              "global",
-              "product"
-             ]
-            },
-            "product_id": {
-             "type": "string"
-            },
-            "trigger": {
-             "type": "string",
-             "enum": [
-              "product.purchased",
-              "upsell.purchased",
-              "order.completed",
-              "product.refunded",
-              "product.partially_refunded",
-              "prospect.created",
-              "subscription.charged",
-              "subscription.charge_failed",
-              "subscription.delinquent",
-              "subscription.canceled",
-              "subscription.recovered",
-              "subscription.restarted"
-             ]
-            },
-            "integration_id": {
-             "type": "string"
-            },
-            "action": {
-             "type": "string"
-            },
-            "destination": {
-             "type": "object",
-             "properties": {
-              "kind": {
-               "type": "string",
-               "enum": [
-                "list",
-                "tag",
-                "group",
-                "level",
-                "offer",
-                "url"
-               ]
-              },
-              "id": {
-               "type": "string"
-              },
-              "name": {
-               "type": "string"
-              }
-             },
-             "required": [
-              "kind",
-              "name"
-             ]
-            },
-            "enabled": {
-             "type": "boolean"
-            }
-           },
-           "required": [
-            "scope",
-            "trigger",
-            "integration_id",
-            "action",
-            "destination"
-           ]
-          },
-          {
-           "type": "object",
-           "properties": {
-            "id": {
-             "type": "string"
-            },
-            "created_at": {
-             "type": "string"
-            },
-            "updated_at": {
-             "type": "string"
-            }
-           }
-          }
-         ]
+         "$ref": "#/components/schemas/Rule"
         }
        }
       }
@@ -1495,78 +1163,7 @@ public enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "type": "object",
-        "properties": {
-         "scope": {
-          "type": "string",
-          "enum": [
-           "global",
-           "product"
-          ]
-         },
-         "product_id": {
-          "type": "string"
-         },
-         "trigger": {
-          "type": "string",
-          "enum": [
-           "product.purchased",
-           "upsell.purchased",
-           "order.completed",
-           "product.refunded",
-           "product.partially_refunded",
-           "prospect.created",
-           "subscription.charged",
-           "subscription.charge_failed",
-           "subscription.delinquent",
-           "subscription.canceled",
-           "subscription.recovered",
-           "subscription.restarted"
-          ]
-         },
-         "integration_id": {
-          "type": "string"
-         },
-         "action": {
-          "type": "string"
-         },
-         "destination": {
-          "type": "object",
-          "properties": {
-           "kind": {
-            "type": "string",
-            "enum": [
-             "list",
-             "tag",
-             "group",
-             "level",
-             "offer",
-             "url"
-            ]
-           },
-           "id": {
-            "type": "string"
-           },
-           "name": {
-            "type": "string"
-           }
-          },
-          "required": [
-           "kind",
-           "name"
-          ]
-         },
-         "enabled": {
-          "type": "boolean"
-         }
-        },
-        "required": [
-         "scope",
-         "trigger",
-         "integration_id",
-         "action",
-         "destination"
-        ]
+        "$ref": "#/components/schemas/RuleInput"
        }
       }
      }
@@ -1588,96 +1185,7 @@ public enum OpenAPIDocument {
           "rules": {
            "type": "array",
            "items": {
-            "allOf": [
-             {
-              "type": "object",
-              "properties": {
-               "scope": {
-                "type": "string",
-                "enum": [
-                 "global",
-                 "product"
-                ]
-               },
-               "product_id": {
-                "type": "string"
-               },
-               "trigger": {
-                "type": "string",
-                "enum": [
-                 "product.purchased",
-                 "upsell.purchased",
-                 "order.completed",
-                 "product.refunded",
-                 "product.partially_refunded",
-                 "prospect.created",
-                 "subscription.charged",
-                 "subscription.charge_failed",
-                 "subscription.delinquent",
-                 "subscription.canceled",
-                 "subscription.recovered",
-                 "subscription.restarted"
-                ]
-               },
-               "integration_id": {
-                "type": "string"
-               },
-               "action": {
-                "type": "string"
-               },
-               "destination": {
-                "type": "object",
-                "properties": {
-                 "kind": {
-                  "type": "string",
-                  "enum": [
-                   "list",
-                   "tag",
-                   "group",
-                   "level",
-                   "offer",
-                   "url"
-                  ]
-                 },
-                 "id": {
-                  "type": "string"
-                 },
-                 "name": {
-                  "type": "string"
-                 }
-                },
-                "required": [
-                 "kind",
-                 "name"
-                ]
-               },
-               "enabled": {
-                "type": "boolean"
-               }
-              },
-              "required": [
-               "scope",
-               "trigger",
-               "integration_id",
-               "action",
-               "destination"
-              ]
-             },
-             {
-              "type": "object",
-              "properties": {
-               "id": {
-                "type": "string"
-               },
-               "created_at": {
-                "type": "string"
-               },
-               "updated_at": {
-                "type": "string"
-               }
-              }
-             }
-            ]
+            "$ref": "#/components/schemas/Rule"
            }
           }
          }
@@ -1735,96 +1243,7 @@ public enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "allOf": [
-          {
-           "type": "object",
-           "properties": {
-            "scope": {
-             "type": "string",
-             "enum": [
-              "global",
-              "product"
-             ]
-            },
-            "product_id": {
-             "type": "string"
-            },
-            "trigger": {
-             "type": "string",
-             "enum": [
-              "product.purchased",
-              "upsell.purchased",
-              "order.completed",
-              "product.refunded",
-              "product.partially_refunded",
-              "prospect.created",
-              "subscription.charged",
-              "subscription.charge_failed",
-              "subscription.delinquent",
-              "subscription.canceled",
-              "subscription.recovered",
-              "subscription.restarted"
-             ]
-            },
-            "integration_id": {
-             "type": "string"
-            },
-            "action": {
-             "type": "string"
-            },
-            "destination": {
-             "type": "object",
-             "properties": {
-              "kind": {
-               "type": "string",
-               "enum": [
-                "list",
-                "tag",
-                "group",
-                "level",
-                "offer",
-                "url"
-               ]
-              },
-              "id": {
-               "type": "string"
-              },
-              "name": {
-               "type": "string"
-              }
-             },
-             "required": [
-              "kind",
-              "name"
-             ]
-            },
-            "enabled": {
-             "type": "boolean"
-            }
-           },
-           "required": [
-            "scope",
-            "trigger",
-            "integration_id",
-            "action",
-            "destination"
-           ]
-          },
-          {
-           "type": "object",
-           "properties": {
-            "id": {
-             "type": "string"
-            },
-            "created_at": {
-             "type": "string"
-            },
-            "updated_at": {
-             "type": "string"
-            }
-           }
-          }
-         ]
+         "$ref": "#/components/schemas/Rule"
         }
        }
       }
@@ -1858,96 +1277,7 @@ public enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "allOf": [
-          {
-           "type": "object",
-           "properties": {
-            "scope": {
-             "type": "string",
-             "enum": [
-              "global",
-              "product"
-             ]
-            },
-            "product_id": {
-             "type": "string"
-            },
-            "trigger": {
-             "type": "string",
-             "enum": [
-              "product.purchased",
-              "upsell.purchased",
-              "order.completed",
-              "product.refunded",
-              "product.partially_refunded",
-              "prospect.created",
-              "subscription.charged",
-              "subscription.charge_failed",
-              "subscription.delinquent",
-              "subscription.canceled",
-              "subscription.recovered",
-              "subscription.restarted"
-             ]
-            },
-            "integration_id": {
-             "type": "string"
-            },
-            "action": {
-             "type": "string"
-            },
-            "destination": {
-             "type": "object",
-             "properties": {
-              "kind": {
-               "type": "string",
-               "enum": [
-                "list",
-                "tag",
-                "group",
-                "level",
-                "offer",
-                "url"
-               ]
-              },
-              "id": {
-               "type": "string"
-              },
-              "name": {
-               "type": "string"
-              }
-             },
-             "required": [
-              "kind",
-              "name"
-             ]
-            },
-            "enabled": {
-             "type": "boolean"
-            }
-           },
-           "required": [
-            "scope",
-            "trigger",
-            "integration_id",
-            "action",
-            "destination"
-           ]
-          },
-          {
-           "type": "object",
-           "properties": {
-            "id": {
-             "type": "string"
-            },
-            "created_at": {
-             "type": "string"
-            },
-            "updated_at": {
-             "type": "string"
-            }
-           }
-          }
-         ]
+         "$ref": "#/components/schemas/Rule"
         }
        }
       }
@@ -1995,30 +1325,7 @@ public enum OpenAPIDocument {
           "type": "string"
          },
          "destination": {
-          "type": "object",
-          "properties": {
-           "kind": {
-            "type": "string",
-            "enum": [
-             "list",
-             "tag",
-             "group",
-             "level",
-             "offer",
-             "url"
-            ]
-           },
-           "id": {
-            "type": "string"
-           },
-           "name": {
-            "type": "string"
-           }
-          },
-          "required": [
-           "kind",
-           "name"
-          ]
+          "$ref": "#/components/schemas/Destination"
          },
          "enabled": {
           "type": "boolean"

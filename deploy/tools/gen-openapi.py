@@ -35,6 +35,16 @@ entry = obj({"id": s, "event_id": s, "trigger": s, "test": b, "customer_email": 
     "status": {"type": "string", "enum": ["pending","success","retrying","failed","skipped"]}, "reason": s,
     "attempts": {"type": "array", "items": attempt}, "created_at": s, "updated_at": s})
 accept = obj({"event_id": s, "status": {"type": "string", "enum": ["accepted", "duplicate"]}})
+schemas = {"TriggerEvent": event, "Destination": destination, "RuleInput": rule_in, "Rule": rule,
+           "Integration": integration, "LogEntry": entry, "Attempt": attempt}
+def ref(name): return {"$ref": f"#/components/schemas/{name}"}
+# Inline definitions above are registered once; everything below refers to them.
+entry["properties"]["attempts"] = {"type": "array", "items": ref("Attempt")}
+entry["properties"]["destination"] = ref("Destination")
+rule_in["properties"]["destination"] = ref("Destination")
+rule["allOf"][0] = ref("RuleInput")
+event, destination, rule_in, rule, integration, entry = (ref("TriggerEvent"), ref("Destination"), ref("RuleInput"),
+    ref("Rule"), ref("Integration"), ref("LogEntry"))
 paths = {
  "/v1/events": {"post": op("Publish a trigger event; 202 once the broker has confirmed it", "202", accept, body=event, errors=("400","401","413","503"), tag="events")},
  "/v1/events/batch": {"post": op("Publish up to 500 events; answered per event", "200", obj({"results": {"type": "array", "items": obj({"index": i, "event_id": s, "status": s})}}), body=obj({"events": {"type": "array", "items": event}}, ["events"]), tag="events")},
@@ -63,7 +73,7 @@ doc = {"openapi": "3.1.0", "info": {"title": "Switchyard", "version": "1.0.0",
   "description": "Gateway (default :8080): events, connectors, integrations, rules, admin. Log service (default :8081): /v1/logs. Every process: /health, /metrics."},
   "servers": [{"url": "http://127.0.0.1:8080", "description": "gateway"}, {"url": "http://127.0.0.1:8081", "description": "log service"}],
   "security": [{"bearer": []}],
-  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a marketplace API key (the admin token for /admin)"}},
+  "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a marketplace API key (the admin token for /admin)"}},
     "responses": {"Error": {"description": "an error", "content": {"application/json": {"schema": obj({"error": obj({"code": s, "message": s, "field": s}, ["code","message"])}, ["error"])}}}}},
   "paths": dict(sorted(paths.items()))}
 text = json.dumps(doc, indent=1, sort_keys=False)
