@@ -10,22 +10,12 @@ struct LogRoutes: Sendable {
     let store: LogStore
     let authenticator: APIKeyAuthenticator
 
-    struct Page: Encodable {
-        var entries: [LogEntry]
-        var nextCursor: String?
-
-        enum CodingKeys: String, CodingKey {
-            case entries
-            case nextCursor = "next_cursor"
-        }
-    }
-
     func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/logs") { request, _ -> Response in
             let marketplaceID = try await authenticator.marketplaceID(for: request)
             let query = try Self.query(from: request.uri.queryParameters)
             let (entries, next) = try await store.search(marketplaceID: marketplaceID, query)
-            return try JSONResponse.make(.ok, Page(entries: entries, nextCursor: next.map(Cursor.encode)))
+            return try JSONResponse.make(.ok, Page(entries: entries, next: next))
         }
 
         router.get("/v1/logs/:id") { request, context -> Response in
@@ -63,16 +53,7 @@ struct LogRoutes: Sendable {
         query.eventID = text("event_id")
         query.since = try time("since")
         query.until = try time("until")
-        if let limit = text("limit") {
-            guard let value = Int(limit), (1...500).contains(value) else {
-                throw APIError.badRequest("must be a whole number from 1 to 500", field: "limit")
-            }
-            query.limit = value
-        }
-        if let cursor = text("cursor") {
-            guard let position = Cursor.decode(cursor) else { throw APIError.badRequest("is not a cursor this API returned", field: "cursor") }
-            query.before = position
-        }
+        (query.limit, query.before) = try Page<LogEntry>.parameters(parameters)
         return query
     }
 }

@@ -1,0 +1,37 @@
+import Hummingbird
+import ServiceRuntime
+
+/// One page of a newest-first listing (`/v1/logs`, `/v1/config-logs`) and the paging parameters both accept.
+struct Page<Entry: Encodable & Sendable>: Encodable, Sendable {
+    var entries: [Entry]
+    var nextCursor: String?
+
+    init(entries: [Entry], next: Int64?) {
+        self.entries = entries
+        self.nextCursor = next.map(Cursor.encode)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case entries
+        case nextCursor = "next_cursor"
+    }
+
+    /// `limit` (1 to 500, default 50) and `cursor` (a position this API returned), or a 400 naming the parameter.
+    static func parameters(_ parameters: Hummingbird.Parameters) throws -> (limit: Int, before: Int64?) {
+        var limit = 50
+        if let text = parameters.get("limit"), !text.isEmpty {
+            guard let value = Int(text), (1...500).contains(value) else {
+                throw APIError.badRequest("must be a whole number from 1 to 500", field: "limit")
+            }
+            limit = value
+        }
+        var before: Int64?
+        if let text = parameters.get("cursor"), !text.isEmpty {
+            guard let position = Cursor.decode(text) else {
+                throw APIError.badRequest("is not a cursor this API returned", field: "cursor")
+            }
+            before = position
+        }
+        return (limit, before)
+    }
+}
