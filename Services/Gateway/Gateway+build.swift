@@ -24,10 +24,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     router.addOpenAPIRoute()
     router.addOperationalRoutes(
         registry: registry,
-        checks: [
-            "broker": { HealthChecks.broker(amqp) },
-            "database": { await HealthChecks.database(postgres) },
-        ])
+        checks: HealthChecks.standard(broker: amqp, database: postgres))
     let authenticator = APIKeyAuthenticator(store: marketplaces)
     EventRoutes(
         publisher: EventPublisher(connection: amqp, topology: topology, timeout: settings.publishTimeout),

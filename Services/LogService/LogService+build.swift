@@ -52,7 +52,7 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     router.addOpenAPIRoute()
     router.addOperationalRoutes(
         registry: registry,
-        checks: ["broker": { HealthChecks.broker(amqp) }, "database": { await HealthChecks.database(postgres) }])
+        checks: HealthChecks.standard(broker: amqp, database: postgres))
     let authenticator = APIKeyAuthenticator(store: MarketplaceStore(client: postgres, logger: logger))
     LogRoutes(store: store, authenticator: authenticator).register(on: router)
     ReplayRoutes(store: store, authenticator: authenticator, connection: amqp, topology: topology, logger: logger)

@@ -29,7 +29,7 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
     let router = Router()
     router.addOperationalRoutes(
         registry: registry,
-        checks: ["broker": { HealthChecks.broker(amqp) }, "database": { await HealthChecks.database(postgres) }])
+        checks: HealthChecks.standard(broker: amqp, database: postgres))
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-matcher"),

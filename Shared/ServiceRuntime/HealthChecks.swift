@@ -16,4 +16,9 @@ public enum HealthChecks {
     public static func broker(_ connection: AMQPConnection) -> String? {
         connection.isConnected ? nil : "not connected to RabbitMQ"
     }
+
+    /// What every Switchyard process needs to do its work: its broker connection and its database.
+    public static func standard(broker connection: AMQPConnection, database client: PostgresClient) -> [String: HealthCheck] {
+        ["broker": { broker(connection) }, "database": { await database(client) }]
+    }
 }
