@@ -21,16 +21,26 @@ public struct ConnectorDescriptor: Codable, Sendable, Equatable {
         }
     }
 
-    /// An action and the destination kind it takes.
+    /// An action and the destination kind it takes. When `parentKind` is set, a destination also needs the id of
+    /// the entry of that kind it belongs to (`destination.parent_id`): a Mailchimp tag or group lives in one audience.
     public struct Action: Codable, Sendable, Equatable {
         public var name: String
         public var displayName: String
         public var destinationKind: DestinationKind
+        public var parentKind: DestinationKind?
+
+        public init(name: String, displayName: String, destinationKind: DestinationKind, parentKind: DestinationKind? = nil) {
+            self.name = name
+            self.displayName = displayName
+            self.destinationKind = destinationKind
+            self.parentKind = parentKind
+        }
 
         enum CodingKeys: String, CodingKey {
             case name
             case displayName = "display_name"
             case destinationKind = "destination_kind"
+            case parentKind = "parent_kind"
         }
     }
 
@@ -58,8 +68,36 @@ extension ConnectorDescriptor {
         ],
         actions: [Action(name: "post", displayName: "POST the event to a URL", destinationKind: .url)])
 
+    /// Mailchimp audiences, tags and groups. Connected with OAuth 2 (no credentials given) or with an API key.
+    public static let mailchimp = ConnectorDescriptor(
+        name: "mailchimp", displayName: "Mailchimp", auth: .oauth2,
+        credentialFields: [
+            CredentialField(name: "api_key", displayName: "API key (leave out to connect with OAuth)", required: false, secret: true)
+        ],
+        actions: [
+            Action(name: "add_to_list", displayName: "Add to audience", destinationKind: .list),
+            Action(name: "remove_from_list", displayName: "Unsubscribe from audience", destinationKind: .list),
+            Action(name: "add_tag", displayName: "Add tag", destinationKind: .tag, parentKind: .list),
+            Action(name: "remove_tag", displayName: "Remove tag", destinationKind: .tag, parentKind: .list),
+            Action(name: "add_to_group", displayName: "Add to group", destinationKind: .group, parentKind: .list),
+            Action(name: "remove_from_group", displayName: "Remove from group", destinationKind: .group, parentKind: .list),
+        ])
+
+    /// iContact lists, connected with the engine's app id, the merchant's username and an API app password.
+    public static let icontact = ConnectorDescriptor(
+        name: "icontact", displayName: "iContact", auth: .credentials,
+        credentialFields: [
+            CredentialField(name: "app_id", displayName: "App ID", required: true, secret: false),
+            CredentialField(name: "username", displayName: "iContact username", required: true, secret: false),
+            CredentialField(name: "app_password", displayName: "API app password", required: true, secret: true),
+        ],
+        actions: [
+            Action(name: "add_to_list", displayName: "Add subscriber to list", destinationKind: .list),
+            Action(name: "remove_from_list", displayName: "Unsubscribe from list", destinationKind: .list),
+        ])
+
     /// Every connector this build knows.
-    public static let all: [ConnectorDescriptor] = [.webhook]
+    public static let all: [ConnectorDescriptor] = [.mailchimp, .icontact, .webhook]
 
     public static func named(_ name: String) -> ConnectorDescriptor? { all.first { $0.name == name } }
 }

@@ -1,22 +1,27 @@
 /// Where an action goes in the connected app: a list, a tag, a group, a URL… `id` is the app's id when known
-/// (picked from the catalog); `name` is what the merchant sees or typed.
+/// (picked from the catalog); `name` is what the merchant sees or typed. `parentID` is the app's id of what the
+/// destination belongs to, for actions whose descriptor names a `parent_kind` (a Mailchimp tag or group belongs to
+/// an audience, so its `parentID` is that audience's list id).
 public struct Destination: Codable, Sendable, Equatable, Hashable {
     public var kind: DestinationKind
     public var id: String?
     public var name: String
+    public var parentID: String?
     /// Whether the integration's catalog knows this destination; false when the merchant typed it by hand (an
     /// app may still accept it). Absent in messages written before the field existed.
     public var fromCatalog: Bool?
 
-    public init(kind: DestinationKind, id: String? = nil, name: String, fromCatalog: Bool? = nil) {
+    public init(kind: DestinationKind, id: String? = nil, name: String, parentID: String? = nil, fromCatalog: Bool? = nil) {
         self.kind = kind
         self.id = id
         self.name = name
+        self.parentID = parentID
         self.fromCatalog = fromCatalog
     }
 
     enum CodingKeys: String, CodingKey {
         case kind, id, name
+        case parentID = "parent_id"
         case fromCatalog = "from_catalog"
     }
 }

@@ -20,7 +20,7 @@ public struct BrokerTopology: Sendable {
     public static let triggerRoutingKey = "trigger"
     public static let outcomeRoutingKey = "outcome"
     /// Every connector the pipeline knows; each gets its action queue even before its worker runs.
-    public static let knownConnectors = ["webhook"]
+    public static let knownConnectors = ["mailchimp", "icontact", "webhook"]
 
     public init(prefix: String, connectors: [String] = BrokerTopology.knownConnectors) {
         self.prefix = prefix

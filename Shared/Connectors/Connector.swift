@@ -1,0 +1,110 @@
+import Messages
+
+/// What one connector's worker implements. Everything around it — consuming `actions.<connector>`, skipping
+/// completed commands, retries through the delay queues, outcomes for the log, marking an integration
+/// `needs_reconnect`, answering the gateway's requests — is the shared worker runtime's job, so a connector is only
+/// the code that talks to its app.
+///
+/// Implementations never put a credential into a `reason`, `request`, `response` or a log line.
+public protocol Connector: Sendable {
+    /// The descriptor `GET /v1/connectors` serves; its `name` is the connector's queue and routing key.
+    var descriptor: ConnectorDescriptor { get }
+
+    /// Performs one action with the integration's stored credentials. Never throws: every failure is classified.
+    func perform(_ command: ActionCommand, credentials: IntegrationCredentials) async -> ActionResult
+
+    /// Checks credentials the merchant typed against the app. Returns what to store (normalized: data center,
+    /// discovered account ids…) and the account's name. Throws `ConnectorReply.Failure`.
+    func verify(_ credentials: [String: String]) async throws -> ConnectedAccount
+
+    /// The app's OAuth authorize URL for `state`. Throws `ConnectorReply.Failure` (`badRequest` when the connector
+    /// has no OAuth or it is not configured).
+    func authorizeURL(state: String, redirectURI: String) async throws -> String
+
+    /// Exchanges an OAuth code for credentials. Throws `ConnectorReply.Failure`.
+    func exchange(code: String, redirectURI: String) async throws -> ConnectedAccount
+
+    /// Reads the app's current lists, tags, groups… (every page). Throws `ConnectorReply.Failure`
+    /// (`invalidCredentials` marks the integration `needs_reconnect`).
+    func catalog(credentials: IntegrationCredentials) async throws -> [CatalogItem]
+}
+
+/// An integration's decrypted credentials, handed to the connector for one call.
+public struct IntegrationCredentials: Sendable {
+    public var integrationID: String
+    public var label: String
+    /// The account shown for the integration, if the connector set one.
+    public var account: String?
+    public var values: [String: String]
+
+    public init(integrationID: String, label: String, account: String?, values: [String: String]) {
+        self.integrationID = integrationID
+        self.label = label
+        self.account = account
+        self.values = values
+    }
+}
+
+/// What a successful `verify` or `exchange` learned: the credentials to store and the account's display name.
+public struct ConnectedAccount: Sendable, Equatable {
+    public var credentials: [String: String]
+    public var account: String
+
+    public init(credentials: [String: String], account: String) {
+        self.credentials = credentials
+        self.account = account
+    }
+}
+
+/// One entry of an integration's catalog: a list, tag, group… as the app names it.
+public struct CatalogItem: Codable, Sendable, Equatable, Hashable {
+    public var kind: DestinationKind
+    public var id: String
+    public var name: String
+    /// For entries that live inside another (a tag or group in an audience): that entry's id.
+    public var parentID: String?
+
+    public init(kind: DestinationKind, id: String, name: String, parentID: String? = nil) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.parentID = parentID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, id, name
+        case parentID = "parent_id"
+    }
+}
+
+/// How one attempt at an action ended, with what the merchant reads in the log.
+public struct ActionResult: Sendable {
+    public enum Verdict: Sendable, Equatable {
+        /// The app did it.
+        case success
+        /// The app will never accept it (validation, compliance state, list gone…): not retried.
+        case permanent
+        /// Worth trying again (5xx, 429, timeout, connection refused); `retryAfter` when the app said when.
+        case transient(retryAfter: Duration?)
+        /// The app refused the credentials: not retried, and the integration is marked `needs_reconnect`.
+        case needsReconnect
+    }
+
+    public var verdict: Verdict
+    /// What happened, as a sentence a merchant understands ("Added jane@example.com to the audience Newsletter.");
+    /// the runtime adds the retry plan. Warnings the app returned with a success belong here too.
+    public var reason: String
+    /// A short summary of what was sent (method, path, body size) — never a credential.
+    public var request: String
+    /// A short summary of what the app answered (status and the start of the body).
+    public var response: String
+    public var duration: Duration
+
+    public init(verdict: Verdict, reason: String, request: String, response: String, duration: Duration) {
+        self.verdict = verdict
+        self.reason = reason
+        self.request = request
+        self.response = response
+        self.duration = duration
+    }
+}
