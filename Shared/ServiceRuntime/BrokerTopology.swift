@@ -9,6 +9,7 @@ import AMQP
 /// <p>.retry.<delay> ──▶ <p>.retry.<delay> (TTL) ──dead-letter──▶ <p>.actions (same routing key)
 /// <p>.outcomes ──outcome──▶ <p>.outcomes ──▶ log service
 /// work queues ──after the delivery limit──▶ <p>.dead ──▶ <p>.dead (kept for inspection)
+/// <p>.requests ──<connector>──▶ <p>.requests.<connector> ──▶ connector workers ──reply──▶ <p>.replies.<instance>
 /// ```
 public struct BrokerTopology: Sendable {
     public let prefix: String
@@ -34,6 +35,17 @@ public struct BrokerTopology: Sendable {
     public var outcomesExchange: String { "\(prefix).outcomes" }
     public var outcomesQueue: String { "\(prefix).outcomes" }
     public var deadExchange: String { "\(prefix).dead" }
+    /// Requests from the gateway to connector workers (verify, OAuth, refresh): answered within seconds or not at
+    /// all, so their queues are classic, their messages transient and each expires with its caller's timeout.
+    public var requestsExchange: String { "\(prefix).requests" }
+    public func requestsQueue(connector: String) -> String { "\(prefix).requests.\(connector)" }
+    /// A process's own reply queue (published to through the default exchange). It is deleted by the broker a
+    /// minute after its process stopped using it, so restarted gateways leave nothing behind.
+    public func replyQueue(instance: String) -> AMQPTopology.Queue {
+        AMQPTopology.Queue(
+            name: "\(prefix).replies.\(instance)",
+            arguments: ["x-queue-type": .string("classic"), "x-expires": .int(60_000)])
+    }
     public var deadQueue: String { "\(prefix).dead" }
     public func retryExchange(delay: Duration) -> String { "\(prefix).retry.\(Settings.format(delay))" }
     /// Where a trigger that fires later (`prospect.created`) waits; named by its delay, because a queue's TTL
@@ -66,6 +78,7 @@ public struct BrokerTopology: Sendable {
                 .init(name: actionsExchange, type: .direct),
                 .init(name: outcomesExchange, type: .direct),
                 .init(name: deadExchange, type: .fanout),
+                .init(name: requestsExchange, type: .direct),
             ],
             queues: [
                 workQueue(triggersQueue), workQueue(outcomesQueue),
@@ -80,6 +93,9 @@ public struct BrokerTopology: Sendable {
             let queue = actionsQueue(connector: connector)
             topology.queues.append(workQueue(queue))
             topology.bindings.append(.init(queue: queue, exchange: actionsExchange, routingKey: connector))
+            let requests = requestsQueue(connector: connector)
+            topology.queues.append(.init(name: requests, arguments: ["x-queue-type": .string("classic")]))
+            topology.bindings.append(.init(queue: requests, exchange: requestsExchange, routingKey: connector))
         }
         if let triggerDelay {
             let name = delayedTriggersExchange(delay: triggerDelay)
