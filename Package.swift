@@ -66,10 +66,14 @@ let package = Package(
         shared("Storage", ["Messages", postgres, crypto, logging, lifecycle]),
         shared("VendorFakes", [hummingbird, crypto]),
         shared("ServiceRuntime", ["AMQP", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
+        shared(
+            "ConnectorKit",
+            ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, logging, metrics,
+             prometheus, lifecycle]),
 
         service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
-        service("WebhookWorker", ["ServiceRuntime", "AMQP", "Messages", "Storage", httpClient, crypto]),
+        service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", httpClient, crypto]),
         .executableTarget(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
@@ -84,6 +88,9 @@ let package = Package(
         tests("VendorFakesTests", [
             "VendorFakes", hummingbird, hummingbirdTesting, crypto, .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
-        tests("IntegrationTests", ["Messages", "Storage", hummingbird, httpClient, crypto, logging, postgres]),
+        tests(
+            "IntegrationTests",
+            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", hummingbird, httpClient, crypto,
+             logging, postgres, prometheus, lifecycle]),
     ]
 )

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Connectors
 import Foundation
 import Messages
 import NIOCore
@@ -6,20 +7,8 @@ import NIOHTTP1
 
 /// One HTTP attempt at delivering an event, and what it means: delivered, refused for good, or worth retrying.
 struct WebhookDelivery: Sendable {
-    enum Verdict: Sendable, Equatable {
-        case delivered
-        case permanent
-        case transient(retryAfter: Duration?)
-    }
-
-    struct Result: Sendable {
-        var verdict: Verdict
-        /// What happened, for the merchant (without the retry plan, which the caller adds).
-        var reason: String
-        var request: String
-        var response: String
-        var duration: Duration
-    }
+    typealias Verdict = ActionResult.Verdict
+    typealias Result = ActionResult
 
     let client: HTTPClient
     let timeout: Duration
@@ -59,7 +48,7 @@ struct WebhookDelivery: Sendable {
             let reason: String
             switch status.code {
             case 200..<300:
-                verdict = .delivered
+                verdict = .success
                 reason = "Delivered to \(host) (HTTP \(status.code))."
             case 300..<400:
                 verdict = .permanent

@@ -1,14 +1,14 @@
-import Hummingbird
-import Logging
-import ServiceRuntime
+import ConnectorKit
 
 /// The webhook connector worker: POSTs signed events to merchants' URLs. Run more processes to share the load.
 @main
 struct WebhookWorker {
     static func main() async throws {
-        let settings = try WebhookWorkerSettings()
-        let registry = ProcessBootstrap.bootstrap(settings: settings.core)
-        let app = try await buildWebhookWorker(settings: settings, registry: registry, logger: Logger(label: "switchyard.webhook"))
-        try await app.runService()
+        try await ConnectorWorker.main(processName: "switchyard-webhook-worker", defaultPort: 8083) { context in
+            try WebhookConnector(
+                delivery: WebhookDelivery(
+                    client: context.httpClient,
+                    timeout: context.settings.duration("SWITCHYARD_WEBHOOK_TIMEOUT", default: .seconds(15))))
+        }
     }
 }

@@ -15,6 +15,13 @@ public struct ConnectorDescriptor: Codable, Sendable, Equatable {
         public var required: Bool
         public var secret: Bool
 
+        public init(name: String, displayName: String, required: Bool, secret: Bool) {
+            self.name = name
+            self.displayName = displayName
+            self.required = required
+            self.secret = secret
+        }
+
         enum CodingKeys: String, CodingKey {
             case name, required, secret
             case displayName = "display_name"
@@ -49,6 +56,14 @@ public struct ConnectorDescriptor: Codable, Sendable, Equatable {
     public var auth: Auth
     public var credentialFields: [CredentialField]
     public var actions: [Action]
+
+    public init(name: String, displayName: String, auth: Auth, credentialFields: [CredentialField], actions: [Action]) {
+        self.name = name
+        self.displayName = displayName
+        self.auth = auth
+        self.credentialFields = credentialFields
+        self.actions = actions
+    }
 
     public func action(named name: String) -> Action? { actions.first { $0.name == name } }
 

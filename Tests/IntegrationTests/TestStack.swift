@@ -106,7 +106,7 @@ final class TestStack: Sendable {
         }
     }
 
-    private static func createDatabase(_ name: String, adminURL: String) async throws {
+    static func createDatabase(_ name: String, adminURL: String) async throws {
         let configuration = try DatabaseConfiguration(url: adminURL)
         let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in

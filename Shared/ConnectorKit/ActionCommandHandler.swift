@@ -1,4 +1,5 @@
 import AMQP
+import Connectors
 import Foundation
 import Logging
 import Messages
@@ -6,22 +7,35 @@ import Metrics
 import ServiceRuntime
 import Storage
 
-/// Performs webhook action commands: deliver, then publish the outcome (and a delayed retry for a transient
-/// failure), then record completion, then ack. A redelivered command that already completed is only acked.
-struct WebhookActionHandler: Sendable {
-    let delivery: WebhookDelivery
-    let secrets: SecretCache
+/// Performs a connector's action commands: act, then publish the outcome (and a delayed retry for a transient
+/// failure), then record completion, then ack. A redelivered command that already completed is only acked, so
+/// several worker processes on one queue never perform an action twice.
+struct ActionCommandHandler<C: Connector>: Sendable {
+    let connector: C
+    let credentials: CredentialsCache
+    let integrations: IntegrationStore
     let ledger: EventLedger
     let connection: AMQPConnection
     let topology: BrokerTopology
     let retry: RetryPolicy
     let logger: Logger
     let serializer = KeyedSerializer()
-    let attempts = Counter(label: "switchyard_webhook_attempts_total")
-    let deliveredCounter = Counter(label: "switchyard_webhook_outcomes_total", dimensions: [("status", "success")])
-    let retryingCounter = Counter(label: "switchyard_webhook_outcomes_total", dimensions: [("status", "retrying")])
-    let failedCounter = Counter(label: "switchyard_webhook_outcomes_total", dimensions: [("status", "failed")])
-    let latency = Timer(label: "switchyard_webhook_attempt_duration_seconds")
+    let metrics: ActionMetrics
+
+    init(
+        connector: C, credentials: CredentialsCache, integrations: IntegrationStore, ledger: EventLedger,
+        connection: AMQPConnection, topology: BrokerTopology, retry: RetryPolicy, logger: Logger
+    ) {
+        self.connector = connector
+        self.credentials = credentials
+        self.integrations = integrations
+        self.ledger = ledger
+        self.connection = connection
+        self.topology = topology
+        self.retry = retry
+        self.logger = logger
+        self.metrics = ActionMetrics(connector: connector.descriptor.name)
+    }
 
     func handle(_ amqpDelivery: AMQPDelivery) async {
         let command: ActionCommand
@@ -69,37 +83,54 @@ struct WebhookActionHandler: Sendable {
 
     private func perform(_ command: ActionCommand, logger: Logger) async throws -> Publishes {
         let at = Date()
-        let secret = try await retryingTransientFailures(logger: logger, what: "reading the signing secret") {
-            try await secrets.secret(integrationID: command.rule.integrationID)
+        let label = command.rule.integrationLabel
+        let appName = connector.descriptor.displayName
+        let access = try await retryingTransientFailures(logger: logger, what: "reading the integration's credentials") {
+            try await credentials.access(integrationID: command.rule.integrationID)
         }
-        let result: WebhookDelivery.Result
-        if let secret, let signer = WebhookSigner(secret: secret) {
-            let body = try MessageCoding.encode(
-                WebhookDelivery.Payload(type: command.event.type.rawValue, timestamp: at, data: command.event))
-            attempts.increment()
-            result = await delivery.deliver(to: command.rule.destination.name, id: command.commandID, body: body, signer: signer)
-            latency.recordNanoseconds(result.duration.nanoseconds)
+        var result: ActionResult
+        if let access {
+            metrics.attempts.increment()
+            result = await connector.perform(
+                command,
+                credentials: IntegrationCredentials(
+                    integrationID: access.integrationID, label: access.label, account: access.account,
+                    values: access.credentials))
+            metrics.latency.recordNanoseconds(result.duration.nanoseconds)
         } else {
-            result = WebhookDelivery.Result(
+            result = ActionResult(
                 verdict: .permanent,
-                reason: secret == nil
-                    ? "The integration \"\(command.rule.integrationLabel)\" was deleted, so the webhook was not sent."
-                    : "The integration \"\(command.rule.integrationLabel)\" has no usable signing secret; reconnect it.",
+                reason: "The integration \"\(label)\" was deleted, so nothing was sent to \(appName).",
                 request: "not sent", response: "not sent", duration: .zero)
+        }
+        if result.verdict == .needsReconnect, let access {
+            await credentials.forget(integrationID: access.integrationID)
+            let refusal = result.reason
+            let stillCurrent = try await retryingTransientFailures(logger: logger, what: "marking needs_reconnect") {
+                try await integrations.markNeedsReconnect(
+                    integrationID: access.integrationID, refusedCredentials: access.sealedCredentials,
+                    reason: "\(appName) refused the credentials of \"\(access.label)\": reconnect the integration. "
+                        + refusal)
+            }
+            if stillCurrent {
+                result.reason += " The integration \"\(access.label)\" needs reconnecting; after that, replay this entry."
+            } else {
+                // The merchant reconnected while this attempt used the old credentials: try again with the new ones.
+                result.verdict = .transient(retryAfter: nil)
+                result.reason += " The integration's credentials have changed since; trying again with the new ones."
+            }
         }
         let attemptOutcome: Outcome.AttemptOutcome
         let status: LogStatus
         var reason = result.reason
         var messages: [(AMQPMessage, exchange: String, routingKey: String)] = []
         switch result.verdict {
-        case .delivered:
+        case .success:
             attemptOutcome = .success
             status = .success
-            deliveredCounter.increment()
-        case .permanent:
+        case .permanent, .needsReconnect:
             attemptOutcome = .permanentFailure
             status = .failed
-            failedCounter.increment()
         case .transient(let retryAfter):
             attemptOutcome = .transientFailure
             if let delay = retry.delay(afterAttempt: command.attempt, retryAfter: retryAfter) {
@@ -112,14 +143,13 @@ struct WebhookActionHandler: Sendable {
                         body: try MessageCoding.encode(next), messageID: next.commandID, type: ActionCommand.contract,
                         expiration: retry.jittered(delay)),
                      topology.retryExchange(delay: delay), command.rule.connector))
-                retryingCounter.increment()
             } else {
                 status = .failed
                 reason = "Gave up after \(command.attempt) attempts: " + reason
-                failedCounter.increment()
             }
         }
-        logger.debug("webhook attempt", metadata: ["status": "\(status.rawValue)", "attempt": "\(command.attempt)"])
+        metrics.outcome(status).increment()
+        logger.debug("action attempt", metadata: ["status": "\(status.rawValue)", "attempt": "\(command.attempt)"])
         let outcome = Outcome(
             entryID: command.commandID, marketplaceID: command.marketplaceID, eventID: command.event.id,
             trigger: command.event.type, test: command.event.isTest, customerEmail: command.event.customer.email,
@@ -143,6 +173,32 @@ struct WebhookActionHandler: Sendable {
                 group.addTask { try await connection.publish(message, exchange: exchange, routingKey: routingKey) }
             }
             try await group.waitForAll()
+        }
+    }
+}
+
+/// The worker's Prometheus series, labelled by connector.
+struct ActionMetrics: Sendable {
+    let attempts: Counter
+    let latency: Timer
+    let success, retrying, failed: Counter
+
+    init(connector: String) {
+        attempts = Counter(label: "switchyard_connector_attempts_total", dimensions: [("connector", connector)])
+        latency = Timer(label: "switchyard_connector_attempt_duration_seconds", dimensions: [("connector", connector)])
+        func outcome(_ status: String) -> Counter {
+            Counter(label: "switchyard_connector_outcomes_total", dimensions: [("connector", connector), ("status", status)])
+        }
+        success = outcome("success")
+        retrying = outcome("retrying")
+        failed = outcome("failed")
+    }
+
+    func outcome(_ status: LogStatus) -> Counter {
+        switch status {
+        case .success: success
+        case .retrying: retrying
+        default: failed
         }
     }
 }

@@ -1,0 +1,134 @@
+import AMQP
+import AsyncHTTPClient
+import Connectors
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import ServiceRuntime
+import Storage
+
+/// What a connector gets to build itself: the process's configuration, the shared HTTP client and a logger.
+public struct ConnectorContext: Sendable {
+    public let settings: Settings
+    public let httpClient: HTTPClient
+    public let logger: Logger
+}
+
+/// The configuration every connector worker reads, from the environment.
+public struct ConnectorWorkerSettings: Sendable {
+    public var core: CoreSettings
+    /// Health and metrics port: `SWITCHYARD_<CONNECTOR>_WORKER_PORT`.
+    public var port: Int
+    public var encryptionKey: String
+    /// Action commands handled at once (`SWITCHYARD_PREFETCH`).
+    public var prefetch: UInt16
+    /// Gateway requests (verify, OAuth, refresh) handled at once.
+    public var requestPrefetch: UInt16
+    public var retry: RetryPolicy
+
+    public init(connector: String, defaultPort: Int, _ settings: Settings = Settings()) throws {
+        core = try CoreSettings(settings)
+        port = try settings.int("SWITCHYARD_\(connector.uppercased())_WORKER_PORT", default: defaultPort)
+        guard let key = settings.optionalString("SWITCHYARD_ENCRYPTION_KEY") else {
+            throw SettingsError(key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required to read credentials: base64 of 32 random bytes")
+        }
+        encryptionKey = key
+        prefetch = UInt16(clamping: try settings.int("SWITCHYARD_PREFETCH", default: 64))
+        requestPrefetch = UInt16(clamping: try settings.int("SWITCHYARD_REQUEST_PREFETCH", default: 8))
+        retry = RetryPolicy(delays: try settings.durations("SWITCHYARD_RETRY_DELAYS", default: RetryPolicy.defaultDelays))
+    }
+}
+
+/// Runs one connector as a worker process: competing consumer of `actions.<connector>` and of
+/// `requests.<connector>`, with `/health` and `/metrics`. Run more processes of a worker to share its load.
+public enum ConnectorWorker {
+    /// The whole `main` of a connector worker executable.
+    public static func main<C: Connector>(
+        processName: String, defaultPort: Int, make: @escaping @Sendable (ConnectorContext) throws -> C
+    ) async throws {
+        let settings = Settings()
+        let registry = ProcessBootstrap.bootstrap(settings: try CoreSettings(settings))
+        let logger = Logger(label: "switchyard.\(processName)")
+        let app = try await build(
+            processName: processName, defaultPort: defaultPort, settings: settings, registry: registry, logger: logger,
+            make: make)
+        try await app.runService()
+    }
+
+    /// Builds the process: database client, broker connection, HTTP client, the two consumers and the
+    /// health/metrics server. On SIGTERM the consumers drain first, then the clients close.
+    public static func build<C: Connector>(
+        processName: String, defaultPort: Int, settings: Settings, registry: PrometheusCollectorRegistry, logger: Logger,
+        make: @Sendable (ConnectorContext) throws -> C
+    ) async throws -> some ApplicationProtocol {
+        var clientConfiguration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let connector: C
+        let workerSettings: ConnectorWorkerSettings
+        do {
+            connector = try make(ConnectorContext(settings: settings, httpClient: httpClient, logger: logger))
+            workerSettings = try ConnectorWorkerSettings(
+                connector: connector.descriptor.name, defaultPort: defaultPort, settings)
+        } catch {
+            try await httpClient.shutdown()
+            throw error
+        }
+        let name = connector.descriptor.name
+        let database = try workerSettings.core.databaseConfiguration()
+        try await Database.migrate(database, logger: logger)
+        let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let topology = BrokerTopology(
+            prefix: workerSettings.core.amqpPrefix,
+            connectors: BrokerTopology.knownConnectors.contains(name) ? BrokerTopology.knownConnectors : BrokerTopology.knownConnectors + [name])
+        let amqp = AMQPConnection(
+            configuration: try workerSettings.core.amqpConfiguration(connectionName: processName),
+            topology: topology.amqpTopology(retryDelays: workerSettings.retry.delays), logger: logger)
+        let cipher = try CredentialCipher(base64Key: workerSettings.encryptionKey)
+        let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
+        let handler = ActionCommandHandler(
+            connector: connector, credentials: CredentialsCache(store: integrations), integrations: integrations,
+            ledger: EventLedger(client: postgres, logger: logger), connection: amqp, topology: topology,
+            retry: workerSettings.retry, logger: logger)
+        let actions = DeliveryConsumer(
+            connection: amqp, queue: topology.actionsQueue(connector: name), prefetch: workerSettings.prefetch
+        ) { delivery in
+            await handler.handle(delivery)
+        }
+        let server = ConnectorRequestServer(
+            connector: connector, cipher: cipher, integrations: integrations,
+            catalog: CatalogStore(client: postgres, logger: logger), connection: amqp, logger: logger)
+        let requests = DeliveryConsumer(
+            connection: amqp, queue: topology.requestsQueue(connector: name), prefetch: workerSettings.requestPrefetch
+        ) { delivery in
+            await server.handle(delivery)
+        }
+
+        let router = Router()
+        router.addOperationalRoutes(registry: registry, checks: HealthChecks.standard(broker: amqp, database: postgres))
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(workerSettings.core.httpHost, port: workerSettings.port), serverName: processName),
+            services: [postgres, amqp, HTTPClientService(client: httpClient), actions, requests],
+            onServerRunning: { channel in
+                logger.info(
+                    "\(name) worker health endpoint listening",
+                    metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            },
+            logger: logger)
+    }
+}
+
+/// Keeps the HTTP client alive for the process and shuts it down after the consumers have drained.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}
