@@ -170,9 +170,9 @@ public struct IContactFake: Sendable {
         guard let credentials = Self.credentials(request) else {
             return Self.errors(.unauthorized, ["Authorization failed: API-AppId, API-Username and API-Password are required."])
         }
+        if let delay = await state.takeDelay(credentials) { try await Task.sleep(for: delay) }
         if let status = await state.begin(credentials) {
-            if status == 401 { return Self.errors(.unauthorized, ["Authorization failed: the app is not enabled for this account or the password is wrong."]) }
-            return Self.errors(.init(code: status), ["The service is temporarily unavailable."])
+            return Self.errors(.init(code: status), [Self.failureMessage(status)])
         }
         guard let account = await state.read(credentials, { $0 }) else { return Self.errors(.unauthorized, ["Authorization failed."]) }
         return try await body(account, await state.numericIDs)
@@ -196,6 +196,20 @@ public struct IContactFake: Sendable {
     /// A request header by name, case-insensitively.
     static func header(_ request: Request, _ name: String) -> String? {
         request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
+    }
+
+    /// What iContact says with each documented failure status (`shared/vendors/icontact.md`, Errors and limits).
+    static func failureMessage(_ status: Int) -> String {
+        switch status {
+        case 400: "The request was invalid."
+        case 401: "Authorization failed: the app is not enabled for this account or the password is wrong."
+        case 402: "Payment required: this account must be paid up to use the API."
+        case 403: "Forbidden: you do not have access to this resource."
+        case 404: "The requested resource was not found."
+        case 429: "Too many requests: the API call limit for this account was exceeded."
+        case 500..<600 where status != 503: "An internal error occurred."
+        default: "The service is temporarily unavailable."
+        }
     }
 
     static func errors(_ status: HTTPResponse.Status, _ messages: [String]) -> Response {

@@ -36,6 +36,7 @@ public actor IContactFakeState {
         var contacts: [String: Contact] = [:]
         var subscriptions: [String: Subscription] = [:]
         var failures: [Int] = []
+        var delays: [Duration] = []
         var warnOnCreate: Set<String> = []
     }
 
@@ -67,6 +68,12 @@ public actor IContactFakeState {
         accounts[credentials]?.failures.append(contentsOf: Array(repeating: status, count: count))
     }
 
+    /// The next `count` requests of this account are answered only after `delay` (iContact can be slow; clients
+    /// time out).
+    public func delayNext(_ credentials: Credentials, by delay: Duration, count: Int = 1) {
+        accounts[credentials]?.delays.append(contentsOf: Array(repeating: delay, count: count))
+    }
+
     /// Creating a contact with this email succeeds with a warning in the 200.
     public func warnOnCreate(_ credentials: Credentials, email: String) {
         accounts[credentials]?.warnOnCreate.insert(email.lowercased())
@@ -94,6 +101,13 @@ public actor IContactFakeState {
             return status
         }
         return nil
+    }
+
+    /// How long to wait before answering the next request, when `delayNext` asked for it.
+    func takeDelay(_ credentials: Credentials) -> Duration? {
+        guard let delay = accounts[credentials]?.delays.first else { return nil }
+        accounts[credentials]?.delays.removeFirst()
+        return delay
     }
 
     func read<T: Sendable>(_ credentials: Credentials, _ body: @Sendable (Account) -> T) -> T? { accounts[credentials].map(body) }
