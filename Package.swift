@@ -40,6 +40,7 @@ let package = Package(
         .executable(name: "switchyard-gateway", targets: ["Gateway"]),
         .executable(name: "switchyard-matcher", targets: ["Matcher"]),
         .executable(name: "switchyard-webhook-worker", targets: ["WebhookWorker"]),
+        .executable(name: "switchyard-icontact-worker", targets: ["IContactWorker"]),
         .executable(name: "switchyard-log-service", targets: ["LogService"]),
         .executable(name: "switchyard-vendor-fakes", targets: ["VendorFakesServer"]),
         .executable(name: "switchyard", targets: ["CLI"]),
@@ -74,6 +75,7 @@ let package = Package(
         service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
         service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", httpClient, crypto]),
+        service("IContactWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, logging]),
         .executableTarget(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
@@ -85,6 +87,7 @@ let package = Package(
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ServiceRuntime", crypto]),
+        tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
         tests("VendorFakesTests", [
             "VendorFakes", hummingbird, hummingbirdTesting, crypto, .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
