@@ -18,7 +18,7 @@ enum IContactAPI {
                 value = flag ? "1" : "0"
             } else {
                 let number = try container.decode(Double.self)
-                value = number.rounded() == number ? String(Int64(number)) : String(number)
+                value = Int64(exactly: number).map { String($0) } ?? String(number)
             }
         }
     }
