@@ -86,7 +86,7 @@ let package = Package(
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),
-        tests("WebhookWorkerTests", ["WebhookWorker", "ServiceRuntime", crypto]),
+        tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "ServiceRuntime", crypto]),
         tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
         tests("VendorFakesTests", [
             "VendorFakes", hummingbird, hummingbirdTesting, crypto, .product(name: "HTTPTypes", package: "swift-http-types"),

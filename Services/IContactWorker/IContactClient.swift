@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConnectorKit
 import Foundation
 import Logging
 import NIOCore
@@ -52,7 +53,7 @@ struct IContactClient: Sendable {
         do {
             let response = try await http.execute(request, timeout: .init(timeout))
             status = Int(response.status.code)
-            retryAfter = response.headers.first(name: "retry-after").flatMap(Self.parseRetryAfter)
+            retryAfter = response.headers.retryAfter
             bytes = try await response.body.collect(upTo: Self.maximumBody)
         } catch {
             let failure = classify(error)
@@ -87,24 +88,12 @@ struct IContactClient: Sendable {
 
     /// Timeouts and broken connections: iContact may well answer next time.
     private func classify(_ error: any Error) -> IContactError {
-        let seconds = Double(timeout.milliseconds) / 1000
-        let waited = seconds.rounded() == seconds ? "\(Int(seconds)) s" : "\(seconds) s"
-        if let error = error as? HTTPClientError, [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
-            return IContactError(code: .timedOut, message: "iContact did not answer within \(waited).")
-        }
         if error is NIOTooManyBytesError {
-            return IContactError(
-                code: .unexpectedAnswer, message: "iContact's answer was larger than any it documents.")
+            return IContactError(code: .unexpectedAnswer, message: "iContact's answer was larger than any it documents.")
         }
-        let text = String(describing: error)
-        if text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out") {
-            return IContactError(code: .timedOut, message: "iContact did not answer within \(waited).")
-        }
-        if text.localizedCaseInsensitiveContains("refused") {
-            return IContactError(
-                code: .unreachable, message: "iContact could not be reached: the connection was refused.")
-        }
-        return IContactError(code: .unreachable, message: "iContact could not be reached (\(text.prefix(120))).")
+        let failure = NetworkFailure(error)
+        let message = failure.sentence(app: "iContact", timeout: timeout)
+        return IContactError(code: failure == .timedOut ? .timedOut : .unreachable, message: message)
     }
 
     /// `?name=value&…` with every value percent-encoded (an email may hold `+`, which a query would read as a space).
@@ -123,11 +112,6 @@ struct IContactClient: Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return "" }
         return ": " + (trimmed.count > 200 ? trimmed.prefix(200) + "…" : trimmed)
-    }
-
-    /// `Retry-After` in seconds (iContact is not known to send the HTTP-date form).
-    static func parseRetryAfter(_ value: String) -> Duration? {
-        Int(value.trimmingCharacters(in: .whitespaces)).map { .seconds(max(0, $0)) }
     }
 }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConnectorKit
 import Connectors
 import Foundation
 import Messages
@@ -43,7 +44,7 @@ struct WebhookDelivery: Sendable {
             let status = response.status
             let answered = "HTTP \(status.code) \(status.reasonPhrase)" + (excerpt.isEmpty ? "" : ": \(excerpt)")
             let duration = ContinuousClock.now - started
-            let retryAfter = response.headers.first(name: "retry-after").flatMap(Self.parseRetryAfter)
+            let retryAfter = response.headers.retryAfter
             let verdict: Verdict
             let reason: String
             switch status.code {
@@ -74,22 +75,12 @@ struct WebhookDelivery: Sendable {
 
     /// Network failures are transient, except a URL the client can never use.
     static func classify(_ error: any Error, host: String, timeout: Duration) -> (Verdict, String) {
-        if let error = error as? HTTPClientError {
-            if [.invalidURL, .emptyHost, .emptyScheme].contains(error) || "\(error)".contains("unsupportedScheme") {
-                return (.permanent, "The rule's URL cannot be used: \(error).")
-            }
-            if [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
-                return (.transient(retryAfter: nil), "\(host) did not answer within \(timeout.components.seconds) s.")
-            }
+        if let error = error as? HTTPClientError,
+           [.invalidURL, .emptyHost, .emptyScheme].contains(error) || "\(error)".contains("unsupportedScheme")
+        {
+            return (.permanent, "The rule's URL cannot be used: \(error).")
         }
-        let text = String(describing: error)
-        if text.localizedCaseInsensitiveContains("refused") {
-            return (.transient(retryAfter: nil), "\(host) refused the connection (nothing is listening there).")
-        }
-        if text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out") {
-            return (.transient(retryAfter: nil), "\(host) did not answer within \(timeout.components.seconds) s.")
-        }
-        return (.transient(retryAfter: nil), "\(host) could not be reached (\(text.prefix(120))).")
+        return (.transient(retryAfter: nil), NetworkFailure(error).sentence(app: host, timeout: timeout))
     }
 
     /// The first 300 characters of the answer, for the log; the rest is read and dropped.
@@ -103,10 +94,5 @@ struct WebhookDelivery: Sendable {
             return ""
         }
         return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// `Retry-After` in seconds (the HTTP-date form is rare for webhooks and read as absent).
-    static func parseRetryAfter(_ value: String) -> Duration? {
-        Int(value.trimmingCharacters(in: .whitespaces)).map { .seconds(max(0, $0)) }
     }
 }

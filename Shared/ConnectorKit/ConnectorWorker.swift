@@ -49,11 +49,12 @@ public enum ConnectorWorker {
         processName: String, defaultPort: Int, make: @escaping @Sendable (ConnectorContext) throws -> C
     ) async throws {
         let settings = Settings()
-        let registry = ProcessBootstrap.bootstrap(settings: try CoreSettings(settings))
-        let logger = Logger(label: "switchyard.\(processName)")
-        let app = try await build(
-            processName: processName, defaultPort: defaultPort, settings: settings, registry: registry, logger: logger,
-            make: make)
+        let app = try await ProcessBootstrap.configured(processName) {
+            let registry = ProcessBootstrap.bootstrap(settings: try CoreSettings(settings))
+            return try await build(
+                processName: processName, defaultPort: defaultPort, settings: settings, registry: registry,
+                logger: Logger(label: "switchyard.\(processName)"), make: make)
+        }
         try await app.runService()
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import Prometheus
@@ -16,5 +17,30 @@ public enum ProcessBootstrap {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
+    }
+}
+
+extension ProcessBootstrap {
+    /// Runs `body` (reading the configuration); a configuration mistake ends the process with one line on
+    /// standard error and exit code 78 (`EX_CONFIG`) instead of a crash report.
+    public static func configured<T>(_ processName: String, _ body: () async throws -> T) async rethrows -> T {
+        do {
+            return try await body()
+        } catch let error as SettingsError {
+            FileHandle.standardError.write(Data("\(processName): configuration error: \(error)\n".utf8))
+            exit(78)
+        }
+    }
+}
+
+extension ProcessBootstrap {
+    /// `configured(_:_:)` for reading settings synchronously, as the services' `main` does first.
+    public static func configured<T>(_ processName: String, _ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch let error as SettingsError {
+            FileHandle.standardError.write(Data("\(processName): configuration error: \(error)\n".utf8))
+            exit(78)
+        }
     }
 }

@@ -139,7 +139,7 @@ import VendorFakes
             }
             #expect(
                 result.reason
-                    == "Could not add x@example.com to the list \"Newsletter\": iContact could not be reached: the connection was refused."
+                    == "Could not add x@example.com to the list \"Newsletter\": iContact refused the connection (nothing is listening there)."
             )
             await #expect(throws: ConnectorReply.Failure.self) { try await connector.verify(h.stored) }
         }

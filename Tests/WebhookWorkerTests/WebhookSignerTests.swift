@@ -1,3 +1,6 @@
+import ConnectorKit
+import Foundation
+import NIOHTTP1
 import ServiceRuntime
 import Testing
 
@@ -32,9 +35,18 @@ import Testing
         #expect(RetryPolicy().totalSpan > .seconds(30 * 3600), "the default outlasts the well-known senders")
     }
 
-    @Test func classifiesStatusesAsTheDeliveryConventionsSay() {
-        #expect(WebhookDelivery.parseRetryAfter("30") == .seconds(30))
-        #expect(WebhookDelivery.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
+    @Test func classifiesStatusesAsTheDeliveryConventionsSay() throws {
+        #expect(HTTPHeaders([("Retry-After", "30")]).retryAfter == .seconds(30))
+        #expect(HTTPHeaders([("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")]).retryAfter == .zero, "a date passed")
+        let soon = Date().addingTimeInterval(120)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let delay = try #require(HTTPHeaders([("Retry-After", formatter.string(from: soon))]).retryAfter)
+        #expect(delay > .seconds(110) && delay <= .seconds(121))
+        #expect(HTTPHeaders([("Retry-After", "soon")]).retryAfter == nil)
+        #expect(HTTPHeaders().retryAfter == nil)
         let (verdict, reason) = WebhookDelivery.classify(HarnessLikeError("Connection refused (errno: 111)"), host: "shop.example", timeout: .seconds(15))
         #expect(verdict == .transient(retryAfter: nil))
         #expect(reason.contains("refused the connection"))
