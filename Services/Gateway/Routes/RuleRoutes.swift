@@ -98,13 +98,25 @@ struct RuleRoutes: Sendable {
                 throw APIError.badRequest("must be an http or https URL", field: "destination.name")
             }
         }
-        var destination = Destination(kind: kind, id: body.destination.id, name: name, fromCatalog: false)
+        let parentID = body.destination.parentID?.trimmingCharacters(in: .whitespaces).nonEmpty
+        guard action.parentKind != nil || parentID == nil else {
+            throw APIError.badRequest(
+                "must be absent: a \(kind.rawValue) of \(action.name) belongs to nothing", field: "destination.parent_id")
+        }
+        var destination = Destination(kind: kind, id: body.destination.id, name: name, parentID: parentID, fromCatalog: false)
         // A URL is never in a catalog; anything else may have been typed by hand, which is allowed but marked.
-        if kind != .url, let entryID = try await catalog.entryID(
-            integrationID: integration.id, kind: kind, id: destination.id, name: name)
+        if kind != .url, let entry = try await catalog.entry(
+            integrationID: integration.id, kind: kind, id: destination.id, name: name, parentID: destination.parentID)
         {
-            destination.id = entryID
+            destination.id = entry.id
+            destination.parentID = destination.parentID ?? entry.parentID
             destination.fromCatalog = true
+        }
+        if let parentKind = action.parentKind, destination.parentID == nil {
+            throw APIError.badRequest(
+                "is required for \(action.name): the id of the \(parentKind.rawValue) this \(kind.rawValue) belongs to "
+                    + "(a \(kind.rawValue) picked from the integration's catalog brings it)",
+                field: "destination.parent_id")
         }
         return RuleStore.NewRule(
             scope: scope, productID: scope == .product ? productID : nil, trigger: trigger, integrationID: integration.id,
@@ -117,6 +129,12 @@ struct CreateRule: Decodable {
         var kind: String
         var id: String?
         var name: String
+        var parentID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, id, name
+            case parentID = "parent_id"
+        }
     }
 
     var scope: String
