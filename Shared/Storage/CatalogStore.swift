@@ -14,22 +14,24 @@ public struct CatalogStore: Sendable {
         self.logger = logger
     }
 
-    /// The catalog entry of this kind whose id or name is the given one, or nil when the catalog has no such entry
-    /// (a destination typed by hand). An id match wins over a name match. With `parentID`, only entries of that
-    /// parent (or of none) match: a tag named "VIP" in another audience is not this one.
-    public func entry(
+    /// The catalog entries of this kind whose id or name is the given one, an id match first; empty when the
+    /// catalog has none (a destination typed by hand). With `parentID`, only entries of that parent (or of none)
+    /// match: a tag named "VIP" in another audience is not this one. Several name matches mean the name alone
+    /// is ambiguous (the same tag name in two audiences).
+    public func entries(
         integrationID: String, kind: DestinationKind, id: String?, name: String, parentID: String? = nil
-    ) async throws -> CatalogItem? {
+    ) async throws -> [CatalogItem] {
         let rows = try await client.query(
             """
             SELECT kind, id, name, parent_id FROM catalog_entries
             WHERE integration_id = \(integrationID) AND kind = \(kind.rawValue) AND (id = \(id) OR name = \(name))
                 AND (\(parentID)::text IS NULL OR parent_id IS NULL OR parent_id = \(parentID))
-            ORDER BY (id = \(id)) DESC NULLS LAST
-            LIMIT 1
+            ORDER BY (id = \(id)) DESC NULLS LAST, parent_id, id
+            LIMIT 20
             """, logger: logger)
-        for try await row in rows { return try Self.decode(row) }
-        return nil
+        var result: [CatalogItem] = []
+        for try await row in rows { result.append(try Self.decode(row)) }
+        return result
     }
 
     static func decode(_ row: PostgresRow) throws -> CatalogItem {

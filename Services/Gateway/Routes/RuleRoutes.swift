@@ -105,12 +105,24 @@ struct RuleRoutes: Sendable {
         }
         var destination = Destination(kind: kind, id: body.destination.id, name: name, parentID: parentID, fromCatalog: false)
         // A URL is never in a catalog; anything else may have been typed by hand, which is allowed but marked.
-        if kind != .url, let entry = try await catalog.entry(
-            integrationID: integration.id, kind: kind, id: destination.id, name: name, parentID: destination.parentID)
-        {
-            destination.id = entry.id
-            destination.parentID = destination.parentID ?? entry.parentID
-            destination.fromCatalog = true
+        if kind != .url {
+            let entries = try await catalog.entries(
+                integrationID: integration.id, kind: kind, id: destination.id, name: name, parentID: destination.parentID)
+            if let entry = entries.first {
+                // The same name twice (a tag in two audiences): acting on either could be wrong, so the merchant
+                // says which, by parent when that tells them apart, else by id.
+                if entry.id != destination.id, entries.count > 1 {
+                    let parents = Set(entries.compactMap(\.parentID))
+                    let (field, values) =
+                        parents.count > 1 ? ("destination.parent_id", parents.sorted()) : ("destination.id", entries.map(\.id))
+                    throw APIError.badRequest(
+                        "is required: \(entries.count) \(kind.rawValue)s are named \"\(name)\" (\(values.joined(separator: ", ")))",
+                        field: field)
+                }
+                destination.id = entry.id
+                destination.parentID = destination.parentID ?? entry.parentID
+                destination.fromCatalog = true
+            }
         }
         if let parentKind = action.parentKind, destination.parentID == nil {
             throw APIError.badRequest(
