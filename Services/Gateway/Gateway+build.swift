@@ -6,8 +6,9 @@ import Prometheus
 import ServiceRuntime
 import Storage
 
-/// Builds the gateway process: database client, broker connection and HTTP server, in that order, so that
-/// graceful shutdown stops taking requests first and closes the connections last. Tests call this too.
+/// Builds the gateway process: database client, broker connection, the consumer of its connector replies and the
+/// HTTP server, in that order, so that graceful shutdown stops taking requests first and closes the connections
+/// last. Tests call this too.
 func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)

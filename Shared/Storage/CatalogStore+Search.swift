@@ -9,15 +9,15 @@ extension CatalogStore {
     public func search(integrationID: String, kind: DestinationKind?, prefix: String, limit: Int) async throws
         -> [CatalogItem]
     {
-        let lower = prefix.lowercased()
-        // Every string that starts with `lower` sorts before it followed by the highest code point.
-        let upper = lower + "\u{10FFFF}"
+        // lower() on both sides, by the same database, so names and prefix fold alike. Every name that starts
+        // with the prefix sorts below the prefix followed by the highest code point; starts_with is exact.
         let rows = try await client.query(
             """
             SELECT kind, id, name, parent_id FROM catalog_entries
             WHERE integration_id = \(integrationID) AND (\(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue))
-                AND lower(name) COLLATE "C" >= \(lower) AND lower(name) COLLATE "C" < \(upper)
-                AND starts_with(lower(name), \(lower))
+                AND lower(name) COLLATE "C" >= lower(\(prefix))
+                AND lower(name) COLLATE "C" < lower(\(prefix)) || \("\u{10FFFF}")
+                AND starts_with(lower(name), lower(\(prefix)))
             ORDER BY lower(name) COLLATE "C", id
             LIMIT \(limit)
             """, logger: logger)

@@ -271,8 +271,9 @@ extension Integration {
                     """
                     EXPLAIN SELECT kind, id, name, parent_id FROM catalog_entries
                     WHERE integration_id = \(id) AND kind = 'tag'
-                        AND lower(name) COLLATE "C" >= 'vi' AND lower(name) COLLATE "C" < \("vi\u{10FFFF}")
-                        AND starts_with(lower(name), 'vi')
+                        AND lower(name) COLLATE "C" >= lower(\("VI"))
+                        AND lower(name) COLLATE "C" < lower(\("VI")) || \("\u{10FFFF}")
+                        AND starts_with(lower(name), lower(\("VI")))
                     ORDER BY lower(name) COLLATE "C", id LIMIT 50
                     """, logger: logger)
                 var lines: [String] = []
