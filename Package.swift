@@ -64,7 +64,7 @@ let package = Package(
         shared("AMQP", ["CRabbitMQ", logging, lifecycle]),
         shared("Messages", []),
         shared("Connectors", ["Messages"]),
-        shared("Storage", ["Messages", "Connectors", postgres, crypto, logging, lifecycle]),
+        shared("Storage", ["Messages", postgres, crypto, logging, lifecycle]),
         shared("VendorFakes", [hummingbird, crypto]),
         shared("ServiceRuntime", ["AMQP", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
         shared(

@@ -1,4 +1,3 @@
-import Connectors
 import Messages
 import PostgresNIO
 
@@ -7,7 +6,7 @@ extension CatalogStore {
     /// name; every kind when `kind` is nil. Served by the `catalog_entries_prefix` index (migration 4) as a range
     /// of `lower(name)`, because tag lists can be long.
     public func search(integrationID: String, kind: DestinationKind?, prefix: String, limit: Int) async throws
-        -> [CatalogItem]
+        -> [Entry]
     {
         // lower() on both sides, by the same database, so names and prefix fold alike. Every name that starts
         // with the prefix sorts below the prefix followed by the highest code point; starts_with is exact.
@@ -21,7 +20,7 @@ extension CatalogStore {
             ORDER BY lower(name) COLLATE "C", id
             LIMIT \(limit)
             """, logger: logger)
-        var result: [CatalogItem] = []
+        var result: [Entry] = []
         for try await row in rows { result.append(try Self.decode(row)) }
         return result
     }

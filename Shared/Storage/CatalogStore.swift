@@ -1,4 +1,3 @@
-import Connectors
 import Logging
 import Messages
 import PostgresNIO
@@ -20,7 +19,7 @@ public struct CatalogStore: Sendable {
     /// is ambiguous (the same tag name in two audiences).
     public func entries(
         integrationID: String, kind: DestinationKind, id: String?, name: String, parentID: String? = nil
-    ) async throws -> [CatalogItem] {
+    ) async throws -> [Entry] {
         let rows = try await client.query(
             """
             SELECT kind, id, name, parent_id FROM catalog_entries
@@ -29,17 +28,22 @@ public struct CatalogStore: Sendable {
             ORDER BY (id = \(id)) DESC NULLS LAST, parent_id, id
             LIMIT 20
             """, logger: logger)
-        var result: [CatalogItem] = []
+        var result: [Entry] = []
         for try await row in rows { result.append(try Self.decode(row)) }
         return result
     }
 
-    static func decode(_ row: PostgresRow) throws -> CatalogItem {
+    /// The app's id of the best match of `entries(…)`, or nil for a destination typed by hand.
+    public func entryID(integrationID: String, kind: DestinationKind, id: String?, name: String) async throws -> String? {
+        try await entries(integrationID: integrationID, kind: kind, id: id, name: name).first?.id
+    }
+
+    static func decode(_ row: PostgresRow) throws -> Entry {
         let (kindText, id, name, parentID) = try row.decode((String, String, String, String?).self)
         guard let kind = DestinationKind(rawValue: kindText) else {
             throw StorageError(code: .corruptData, message: "catalog entry \(id) has an unknown kind")
         }
-        return CatalogItem(kind: kind, id: id, name: name, parentID: parentID)
+        return Entry(kind: kind, id: id, name: name, parentID: parentID)
     }
 
     /// Adds or replaces one entry (the refresh of another issue fills catalogs; tests seed them with this).

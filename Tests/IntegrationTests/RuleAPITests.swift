@@ -179,10 +179,10 @@ extension Integration {
         try await stack.withCatalog { catalog in
             try await catalog.upsert(integrationID: integration.id, kind: .tag, id: "t1", name: "VIP")
             try await catalog.upsert(integrationID: integration.id, kind: .url, id: "u1", name: url)
-            #expect(try await catalog.entries(integrationID: integration.id, kind: .tag, id: nil, name: "VIP").first?.id == "t1")
-            #expect(try await catalog.entries(integrationID: integration.id, kind: .tag, id: "t1", name: "x").first?.id == "t1")
-            #expect(try await catalog.entries(integrationID: integration.id, kind: .list, id: nil, name: "VIP").first?.id == nil)
-            #expect(try await catalog.entries(integrationID: integration.id, kind: .tag, id: nil, name: "Typed").first?.id == nil)
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: nil, name: "VIP") == "t1")
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: "t1", name: "x") == "t1")
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .list, id: nil, name: "VIP") == nil)
+            #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: nil, name: "Typed") == nil)
         }
         // Even a URL that somehow sits in the catalog is typed by hand.
         let created = try await stack.postRule(

@@ -103,7 +103,8 @@ struct IntegrationRoutes: Sendable {
             guard prefix.count <= 200 else { throw APIError.badRequest("must be at most 200 characters", field: "prefix") }
             let entries = try await catalog.search(
                 integrationID: integration.id, kind: kind, prefix: prefix, limit: try query.limit(default: 50, maximum: 500))
-            return try JSONResponse.make(.ok, ["entries": entries])
+            return try JSONResponse.make(
+                .ok, ["entries": entries.map { CatalogItem(kind: $0.kind, id: $0.id, name: $0.name, parentID: $0.parentID) }])
         }
     }
 
