@@ -61,7 +61,8 @@ struct IntegrationsCommand: AsyncParsableCommand {
             let answer = try await options.gateway().send(.POST, "/v1/integrations", body: body)
             options.output(answer) { value in
                 guard let url = value["authorize_url"]?.text else {
-                    return Table.record(value, keys: ["id", "connector", "label", "status", "account", "signing_secret"])
+                    return Table.record(
+                        value, keys: ["id", "connector", "label", "status", "account", "signing_secret"])
                 }
                 return """
                     Open this URL in a browser and allow access; the integration "\(label)" is created when the app \

@@ -70,7 +70,8 @@ final class ConnectorClient: Sendable {
     /// `error`; interpreting it is the caller's job.
     func ask(_ request: ConnectorRequest) async throws -> ConnectorReply {
         let deadline = ContinuousClock.now + timeout
-        let (replies, continuation) = AsyncStream.makeStream(of: ConnectorReply.self, bufferingPolicy: .bufferingNewest(1))
+        let (replies, continuation) = AsyncStream.makeStream(
+            of: ConnectorReply.self, bufferingPolicy: .bufferingNewest(1))
         // Registered before publishing: a fast worker may answer before `publish` returns.
         pending.withLock { $0[request.requestID] = continuation }
         defer { pending.withLock { _ = $0.removeValue(forKey: request.requestID) } }
@@ -125,7 +126,10 @@ final class ConnectorClient: Sendable {
             count(request, result: "broker_unavailable")
             logger.warning(
                 "connector request not sent: broker unavailable",
-                metadata: ["connector": "\(request.connector)", "operation": "\(request.operation.rawValue)", "error": "\(error)"])
+                metadata: [
+                    "connector": "\(request.connector)", "operation": "\(request.operation.rawValue)",
+                    "error": "\(error)",
+                ])
             throw Failure(code: .brokerUnavailable, connector: request.connector, timeout: timeout, underlying: error)
         }
     }
@@ -135,7 +139,8 @@ final class ConnectorClient: Sendable {
     private func receive(_ delivery: AMQPDelivery) {
         delivery.ack()
         guard let reply = try? MessageCoding.decode(ConnectorReply.self, from: delivery.message.body) else {
-            logger.warning("unreadable connector reply dropped", metadata: ["type": "\(delivery.message.type ?? "none")"])
+            logger.warning(
+                "unreadable connector reply dropped", metadata: ["type": "\(delivery.message.type ?? "none")"])
             return
         }
         let id = delivery.message.correlationID ?? reply.requestID
@@ -151,7 +156,9 @@ final class ConnectorClient: Sendable {
     private func count(_ request: ConnectorRequest, result: String) {
         Counter(
             label: "switchyard_gateway_connector_requests_total",
-            dimensions: [("connector", request.connector), ("operation", request.operation.rawValue), ("result", result)]
+            dimensions: [
+                ("connector", request.connector), ("operation", request.operation.rawValue), ("result", result),
+            ]
         ).increment()
     }
 }

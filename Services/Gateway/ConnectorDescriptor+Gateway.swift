@@ -13,7 +13,8 @@ extension ConnectorDescriptor {
         let known = credentialFields.map(\.name)
         for name in given.keys.sorted() where !known.contains(name) {
             let expected = known.isEmpty ? "it takes none" : "expected \(known.joined(separator: ", "))"
-            throw APIError.badRequest("is not a credential of \(displayName); \(expected)", field: "credentials.\(name)")
+            throw APIError.badRequest(
+                "is not a credential of \(displayName); \(expected)", field: "credentials.\(name)")
         }
         var checked: [String: String] = [:]
         for field in credentialFields {
@@ -21,7 +22,8 @@ extension ConnectorDescriptor {
             if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 guard !field.required else {
                     throw APIError.badRequest(
-                        "is required to connect \(displayName) (\(field.displayName))", field: "credentials.\(field.name)")
+                        "is required to connect \(displayName) (\(field.displayName))",
+                        field: "credentials.\(field.name)")
                 }
             } else {
                 checked[field.name] = value

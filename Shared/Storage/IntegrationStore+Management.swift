@@ -5,10 +5,12 @@ import PostgresNIO
 extension IntegrationStore {
     /// What `update` changes; nil fields stay as they are.
     public struct Change: Sendable {
+        /// The new label, unique in the marketplace.
         public var label: String?
         /// New credentials, already verified with the app, and the account they belong to.
         public var credentials: (values: [String: String], account: String?)?
 
+        /// A change of the label, the credentials, or both.
         public init(label: String? = nil, credentials: (values: [String: String], account: String?)? = nil) {
             self.label = label
             self.credentials = credentials

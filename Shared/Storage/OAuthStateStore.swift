@@ -6,9 +6,13 @@ import PostgresNIO
 /// What an OAuth `state` stands for: the connection a merchant started, finished by the app's callback, which
 /// carries no API key.
 public struct OAuthState: Sendable, Equatable {
+    /// The marketplace that started the connection.
     public var marketplaceID: String
+    /// The connector's name (`mailchimp`).
     public var connector: String
+    /// The label the integration gets, checked free when the connection started.
     public var label: String
+    /// Until when the callback is accepted.
     public var expiresAt: Date
 }
 
@@ -18,6 +22,7 @@ public struct OAuthStateStore: Sendable {
     let client: PostgresClient
     let logger: Logger
 
+    /// A store on the given database client.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
@@ -62,7 +67,8 @@ public struct OAuthStateStore: Sendable {
         for try await (marketplaceID, connector, label, expiresAt, fresh) in rows.decode(
             (String, String, String, Date, Bool).self)
         {
-            let found = OAuthState(marketplaceID: marketplaceID, connector: connector, label: label, expiresAt: expiresAt)
+            let found = OAuthState(
+                marketplaceID: marketplaceID, connector: connector, label: label, expiresAt: expiresAt)
             return fresh ? .valid(found) : .expired(found)
         }
         return .unknown

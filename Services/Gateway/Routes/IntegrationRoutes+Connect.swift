@@ -23,8 +23,9 @@ extension IntegrationRoutes {
             guard connector.connectsThroughWorker else {
                 let secret = try WebhookSecret.resolve(credentials["secret"])
                 var view = IntegrationView(
-                    try await create(marketplaceID: marketplaceID, connector: connector, label: label,
-                                     connected: (["secret": secret], nil)))
+                    try await create(
+                        marketplaceID: marketplaceID, connector: connector, label: label,
+                        connected: (["secret": secret], nil)))
                 view.signingSecret = secret
                 return try JSONResponse.make(.created, view)
             }
@@ -49,7 +50,8 @@ extension IntegrationRoutes {
             let query = request.uri.queryParameters
             guard let state = query.get("state"), !state.isEmpty else {
                 throw APIError(
-                    .badRequest, code: "invalid_state", message: "the state this API issued when the connection started "
+                    .badRequest, code: "invalid_state",
+                    message: "the state this API issued when the connection started "
                         + "is missing", field: "state")
             }
             let consumed = try await oauthStates.consume(state)
@@ -127,7 +129,8 @@ extension IntegrationRoutes {
     private static func denied(_ refusal: String, consumed: OAuthStateStore.Consumed) -> APIError {
         let app: String
         switch consumed {
-        case .valid(let state), .expired(let state): app = ConnectorDescriptor.named(state.connector)?.displayName ?? "The app"
+        case .valid(let state), .expired(let state):
+            app = ConnectorDescriptor.named(state.connector)?.displayName ?? "The app"
         case .unknown: app = "The app"
         }
         let message =

@@ -57,7 +57,8 @@ struct IntegrationRoutes: Sendable {
                 let count = ruleIDs.count == 1 ? "1 rule uses" : "\(ruleIDs.count) rules use"
                 throw APIError(
                     .conflict, code: "integration_in_use",
-                    message: "\(count) this integration (\(ruleIDs.joined(separator: ", "))); delete those rules first, "
+                    message:
+                        "\(count) this integration (\(ruleIDs.joined(separator: ", "))); delete those rules first, "
                         + "or delete with cascade=true to delete them with it",
                     ruleIDs: ruleIDs)
             case .deleted(let ruleIDs):
@@ -100,11 +101,16 @@ struct IntegrationRoutes: Sendable {
                 kind = value
             }
             let prefix = query.get("prefix") ?? ""
-            guard prefix.count <= 200 else { throw APIError.badRequest("must be at most 200 characters", field: "prefix") }
+            guard prefix.count <= 200 else {
+                throw APIError.badRequest("must be at most 200 characters", field: "prefix")
+            }
             let entries = try await catalog.search(
-                integrationID: integration.id, kind: kind, prefix: prefix, limit: try query.limit(default: 50, maximum: 500))
+                integrationID: integration.id, kind: kind, prefix: prefix,
+                limit: try query.limit(default: 50, maximum: 500))
             return try JSONResponse.make(
-                .ok, ["entries": entries.map { CatalogItem(kind: $0.kind, id: $0.id, name: $0.name, parentID: $0.parentID) }])
+                .ok,
+                ["entries": entries.map { CatalogItem(kind: $0.kind, id: $0.id, name: $0.name, parentID: $0.parentID) }]
+            )
         }
     }
 
@@ -216,7 +222,9 @@ struct IntegrationRoutes: Sendable {
     /// Labels are what merchants tell integrations apart by: 1 to 100 characters, trimmed.
     static func validLabel(_ given: String) throws -> String {
         let label = given.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(label.count) else { throw APIError.badRequest("must be 1 to 100 characters", field: "label") }
+        guard (1...100).contains(label.count) else {
+            throw APIError.badRequest("must be 1 to 100 characters", field: "label")
+        }
         return label
     }
 
