@@ -18,6 +18,9 @@ struct JSONValue: @unchecked Sendable {
 
     var array: [JSONValue] { (raw as? [Any] ?? []).map(JSONValue.init) }
 
+    /// The members of an object (empty for anything else).
+    var object: [String: JSONValue] { (raw as? [String: Any] ?? [:]).mapValues(JSONValue.init) }
+
     /// A short display form: strings as they are, numbers and booleans spelled out, objects as compact JSON.
     var text: String {
         switch raw {

@@ -20,15 +20,19 @@ struct RulesCommand: AsyncParsableCommand {
         @Option(help: "Destination kind, e.g. url, list, tag.") var destinationKind: String?
         @Option(help: "Destination id in the app, when it has one.") var destinationID: String?
         @Option(help: "Destination name (for a webhook: the URL).") var destinationName: String?
+        @Option(help: "The id of the list (audience) a tag or group belongs to; filled in from the catalog otherwise.")
+        var destinationParentID: String?
 
         /// The destination object, or nil when no destination flag was given.
         func destination() throws -> [String: String]? {
-            guard destinationKind != nil || destinationName != nil || destinationID != nil else { return nil }
+            guard destinationKind != nil || destinationName != nil || destinationID != nil || destinationParentID != nil
+            else { return nil }
             guard let destinationKind, let destinationName else {
                 throw CLIError.usage("--destination-kind and --destination-name go together")
             }
             var destination = ["kind": destinationKind, "name": destinationName]
             if let destinationID { destination["id"] = destinationID }
+            if let destinationParentID { destination["parent_id"] = destinationParentID }
             return destination
         }
     }

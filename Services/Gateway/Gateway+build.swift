@@ -6,17 +6,25 @@ import Prometheus
 import ServiceRuntime
 import Storage
 
-/// Builds the gateway process: database client, broker connection and HTTP server, in that order, so that
-/// graceful shutdown stops taking requests first and closes the connections last. Tests call this too.
+/// Builds the gateway process: database client, broker connection, the consumer of its connector replies and the
+/// HTTP server, in that order, so that graceful shutdown stops taking requests first and closes the connections
+/// last. Tests call this too.
 func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
+    // Each gateway process has its own reply queue for its connector requests.
+    let replyQueue = topology.replyQueue(instance: Identifier.random(prefix: "gateway"))
+    var amqpTopology = topology.amqpTopology()
+    amqpTopology.queues.append(replyQueue)
     let amqp = AMQPConnection(
         configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-gateway"),
-        topology: topology.amqpTopology(), logger: logger)
+        topology: amqpTopology, logger: logger)
     let cipher = try CredentialCipher(base64Key: settings.encryptionKey)
+    let connectors = ConnectorClient(
+        connection: amqp, topology: topology, replyQueue: replyQueue.name, timeout: settings.connectorTimeout,
+        publishTimeout: settings.publishTimeout, cipher: cipher, logger: logger)
     let marketplaces = MarketplaceStore(client: postgres, logger: logger)
 
     let router = Router()
@@ -33,16 +41,21 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     AdminRoutes(adminToken: settings.adminToken, marketplaces: marketplaces).register(on: router)
     ConnectorRoutes().register(on: router)
     let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
-    IntegrationRoutes(integrations: integrations, authenticator: authenticator).register(on: router)
+    let catalog = CatalogStore(client: postgres, logger: logger)
+    IntegrationRoutes(
+        integrations: integrations, catalog: catalog, oauthStates: OAuthStateStore(client: postgres, logger: logger),
+        connectors: connectors, authenticator: authenticator, oauthStateTTL: settings.oauthStateTTL,
+        oauthRedirectURI: settings.oauthRedirectURI, logger: logger
+    ).register(on: router)
     RuleRoutes(
-        integrations: integrations, rules: RuleStore(client: postgres, logger: logger),
-        catalog: CatalogStore(client: postgres, logger: logger), authenticator: authenticator)
-        .register(on: router)
+        integrations: integrations, rules: RuleStore(client: postgres, logger: logger), catalog: catalog,
+        authenticator: authenticator
+    ).register(on: router)
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
-        services: [postgres, amqp],
+        services: [postgres, amqp, connectors.replyConsumer],
         onServerRunning: { channel in
             logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },

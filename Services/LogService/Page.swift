@@ -18,13 +18,7 @@ struct Page<Entry: Encodable & Sendable>: Encodable, Sendable {
 
     /// `limit` (1 to 500, default 50) and `cursor` (a position this API returned), or a 400 naming the parameter.
     static func parameters(_ parameters: Hummingbird.Parameters) throws -> (limit: Int, before: Int64?) {
-        var limit = 50
-        if let text = parameters.get("limit"), !text.isEmpty {
-            guard let value = Int(text), (1...500).contains(value) else {
-                throw APIError.badRequest("must be a whole number from 1 to 500", field: "limit")
-            }
-            limit = value
-        }
+        let limit = try parameters.limit()
         var before: Int64?
         if let text = parameters.get("cursor"), !text.isEmpty {
             guard let position = Cursor.decode(text) else {

@@ -8,13 +8,20 @@ public struct APIError: HTTPResponseError, Sendable {
     public var code: String
     public var message: String
     public var field: String?
+    /// The rules an error is about (an integration that rules still use), for clients to act on without parsing
+    /// the message.
+    public var ruleIDs: [String]?
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:]) {
+    public init(
+        _ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, ruleIDs: [String]? = nil,
+        headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.ruleIDs = ruleIDs
         self.headers = headers
     }
 
@@ -31,7 +38,7 @@ public struct APIError: HTTPResponseError, Sendable {
         headers: [.wwwAuthenticate: "Bearer"])
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try JSONResponse.make(status, ErrorBody(error: .init(code: code, message: message, field: field)))
+        var response = try JSONResponse.make(status, ErrorBody(error: .init(code: code, message: message, field: field, ruleIDs: ruleIDs)))
         for field in headers { response.headers.append(field) }
         return response
     }
@@ -84,6 +91,12 @@ struct ErrorBody: Encodable {
         var code: String
         var message: String
         var field: String?
+        var ruleIDs: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case code, message, field
+            case ruleIDs = "rule_ids"
+        }
     }
 
     var error: Detail

@@ -214,10 +214,20 @@ public enum OpenAPIDocument {
       ]
      },
      "id": {
-      "type": "string"
+      "type": "string",
+      "description": "the app's id; filled in when the catalog has the destination"
      },
      "name": {
       "type": "string"
+     },
+     "parent_id": {
+      "type": "string",
+      "description": "the id of the list (audience) a tag or group belongs to: required for actions with a parent_kind unless the catalog entry brings it"
+     },
+     "from_catalog": {
+      "type": "boolean",
+      "readOnly": true,
+      "description": "false when typed by hand"
      }
     },
     "required": [
@@ -325,6 +335,10 @@ public enum OpenAPIDocument {
      },
      "created_at": {
       "type": "string"
+     },
+     "signing_secret": {
+      "type": "string",
+      "description": "webhook only, once: when the secret is made (create, new credentials)"
      }
     }
    },
@@ -416,6 +430,55 @@ public enum OpenAPIDocument {
       "type": "integer"
      }
     }
+   },
+   "CatalogEntry": {
+    "type": "object",
+    "properties": {
+     "kind": {
+      "type": "string",
+      "enum": [
+       "list",
+       "tag",
+       "group",
+       "level",
+       "offer",
+       "url"
+      ]
+     },
+     "id": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     },
+     "parent_id": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "kind",
+     "id",
+     "name"
+    ]
+   },
+   "OAuthStart": {
+    "type": "object",
+    "properties": {
+     "authorize_url": {
+      "type": "string"
+     },
+     "state": {
+      "type": "string"
+     },
+     "expires_at": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "authorize_url",
+     "state",
+     "expires_at"
+    ]
    }
   },
   "securitySchemes": {
@@ -444,6 +507,12 @@ public enum OpenAPIDocument {
           },
           "field": {
            "type": "string"
+          },
+          "rule_ids": {
+           "type": "array",
+           "items": {
+            "type": "string"
+           }
           }
          },
          "required": [
@@ -799,7 +868,7 @@ public enum OpenAPIDocument {
   },
   "/v1/integrations": {
    "post": {
-    "summary": "Connect an app",
+    "summary": "Connect an app. With credentials they are verified by the app first (201); Mailchimp without credentials starts OAuth (200 with the authorize URL and a single-use state); 409 label_taken is checked before any app is asked; 503 connector_unavailable with Retry-After when no worker of the connector answers",
     "responses": {
      "201": {
       "description": "success",
@@ -819,6 +888,25 @@ public enum OpenAPIDocument {
      },
      "409": {
       "$ref": "#/components/responses/Error"
+     },
+     "422": {
+      "$ref": "#/components/responses/Error"
+     },
+     "502": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
+     },
+     "200": {
+      "description": "OAuth started: send the browser to authorize_url",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthStart"
+        }
+       }
+      }
      }
     },
     "requestBody": {
@@ -835,7 +923,10 @@ public enum OpenAPIDocument {
           "type": "string"
          },
          "credentials": {
-          "type": "object"
+          "type": "object",
+          "additionalProperties": {
+           "type": "string"
+          }
          }
         },
         "required": [
@@ -898,6 +989,251 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "404": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "tags": [
+     "integrations"
+    ]
+   },
+   "patch": {
+    "summary": "Rename ({label}; 409 label_taken) and/or reconnect ({credentials}, verified by the app; a webhook without any gets a new secret)",
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Integration"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "409": {
+      "$ref": "#/components/responses/Error"
+     },
+     "422": {
+      "$ref": "#/components/responses/Error"
+     },
+     "502": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "label": {
+          "type": "string"
+         },
+         "credentials": {
+          "type": "object",
+          "additionalProperties": {
+           "type": "string"
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "tags": [
+     "integrations"
+    ]
+   },
+   "delete": {
+    "summary": "Delete an integration and its catalog; 409 integration_in_use with error.rule_ids while rules use it, unless cascade=true deletes them too",
+    "responses": {
+     "204": {
+      "description": "success"
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "409": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "cascade",
+      "in": "query",
+      "required": false,
+      "description": "true: also delete the rules that use it",
+      "schema": {
+       "type": "boolean"
+      }
+     }
+    ],
+    "tags": [
+     "integrations"
+    ]
+   }
+  },
+  "/v1/integrations/{id}/catalog": {
+   "get": {
+    "summary": "Typeahead over the catalog: names starting with prefix (ignoring case), ordered by name",
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "entries": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/CatalogEntry"
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "404": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "kind",
+      "in": "query",
+      "required": false,
+      "description": "one destination kind",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "prefix",
+      "in": "query",
+      "required": false,
+      "description": "case-insensitive",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "1 to 500, default 50",
+      "schema": {
+       "type": "integer"
+      }
+     }
+    ],
+    "tags": [
+     "integrations"
+    ]
+   }
+  },
+  "/v1/integrations/{id}/refresh": {
+   "post": {
+    "summary": "Re-read the app's lists, tags and groups into the catalog; 409 needs_reconnect when the app refuses the credentials, 502 when the app refuses or fails, 503 when no worker answers",
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "integration": {
+           "$ref": "#/components/schemas/Integration"
+          },
+          "catalog_counts": {
+           "type": "object",
+           "additionalProperties": {
+            "type": "integer"
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "409": {
+      "$ref": "#/components/responses/Error"
+     },
+     "502": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1135,6 +1471,71 @@ public enum OpenAPIDocument {
     "tags": [
      "logs"
     ]
+   }
+  },
+  "/v1/oauth/callback": {
+   "get": {
+    "summary": "Where the app sends the browser back after an OAuth sign-in; no API key: the single-use state names the marketplace and label. 400 invalid_state (unknown, used, expired) or access_denied",
+    "responses": {
+     "201": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Integration"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "409": {
+      "$ref": "#/components/responses/Error"
+     },
+     "422": {
+      "$ref": "#/components/responses/Error"
+     },
+     "502": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "code",
+      "in": "query",
+      "required": false,
+      "description": "the authorization code",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "state",
+      "in": "query",
+      "required": false,
+      "description": "as issued by POST /v1/integrations",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "error",
+      "in": "query",
+      "required": false,
+      "description": "set by the app when access was refused",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "tags": [
+     "integrations"
+    ],
+    "security": []
    }
   },
   "/v1/rules": {

@@ -13,20 +13,37 @@ public struct CatalogStore: Sendable {
         self.logger = logger
     }
 
-    /// The app's id of the catalog entry of this kind whose id or name is the given one, or nil when the catalog
-    /// has no such entry (a destination typed by hand). An id match wins over a name match.
-    public func entryID(
-        integrationID: String, kind: DestinationKind, id: String?, name: String
-    ) async throws -> String? {
+    /// The catalog entries of this kind whose id or name is the given one, an id match first; empty when the
+    /// catalog has none (a destination typed by hand). With `parentID`, only entries of that parent (or of none)
+    /// match: a tag named "VIP" in another audience is not this one. Several name matches mean the name alone
+    /// is ambiguous (the same tag name in two audiences).
+    public func entries(
+        integrationID: String, kind: DestinationKind, id: String?, name: String, parentID: String? = nil
+    ) async throws -> [Entry] {
         let rows = try await client.query(
             """
-            SELECT id FROM catalog_entries
+            SELECT kind, id, name, parent_id FROM catalog_entries
             WHERE integration_id = \(integrationID) AND kind = \(kind.rawValue) AND (id = \(id) OR name = \(name))
-            ORDER BY (id = \(id)) DESC NULLS LAST
-            LIMIT 1
+                AND (\(parentID)::text IS NULL OR parent_id IS NULL OR parent_id = \(parentID))
+            ORDER BY (id = \(id)) DESC NULLS LAST, parent_id, id
+            LIMIT 20
             """, logger: logger)
-        for try await entryID in rows.decode(String.self) { return entryID }
-        return nil
+        var result: [Entry] = []
+        for try await row in rows { result.append(try Self.decode(row)) }
+        return result
+    }
+
+    /// The app's id of the best match of `entries(…)`, or nil for a destination typed by hand.
+    public func entryID(integrationID: String, kind: DestinationKind, id: String?, name: String) async throws -> String? {
+        try await entries(integrationID: integrationID, kind: kind, id: id, name: name).first?.id
+    }
+
+    static func decode(_ row: PostgresRow) throws -> Entry {
+        let (kindText, id, name, parentID) = try row.decode((String, String, String, String?).self)
+        guard let kind = DestinationKind(rawValue: kindText) else {
+            throw StorageError(code: .corruptData, message: "catalog entry \(id) has an unknown kind")
+        }
+        return Entry(kind: kind, id: id, name: name, parentID: parentID)
     }
 
     /// Adds or replaces one entry (the refresh of another issue fills catalogs; tests seed them with this).

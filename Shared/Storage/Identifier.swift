@@ -40,6 +40,13 @@ public enum Identifier {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
+
+    /// `count` random bytes as unpadded base64url: safe in a header, a URL query and a shell.
+    public static func randomToken(bytes count: Int) -> String {
+        Data(randomBytes(count)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
 }
 
 /// A marketplace API key: shown once, stored only as its SHA-256 hash. The key has 256 random bits, so a plain
@@ -48,10 +55,7 @@ public struct APIKey: Sendable {
     public let plaintext: String
 
     public static func generate() -> APIKey {
-        let encoded = Data(Identifier.randomBytes(32)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return APIKey(plaintext: "sy_live_" + encoded)
+        APIKey(plaintext: "sy_live_" + Identifier.randomToken(bytes: 32))
     }
 
     public static func hash(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }

@@ -198,5 +198,29 @@ extension Migration {
                 "CREATE INDEX config_log_entries_marketplace ON config_log_entries (marketplace_id, seq DESC)",
             ]
         ),
+        Migration(
+            version: 4, name: "OAuth states, catalog prefix search",
+            statements: [
+                // Only the state's hash is kept: a database dump cannot finish someone else's connection.
+                // Expired states stay a day so the callback can say "expired" rather than "unknown".
+                """
+                CREATE TABLE oauth_states (
+                    state_hash bytea PRIMARY KEY,
+                    marketplace_id text NOT NULL REFERENCES marketplaces (id) ON DELETE CASCADE,
+                    connector text NOT NULL,
+                    label text NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX oauth_states_expires ON oauth_states (expires_at)",
+                // Typeahead: a case-insensitive prefix is a range of lower(name) in byte order ("C"), which a
+                // btree serves with bound parameters too, already sorted the way the API answers.
+                """
+                CREATE INDEX catalog_entries_prefix
+                ON catalog_entries (integration_id, kind, (lower(name)) COLLATE "C", id)
+                """,
+            ]
+        ),
     ]
 }

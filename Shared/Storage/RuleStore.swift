@@ -179,6 +179,12 @@ public struct RuleStore: Sendable {
     }
 
     private func bumpVersion(marketplaceID: String, on connection: PostgresConnection) async throws {
+        try await Self.bumpVersion(marketplaceID: marketplaceID, on: connection, logger: logger)
+    }
+
+    /// Tells every matcher that the marketplace's rules changed; for any transaction that changes what
+    /// `activeRules` returns (a rule, or an integration's label or existence).
+    static func bumpVersion(marketplaceID: String, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             "UPDATE marketplaces SET rules_version = rules_version + 1 WHERE id = \(marketplaceID)", logger: logger)
     }

@@ -12,6 +12,8 @@ enum API {
         var text: String { String(decoding: body, as: UTF8.self) }
         var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
         var errorField: String? { (object["error"] as? [String: Any])?["field"] as? String }
+        var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
+        var errorMessage: String { (object["error"] as? [String: Any])?["message"] as? String ?? "" }
     }
 
     static func raw(

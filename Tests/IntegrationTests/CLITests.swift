@@ -144,5 +144,51 @@ extension Integration {
         #expect(try await Self.run(["rules", "delete", ruleID], environment: environment).code == 0)
         #expect(try await Self.run(["rules", "show", ruleID], environment: environment).code == 1)
     }
+
+    @Test("the CLI manages integrations: connect, rename, catalog search, refresh, delete with and without cascade")
+    func integrationCommands() async throws {
+        let stack = try await TestStack.shared()
+        let (marketplaceID, key) = try await stack.createMarketplace("CLI integrations")
+        let environment = ["GATEWAY_URL": stack.gatewayURL, "LOGS_URL": stack.logsURL, "SWITCHYARD_API_KEY": key]
+
+        let connected = try await Self.run(
+            ["integrations", "connect", "--connector", "webhook", "--label", "Hook", "--json"], environment: environment)
+        #expect(connected.code == 0, "\(connected.stderr)")
+        let hookID = try #require(connected.json["id"] as? String)
+        let renamed = try await Self.run(["integrations", "rename", hookID, "--label", "Renamed"], environment: environment)
+        #expect(renamed.code == 0, "\(renamed.stderr)")
+        #expect(renamed.stdout.contains("Renamed"))
+        let rule = try await Self.run(
+            ["rules", "create", "--trigger", "product.purchased", "--integration-id", hookID, "--action", "post",
+             "--destination-kind", "url", "--destination-name", stack.receiver.url("/ok/cli-integrations"), "--json"],
+            environment: environment)
+        let ruleID = try #require(rule.json["id"] as? String)
+        let refused = try await Self.run(["integrations", "delete", hookID], environment: environment)
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("integration_in_use") && refused.stderr.contains(ruleID), "\(refused.stderr)")
+        #expect(try await Self.run(["integrations", "delete", hookID, "--cascade"], environment: environment).code == 0)
+        #expect(try await Self.run(["rules", "show", ruleID], environment: environment).code == 1)
+
+        let mailchimp = try await stack.seedIntegration(marketplaceID: marketplaceID, label: "Mailchimp")
+        try await stack.withCatalog { catalog in
+            try await catalog.upsert(integrationID: mailchimp, kind: .tag, id: "t1", name: "VIP", parentID: "l1")
+            try await catalog.upsert(integrationID: mailchimp, kind: .tag, id: "t2", name: "Buyers", parentID: "l1")
+        }
+        let search = try await Self.run(
+            ["integrations", "catalog", mailchimp, "--kind", "tag", "--prefix", "vi"], environment: environment)
+        #expect(search.code == 0, "\(search.stderr)")
+        #expect(search.stdout.contains("PARENT") && search.stdout.contains("VIP") && !search.stdout.contains("Buyers"))
+        let tagRule = try await Self.run(
+            ["rules", "create", "--trigger", "product.purchased", "--integration-id", mailchimp, "--action", "add_tag",
+             "--destination-kind", "tag", "--destination-name", "Typed", "--destination-parent-id", "l1", "--json"],
+            environment: environment)
+        #expect(tagRule.code == 0, "\(tagRule.stderr)")
+        #expect((tagRule.json["destination"] as? [String: Any])?["parent_id"] as? String == "l1")
+
+        // No Mailchimp worker runs here: the gateway says so, and the CLI exits 3.
+        let refresh = try await Self.run(["integrations", "refresh", mailchimp], environment: environment)
+        #expect(refresh.code == 3)
+        #expect(refresh.stderr.contains("No mailchimp worker answered"), "\(refresh.stderr)")
+    }
 }
 }

@@ -164,7 +164,10 @@ extension Integration {
                 #expect(response.status == 200)
                 #expect(response.object["openapi"] as? String == "3.1.0")
                 let paths = response.object["paths"] as? [String: Any] ?? [:]
-                for path in ["/v1/events", "/v1/rules", "/v1/integrations", "/v1/logs", "/admin/v1/marketplaces"] {
+                for path in [
+                    "/v1/events", "/v1/rules", "/v1/integrations", "/v1/integrations/{id}/catalog", "/v1/oauth/callback",
+                    "/v1/logs", "/admin/v1/marketplaces",
+                ] {
                     #expect(paths[path] != nil, "\(path) is documented")
                 }
             }

@@ -176,7 +176,7 @@ extension Integration {
         let (_, key) = try await stack.createMarketplace()
         let integration = try await stack.createWebhookIntegration(key: key)
         let url = stack.receiver.url("/ok/catalog")
-        try await withCatalog(stack) { catalog in
+        try await stack.withCatalog { catalog in
             try await catalog.upsert(integrationID: integration.id, kind: .tag, id: "t1", name: "VIP")
             try await catalog.upsert(integrationID: integration.id, kind: .url, id: "u1", name: url)
             #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: nil, name: "VIP") == "t1")
@@ -208,18 +208,6 @@ extension Integration {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw HarnessError("\(url) never became healthy")
-    }
-
-    private func withCatalog(_ stack: TestStack, _ body: (CatalogStore) async throws -> Void) async throws {
-        let url = try #require(stack.matcher.environment["SWITCHYARD_DATABASE_URL"])
-        let configuration = try DatabaseConfiguration(url: url)
-        let logger = Logger(label: "test")
-        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await body(CatalogStore(client: client, logger: logger))
-        }
     }
 }
 }

@@ -22,6 +22,8 @@ final class TestStack: Sendable {
     private static let holder = StackHolder()
     /// How long a `prospect.created` waits in tests: long enough to restart a matcher in between.
     static let prospectDelaySeconds: Double = 4
+    /// How long the gateway waits for a connector worker's reply.
+    static let connectorTimeoutSeconds: Double = 2
 
     static func shared() async throws -> TestStack { try await holder.get() }
 
@@ -76,6 +78,9 @@ final class TestStack: Sendable {
             "SWITCHYARD_LOGS_PORT": "\(ports[3])",
             "SWITCHYARD_RETRY_DELAYS": "1s,2s",
             "SWITCHYARD_WEBHOOK_TIMEOUT": "3s",
+            // No connector worker runs in this stack: a request to one must give up quickly.
+            "SWITCHYARD_CONNECTOR_TIMEOUT": "\(Int(TestStack.connectorTimeoutSeconds))s",
+            "SWITCHYARD_PUBLIC_URL": "http://127.0.0.1:\(ports[0])",
             "SWITCHYARD_PROSPECT_DELAY": "\(Int(TestStack.prospectDelaySeconds))s",
             "SWITCHYARD_LOG_LEVEL": "info",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",

@@ -24,11 +24,17 @@ event = obj({"id": s, "type": {"type": "string", "enum": triggers}, "occurred_at
     "product": product, "purchase_kind": {"type": "string", "enum": ["primary","upsell","order_bump","payment_option"]},
     "order": obj({"id": s, "total": s, "currency": s, "coupon": s, "items": {"type": "array", "items": obj({"product": product, "purchase_kind": s}, ["product"])}}, ["id"]),
     "subscription": obj({"id": s, "status": s, "failed_charges": i}, ["id"]), "refund": money}, ["id", "type", "customer"])
-destination = obj({"kind": {"type": "string", "enum": ["list","tag","group","level","offer","url"]}, "id": s, "name": s}, ["kind", "name"])
+kinds = ["list","tag","group","level","offer","url"]
+destination = obj({"kind": {"type": "string", "enum": kinds}, "id": {"type": "string", "description": "the app's id; filled in when the catalog has the destination"}, "name": s,
+    "parent_id": {"type": "string", "description": "the id of the list (audience) a tag or group belongs to: required for actions with a parent_kind unless the catalog entry brings it"},
+    "from_catalog": {"type": "boolean", "readOnly": True, "description": "false when typed by hand"}}, ["kind", "name"])
 rule_in = obj({"scope": {"type": "string", "enum": ["global","product"]}, "product_id": s, "trigger": {"type": "string", "enum": triggers},
     "integration_id": s, "action": s, "destination": destination, "enabled": b}, ["scope","trigger","integration_id","action","destination"])
 rule = {"allOf": [rule_in, obj({"id": s, "created_at": s, "updated_at": s})]}
-integration = obj({"id": s, "connector": s, "label": s, "status": {"type": "string", "enum": ["connected","needs_reconnect","error"]}, "account": s, "refreshed_at": s, "created_at": s})
+integration = obj({"id": s, "connector": s, "label": s, "status": {"type": "string", "enum": ["connected","needs_reconnect","error"]}, "account": s, "refreshed_at": s, "created_at": s,
+    "signing_secret": {"type": "string", "description": "webhook only, once: when the secret is made (create, new credentials)"}})
+catalog_entry = obj({"kind": {"type": "string", "enum": kinds}, "id": s, "name": s, "parent_id": s}, ["kind", "id", "name"])
+oauth_start = obj({"authorize_url": s, "state": s, "expires_at": s}, ["authorize_url", "state", "expires_at"])
 attempt = obj({"number": i, "at": s, "outcome": s, "request": s, "response": s, "duration_ms": i})
 entry = obj({"id": s, "event_id": s, "trigger": s, "test": b, "customer_email": s, "product_id": s, "rule_id": s, "integration_id": s,
     "integration_label": s, "connector": s, "action": s, "destination": destination,
@@ -36,22 +42,32 @@ entry = obj({"id": s, "event_id": s, "trigger": s, "test": b, "customer_email": 
     "attempts": {"type": "array", "items": attempt}, "created_at": s, "updated_at": s})
 accept = obj({"event_id": s, "status": {"type": "string", "enum": ["accepted", "duplicate"]}})
 schemas = {"TriggerEvent": event, "Destination": destination, "RuleInput": rule_in, "Rule": rule,
-           "Integration": integration, "LogEntry": entry, "Attempt": attempt}
+           "Integration": integration, "LogEntry": entry, "Attempt": attempt, "CatalogEntry": catalog_entry,
+           "OAuthStart": oauth_start}
 def ref(name): return {"$ref": f"#/components/schemas/{name}"}
 # Inline definitions above are registered once; everything below refers to them.
 entry["properties"]["attempts"] = {"type": "array", "items": ref("Attempt")}
 entry["properties"]["destination"] = ref("Destination")
 rule_in["properties"]["destination"] = ref("Destination")
 rule["allOf"][0] = ref("RuleInput")
-event, destination, rule_in, rule, integration, entry = (ref("TriggerEvent"), ref("Destination"), ref("RuleInput"),
-    ref("Rule"), ref("Integration"), ref("LogEntry"))
+event, destination, rule_in, rule, integration, entry, catalog_entry, oauth_start = (ref("TriggerEvent"), ref("Destination"),
+    ref("RuleInput"), ref("Rule"), ref("Integration"), ref("LogEntry"), ref("CatalogEntry"), ref("OAuthStart"))
+connect = op("Connect an app. With credentials they are verified by the app first (201); Mailchimp without credentials starts OAuth (200 with the authorize URL and a single-use state); 409 label_taken is checked before any app is asked; 503 connector_unavailable with Retry-After when no worker of the connector answers",
+    "201", integration, body=obj({"connector": s, "label": s, "credentials": {"type": "object", "additionalProperties": s}}, ["connector","label"]),
+    errors=("400","401","409","422","502","503"), tag="integrations")
+connect["responses"]["200"] = {"description": "OAuth started: send the browser to authorize_url", "content": {"application/json": {"schema": oauth_start}}}
 paths = {
  "/v1/events": {"post": op("Publish a trigger event; 202 once the broker has confirmed it", "202", accept, body=event, errors=("400","401","413","503"), tag="events")},
  "/v1/events/batch": {"post": op("Publish up to 500 events; answered per event", "200", obj({"results": {"type": "array", "items": obj({"index": i, "event_id": s, "status": s})}}), body=obj({"events": {"type": "array", "items": event}}, ["events"]), tag="events")},
  "/v1/connectors": {"get": op("Connector descriptors", ok_schema=obj({"connectors": {"type": "array", "items": {"type": "object"}}}), errors=(), tag="connectors", security=False)},
- "/v1/integrations": {"post": op("Connect an app", "201", integration, body=obj({"connector": s, "label": s, "credentials": {"type": "object"}}, ["connector","label"]), errors=("400","401","409"), tag="integrations"),
+ "/v1/integrations": {"post": connect,
                       "get": op("List integrations", ok_schema=obj({"integrations": {"type": "array", "items": integration}}), errors=("401",), tag="integrations")},
- "/v1/integrations/{id}": {"get": op("Read an integration", ok_schema=integration, params=[p("id")], errors=("401","404"), tag="integrations")},
+ "/v1/integrations/{id}": {"get": op("Read an integration", ok_schema=integration, params=[p("id")], errors=("401","404"), tag="integrations"),
+                           "patch": op("Rename ({label}; 409 label_taken) and/or reconnect ({credentials}, verified by the app; a webhook without any gets a new secret)", ok_schema=integration, params=[p("id")], body=obj({"label": s, "credentials": {"type": "object", "additionalProperties": s}}), errors=("400","401","404","409","422","502","503"), tag="integrations"),
+                           "delete": op("Delete an integration and its catalog; 409 integration_in_use with error.rule_ids while rules use it, unless cascade=true deletes them too", "204", params=[p("id"), q("cascade", "true: also delete the rules that use it", b)], errors=("400","401","404","409"), tag="integrations")},
+ "/v1/integrations/{id}/refresh": {"post": op("Re-read the app's lists, tags and groups into the catalog; 409 needs_reconnect when the app refuses the credentials, 502 when the app refuses or fails, 503 when no worker answers", ok_schema=obj({"integration": integration, "catalog_counts": {"type": "object", "additionalProperties": i}}), params=[p("id")], errors=("400","401","404","409","502","503"), tag="integrations")},
+ "/v1/integrations/{id}/catalog": {"get": op("Typeahead over the catalog: names starting with prefix (ignoring case), ordered by name", ok_schema=obj({"entries": {"type": "array", "items": catalog_entry}}), params=[p("id"), q("kind", "one destination kind"), q("prefix", "case-insensitive"), q("limit", "1 to 500, default 50", i)], errors=("400","401","404"), tag="integrations")},
+ "/v1/oauth/callback": {"get": op("Where the app sends the browser back after an OAuth sign-in; no API key: the single-use state names the marketplace and label. 400 invalid_state (unknown, used, expired) or access_denied", "201", integration, params=[q("code", "the authorization code"), q("state", "as issued by POST /v1/integrations"), q("error", "set by the app when access was refused")], errors=("400","409","422","502","503"), tag="integrations", security=False)},
  "/v1/rules": {"post": op("Create a rule", "201", rule, body=rule_in, tag="rules"),
                "get": op("List rules", ok_schema=obj({"rules": {"type": "array", "items": rule}}), params=[q("product_id","only this product's rules"), q("scope","global or product"), q("trigger","one trigger type")], tag="rules")},
  "/v1/rules/{id}": {"get": op("Read a rule", ok_schema=rule, params=[p("id")], errors=("401","404"), tag="rules"),
@@ -74,7 +90,7 @@ doc = {"openapi": "3.1.0", "info": {"title": "Switchyard", "version": "1.0.0",
   "servers": [{"url": "http://127.0.0.1:8080", "description": "gateway"}, {"url": "http://127.0.0.1:8081", "description": "log service"}],
   "security": [{"bearer": []}],
   "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a marketplace API key (the admin token for /admin)"}},
-    "responses": {"Error": {"description": "an error", "content": {"application/json": {"schema": obj({"error": obj({"code": s, "message": s, "field": s}, ["code","message"])}, ["error"])}}}}},
+    "responses": {"Error": {"description": "an error", "content": {"application/json": {"schema": obj({"error": obj({"code": s, "message": s, "field": s, "rule_ids": {"type": "array", "items": s}}, ["code","message"])}, ["error"])}}}}},
   "paths": dict(sorted(paths.items()))}
 text = json.dumps(doc, indent=1, sort_keys=False)
 swift = '''/// The public API as an OpenAPI 3.1 document, served at `GET /openapi.json` by the gateway and the log service.

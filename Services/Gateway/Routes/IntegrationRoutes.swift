@@ -1,41 +1,28 @@
 import Connectors
 import Foundation
 import Hummingbird
+import Logging
 import Messages
 import ServiceRuntime
 import Storage
 
-/// `/v1/integrations`: connecting apps. Every query is scoped to the caller's marketplace, so another
-/// marketplace's ids read as not found.
+/// `/v1/integrations`: connected apps — connect (`+Connect`), list, read, rename, reconnect, refresh, catalog
+/// search, delete. Every query is scoped to the caller's marketplace, so another marketplace's ids read as not
+/// found. Vendor work (verifying credentials, OAuth, reading catalogs) is asked of the connector's worker.
 struct IntegrationRoutes: Sendable {
     let integrations: IntegrationStore
+    let catalog: CatalogStore
+    let oauthStates: OAuthStateStore
+    let connectors: ConnectorClient
     let authenticator: APIKeyAuthenticator
+    /// How long an OAuth connection may take from its start to the callback.
+    let oauthStateTTL: Duration
+    /// Where the app sends the merchant back after an OAuth sign-in.
+    let oauthRedirectURI: String
+    let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/integrations") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let body = try await JSONResponse.decode(CreateIntegration.self, from: request)
-            let label = body.label.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...100).contains(label.count) else { throw APIError.badRequest("must be 1 to 100 characters", field: "label") }
-            guard let connector = ConnectorDescriptor.named(body.connector) else {
-                let known = ConnectorDescriptor.all.map(\.name).joined(separator: ", ")
-                throw APIError.badRequest("is not a known connector; expected one of \(known)", field: "connector")
-            }
-            guard connector.name == ConnectorDescriptor.webhook.name else {
-                throw APIError(.notImplemented, code: "connector_not_available", message: "\(connector.displayName) cannot be connected yet")
-            }
-            let secret = try WebhookSecret.resolve(body.credentials?["secret"])
-            do {
-                let integration = try await integrations.create(
-                    marketplaceID: marketplaceID, connector: connector.name, label: label, credentials: ["secret": secret],
-                    account: nil)
-                var view = IntegrationView(integration)
-                view.signingSecret = secret
-                return try JSONResponse.make(.created, view)
-            } catch let error as StorageError where error.code == .conflict {
-                throw APIError(.conflict, code: "label_taken", message: error.message, field: "label")
-            }
-        }
+        registerConnect(on: router)
 
         router.get("/v1/integrations") { request, _ -> Response in
             let marketplaceID = try await authenticator.marketplaceID(for: request)
@@ -44,55 +31,225 @@ struct IntegrationRoutes: Sendable {
         }
 
         router.get("/v1/integrations/:id") { request, context -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let id = try context.parameters.require("id")
-            guard let integration = try await integrations.get(marketplaceID: marketplaceID, id: id) else {
-                throw APIError.notFound("integration \(id)")
-            }
+            let (_, integration) = try await find(request, context)
             return try JSONResponse.make(.ok, IntegrationView(integration))
         }
+
+        router.patch("/v1/integrations/:id") { request, context -> Response in
+            let (marketplaceID, current) = try await find(request, context)
+            let body = try await JSONResponse.decode(PatchIntegration.self, from: request)
+            return try JSONResponse.make(.ok, try await update(current, with: body, marketplaceID: marketplaceID))
+        }
+
+        router.delete("/v1/integrations/:id") { request, context -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let id = try context.parameters.require("id")
+            let cascade: Bool
+            switch request.uri.queryParameters.get("cascade") {
+            case nil, "", "false": cascade = false
+            case "true": cascade = true
+            default: throw APIError.badRequest("must be true or false", field: "cascade")
+            }
+            switch try await integrations.delete(marketplaceID: marketplaceID, id: id, cascade: cascade) {
+            case .notFound:
+                throw APIError.notFound("integration \(id)")
+            case .inUse(let ruleIDs):
+                let count = ruleIDs.count == 1 ? "1 rule uses" : "\(ruleIDs.count) rules use"
+                throw APIError(
+                    .conflict, code: "integration_in_use",
+                    message:
+                        "\(count) this integration (\(ruleIDs.joined(separator: ", "))); delete those rules first, "
+                        + "or delete with cascade=true to delete them with it",
+                    ruleIDs: ruleIDs)
+            case .deleted(let ruleIDs):
+                logger.info(
+                    "integration deleted", metadata: ["integration_id": "\(id)", "rules_deleted": "\(ruleIDs.count)"])
+                return Response(status: .noContent)
+            }
+        }
+
+        router.post("/v1/integrations/:id/refresh") { request, context -> Response in
+            let (marketplaceID, integration) = try await find(request, context)
+            let connector = try descriptor(of: integration)
+            guard connector.connectsThroughWorker else {
+                throw APIError(
+                    .badRequest, code: "not_refreshable",
+                    message: "\(connector.displayName) integrations have no lists, tags or groups to refresh")
+            }
+            let reply = try await ask(
+                ConnectorRequest(
+                    requestID: Identifier.random(prefix: "req"), operation: .refresh, connector: integration.connector,
+                    marketplaceID: marketplaceID, integrationID: integration.id),
+                .refresh)
+            // The worker wrote the catalog and `refreshed_at`; show the integration as it is now.
+            guard let refreshed = try await integrations.get(marketplaceID: marketplaceID, id: integration.id) else {
+                throw APIError.notFound("integration \(integration.id)")
+            }
+            return try JSONResponse.make(
+                .ok, Refreshed(integration: IntegrationView(refreshed), catalogCounts: reply.catalogCounts ?? [:]))
+        }
+
+        router.get("/v1/integrations/:id/catalog") { request, context -> Response in
+            let (_, integration) = try await find(request, context)
+            let query = request.uri.queryParameters
+            var kind: DestinationKind?
+            if let text = query.get("kind"), !text.isEmpty {
+                guard let value = DestinationKind(rawValue: text) else {
+                    let known = DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError.badRequest("is not a destination kind; expected one of \(known)", field: "kind")
+                }
+                kind = value
+            }
+            let prefix = query.get("prefix") ?? ""
+            guard prefix.count <= 200 else {
+                throw APIError.badRequest("must be at most 200 characters", field: "prefix")
+            }
+            let entries = try await catalog.search(
+                integrationID: integration.id, kind: kind, prefix: prefix,
+                limit: try query.limit(default: 50, maximum: 500))
+            return try JSONResponse.make(
+                .ok,
+                ["entries": entries.map { CatalogItem(kind: $0.kind, id: $0.id, name: $0.name, parentID: $0.parentID) }]
+            )
+        }
+    }
+
+    /// The caller's marketplace and the integration the path names, or 401/404.
+    private func find(_ request: Request, _ context: BasicRequestContext) async throws -> (String, Integration) {
+        let marketplaceID = try await authenticator.marketplaceID(for: request)
+        let id = try context.parameters.require("id")
+        guard let integration = try await integrations.get(marketplaceID: marketplaceID, id: id) else {
+            throw APIError.notFound("integration \(id)")
+        }
+        return (marketplaceID, integration)
+    }
+
+    /// Renames and/or reconnects. New credentials are verified by the worker before anything is stored; a
+    /// webhook's new secret is made here, like at creation.
+    private func update(_ current: Integration, with body: PatchIntegration, marketplaceID: String) async throws
+        -> IntegrationView
+    {
+        guard body.label != nil || body.credentials != nil else {
+            throw APIError.badRequest("nothing to change: give label, credentials or both")
+        }
+        var change = IntegrationStore.Change()
+        if let given = body.label {
+            let label = try Self.validLabel(given)
+            if label != current.label {
+                try await requireFreeLabel(label, marketplaceID: marketplaceID, excluding: current.id)
+                change.label = label
+            }
+        }
+        var signingSecret: String?
+        if let given = body.credentials {
+            let connector = try descriptor(of: current)
+            let credentials = try connector.checkedCredentials(given)
+            if connector.connectsThroughWorker {
+                guard !credentials.isEmpty else {
+                    throw APIError.badRequest("must hold the new credentials", field: "credentials")
+                }
+                let reply = try await ask(
+                    ConnectorRequest(
+                        requestID: Identifier.random(prefix: "req"), operation: .verify, connector: connector.name,
+                        marketplaceID: marketplaceID, integrationID: current.id,
+                        sealedCredentials: try connectors.seal(credentials)),
+                    .connect)
+                change.credentials = try connected(by: reply)
+            } else {
+                let secret = try WebhookSecret.resolve(credentials["secret"])
+                change.credentials = (["secret": secret], nil)
+                signingSecret = secret
+            }
+        }
+        let updated: Integration?
+        do {
+            updated = try await integrations.update(marketplaceID: marketplaceID, id: current.id, change)
+        } catch let error as StorageError where error.code == .conflict {
+            throw Self.labelTaken(change.label ?? current.label)
+        }
+        guard let updated else { throw APIError.notFound("integration \(current.id)") }
+        if change.credentials != nil, try descriptor(of: updated).connectsThroughWorker { await refreshSoon(updated) }
+        var view = IntegrationView(updated)
+        view.signingSecret = signingSecret
+        return view
+    }
+
+    /// Asks the worker and turns both a missing answer and a refusal into the API error for `call`.
+    func ask(_ request: ConnectorRequest, _ call: ConnectorCall) async throws -> ConnectorReply {
+        let reply: ConnectorReply
+        do {
+            reply = try await connectors.ask(request)
+        } catch let failure as ConnectorClient.Failure {
+            throw failure.apiError
+        }
+        if let failure = reply.error { throw failure.apiError(for: call) }
+        return reply
+    }
+
+    /// The credentials and account a successful verify or code exchange returned.
+    func connected(by reply: ConnectorReply) throws -> (values: [String: String], account: String?) {
+        guard let sealed = reply.sealedCredentials else {
+            throw StorageError(code: .corruptData, message: "the worker confirmed a connection without credentials")
+        }
+        return (try connectors.open(sealed), reply.account)
+    }
+
+    /// Asks for a first refresh without waiting, so the catalog fills by itself after a connect. A failure only
+    /// delays that: the merchant can refresh by hand.
+    func refreshSoon(_ integration: Integration) async {
+        do {
+            try await connectors.send(
+                ConnectorRequest(
+                    requestID: Identifier.random(prefix: "req"), operation: .refresh, connector: integration.connector,
+                    marketplaceID: integration.marketplaceID, integrationID: integration.id))
+        } catch {
+            logger.warning("first refresh not requested", metadata: ["integration_id": "\(integration.id)"])
+        }
+    }
+
+    func requireFreeLabel(_ label: String, marketplaceID: String, excluding id: String? = nil) async throws {
+        if try await integrations.isLabelTaken(marketplaceID: marketplaceID, label: label, excluding: id) {
+            throw Self.labelTaken(label)
+        }
+    }
+
+    static func labelTaken(_ label: String) -> APIError {
+        APIError(
+            .conflict, code: "label_taken", message: "an integration labelled \"\(label)\" already exists",
+            field: "label")
+    }
+
+    /// Labels are what merchants tell integrations apart by: 1 to 100 characters, trimmed.
+    static func validLabel(_ given: String) throws -> String {
+        let label = given.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(label.count) else {
+            throw APIError.badRequest("must be 1 to 100 characters", field: "label")
+        }
+        return label
+    }
+
+    /// The descriptor of a stored integration's connector; a connector this build does not know is our fault.
+    func descriptor(of integration: Integration) throws -> ConnectorDescriptor {
+        guard let descriptor = ConnectorDescriptor.named(integration.connector) else {
+            throw StorageError(code: .corruptData, message: "integration \(integration.id) has an unknown connector")
+        }
+        return descriptor
     }
 }
 
-struct CreateIntegration: Decodable {
-    var connector: String
-    var label: String
-    var credentials: [String: String]?
-}
-
-/// An integration as the API shows it: never its credentials (the signing secret only once, at creation).
-struct IntegrationView: Encodable {
-    var id, connector, label, status: String
-    var account: String?
-    var refreshedAt: Date?
-    var createdAt: Date
-    var signingSecret: String?
-
-    init(_ integration: Integration) {
-        id = integration.id
-        connector = integration.connector
-        label = integration.label
-        status = integration.status
-        account = integration.account
-        refreshedAt = integration.refreshedAt
-        createdAt = integration.createdAt
-    }
+/// The answer of `POST /v1/integrations/{id}/refresh`.
+struct Refreshed: Encodable {
+    var integration: IntegrationView
+    var catalogCounts: [String: Int]
 
     enum CodingKeys: String, CodingKey {
-        case id, connector, label, status, account
-        case refreshedAt = "refreshed_at"
-        case createdAt = "created_at"
-        case signingSecret = "signing_secret"
+        case integration
+        case catalogCounts = "catalog_counts"
     }
 }
 
-/// Standard Webhooks signing secrets: `whsec_` + base64 of 24–64 random bytes.
-enum WebhookSecret {
-    static func resolve(_ given: String?) throws -> String {
-        guard let given, !given.isEmpty else { return "whsec_" + Data(Identifier.randomBytes(32)).base64EncodedString() }
-        guard given.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(given.dropFirst(6))), (24...64).contains(bytes.count) else {
-            throw APIError.badRequest("must be whsec_ followed by base64 of 24 to 64 bytes", field: "credentials.secret")
-        }
-        return given
-    }
+/// The body of `PATCH /v1/integrations/{id}`.
+struct PatchIntegration: Decodable {
+    var label: String?
+    var credentials: [String: String]?
 }

@@ -23,7 +23,8 @@ struct PatchRule: Decodable {
         let newScope = scope ?? rule.scope.rawValue
         let keptProduct = newScope == Rule.Scope.product.rawValue ? rule.productID : nil
         let current = CreateRule.DestinationBody(
-            kind: rule.destination.kind.rawValue, id: rule.destination.id, name: rule.destination.name)
+            kind: rule.destination.kind.rawValue, id: rule.destination.id, name: rule.destination.name,
+            parentID: rule.destination.parentID)
         return CreateRule(
             scope: newScope, productID: productID ?? keptProduct, trigger: trigger ?? rule.trigger.rawValue,
             integrationID: integrationID ?? rule.integrationID, action: action ?? rule.action,

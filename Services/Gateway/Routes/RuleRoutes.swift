@@ -98,13 +98,37 @@ struct RuleRoutes: Sendable {
                 throw APIError.badRequest("must be an http or https URL", field: "destination.name")
             }
         }
-        var destination = Destination(kind: kind, id: body.destination.id, name: name, fromCatalog: false)
+        let parentID = body.destination.parentID?.trimmingCharacters(in: .whitespaces).nonEmpty
+        guard action.parentKind != nil || parentID == nil else {
+            throw APIError.badRequest(
+                "must be absent: a \(kind.rawValue) of \(action.name) belongs to nothing", field: "destination.parent_id")
+        }
+        var destination = Destination(kind: kind, id: body.destination.id, name: name, parentID: parentID, fromCatalog: false)
         // A URL is never in a catalog; anything else may have been typed by hand, which is allowed but marked.
-        if kind != .url, let entryID = try await catalog.entryID(
-            integrationID: integration.id, kind: kind, id: destination.id, name: name)
-        {
-            destination.id = entryID
-            destination.fromCatalog = true
+        if kind != .url {
+            let entries = try await catalog.entries(
+                integrationID: integration.id, kind: kind, id: destination.id, name: name, parentID: destination.parentID)
+            if let entry = entries.first {
+                // The same name twice (a tag in two audiences): acting on either could be wrong, so the merchant
+                // says which, by parent when that tells them apart, else by id.
+                if entry.id != destination.id, entries.count > 1 {
+                    let parents = Set(entries.compactMap(\.parentID))
+                    let (field, values) =
+                        parents.count > 1 ? ("destination.parent_id", parents.sorted()) : ("destination.id", entries.map(\.id))
+                    throw APIError.badRequest(
+                        "is required: \(entries.count) \(kind.rawValue)s are named \"\(name)\" (\(values.joined(separator: ", ")))",
+                        field: field)
+                }
+                destination.id = entry.id
+                destination.parentID = destination.parentID ?? entry.parentID
+                destination.fromCatalog = true
+            }
+        }
+        if let parentKind = action.parentKind, destination.parentID == nil {
+            throw APIError.badRequest(
+                "is required for \(action.name): the id of the \(parentKind.rawValue) this \(kind.rawValue) belongs to "
+                    + "(a \(kind.rawValue) picked from the integration's catalog brings it)",
+                field: "destination.parent_id")
         }
         return RuleStore.NewRule(
             scope: scope, productID: scope == .product ? productID : nil, trigger: trigger, integrationID: integration.id,
@@ -117,6 +141,12 @@ struct CreateRule: Decodable {
         var kind: String
         var id: String?
         var name: String
+        var parentID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, id, name
+            case parentID = "parent_id"
+        }
     }
 
     var scope: String

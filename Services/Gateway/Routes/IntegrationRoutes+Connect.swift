@@ -1,0 +1,163 @@
+import Connectors
+import Foundation
+import Hummingbird
+import Messages
+import ServiceRuntime
+import Storage
+
+/// Connecting an app: with credentials (verified by the connector's worker before anything is stored), with
+/// OAuth (an authorize URL now, the integration when the app calls back), or a webhook (its secret made here).
+extension IntegrationRoutes {
+    func registerConnect(on router: Router<BasicRequestContext>) {
+        router.post("/v1/integrations") { request, _ -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let body = try await JSONResponse.decode(CreateIntegration.self, from: request)
+            let label = try Self.validLabel(body.label)
+            guard let connector = ConnectorDescriptor.named(body.connector) else {
+                let known = ConnectorDescriptor.all.map(\.name).joined(separator: ", ")
+                throw APIError.badRequest("is not a known connector; expected one of \(known)", field: "connector")
+            }
+            let credentials = try connector.checkedCredentials(body.credentials ?? [:])
+            // Before any app is asked: a merchant must not sign in only to hear that the name is taken.
+            try await requireFreeLabel(label, marketplaceID: marketplaceID)
+            guard connector.connectsThroughWorker else {
+                let secret = try WebhookSecret.resolve(credentials["secret"])
+                var view = IntegrationView(
+                    try await create(
+                        marketplaceID: marketplaceID, connector: connector, label: label,
+                        connected: (["secret": secret], nil)))
+                view.signingSecret = secret
+                return try JSONResponse.make(.created, view)
+            }
+            if credentials.isEmpty, connector.auth == .oauth2 {
+                return try JSONResponse.make(
+                    .ok, try await startOAuth(marketplaceID: marketplaceID, connector: connector, label: label))
+            }
+            let reply = try await ask(
+                ConnectorRequest(
+                    requestID: Identifier.random(prefix: "req"), operation: .verify, connector: connector.name,
+                    marketplaceID: marketplaceID, sealedCredentials: try connectors.seal(credentials)),
+                .connect)
+            let integration = try await create(
+                marketplaceID: marketplaceID, connector: connector, label: label, connected: try connected(by: reply))
+            await refreshSoon(integration)
+            return try JSONResponse.make(.created, IntegrationView(integration))
+        }
+
+        // No API key: the app sends the merchant's browser here, and the single-use state names the marketplace
+        // and the label the connection was started for.
+        router.get("/v1/oauth/callback") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            guard let state = query.get("state"), !state.isEmpty else {
+                throw APIError(
+                    .badRequest, code: "invalid_state",
+                    message: "the state this API issued when the connection started "
+                        + "is missing", field: "state")
+            }
+            let consumed = try await oauthStates.consume(state)
+            if let refusal = query.get("error") {
+                throw Self.denied(refusal, consumed: consumed)
+            }
+            let started: OAuthState
+            switch consumed {
+            case .valid(let found):
+                started = found
+            case .expired:
+                throw APIError(
+                    .badRequest, code: "invalid_state",
+                    message: "This sign-in took too long and its state expired; nothing was connected. Start the "
+                        + "connection again.",
+                    field: "state")
+            case .unknown:
+                throw APIError(
+                    .badRequest, code: "invalid_state",
+                    message: "This state is unknown or was already used; nothing was connected. Start the connection "
+                        + "again.",
+                    field: "state")
+            }
+            guard let code = query.get("code"), !code.isEmpty else {
+                throw APIError.badRequest("is missing: the app did not send an authorization code", field: "code")
+            }
+            guard let connector = ConnectorDescriptor.named(started.connector) else {
+                throw StorageError(code: .corruptData, message: "an OAuth state names an unknown connector")
+            }
+            let reply = try await ask(
+                ConnectorRequest(
+                    requestID: Identifier.random(prefix: "req"), operation: .exchangeCode, connector: connector.name,
+                    marketplaceID: started.marketplaceID, state: state, redirectURI: oauthRedirectURI, code: code),
+                .connect)
+            let integration = try await create(
+                marketplaceID: started.marketplaceID, connector: connector, label: started.label,
+                connected: try connected(by: reply))
+            await refreshSoon(integration)
+            return try JSONResponse.make(.created, IntegrationView(integration))
+        }
+    }
+
+    /// Issues a state and asks the worker for the app's authorize URL; the merchant's browser goes there.
+    private func startOAuth(marketplaceID: String, connector: ConnectorDescriptor, label: String) async throws
+        -> OAuthStart
+    {
+        let (state, expiresAt) = try await oauthStates.create(
+            marketplaceID: marketplaceID, connector: connector.name, label: label, ttl: oauthStateTTL)
+        let reply = try await ask(
+            ConnectorRequest(
+                requestID: Identifier.random(prefix: "req"), operation: .authorizeURL, connector: connector.name,
+                marketplaceID: marketplaceID, state: state, redirectURI: oauthRedirectURI),
+            .connect)
+        guard let url = reply.authorizeURL else {
+            throw StorageError(code: .corruptData, message: "the worker answered without an authorize URL")
+        }
+        return OAuthStart(authorizeURL: url, state: state, expiresAt: expiresAt)
+    }
+
+    /// Stores a verified connection; the label may have been taken while the app was being asked.
+    private func create(
+        marketplaceID: String, connector: ConnectorDescriptor, label: String,
+        connected: (values: [String: String], account: String?)
+    ) async throws -> Integration {
+        do {
+            return try await integrations.create(
+                marketplaceID: marketplaceID, connector: connector.name, label: label, credentials: connected.values,
+                account: connected.account)
+        } catch let error as StorageError where error.code == .conflict {
+            throw Self.labelTaken(label)
+        }
+    }
+
+    /// The app sent the browser back without access (`error=access_denied` when the merchant clicked "deny").
+    private static func denied(_ refusal: String, consumed: OAuthStateStore.Consumed) -> APIError {
+        let app: String
+        switch consumed {
+        case .valid(let state), .expired(let state):
+            app = ConnectorDescriptor.named(state.connector)?.displayName ?? "The app"
+        case .unknown: app = "The app"
+        }
+        let message =
+            refusal == "access_denied"
+            ? "\(app) access was not granted, so nothing was connected. Start the connection again to retry."
+            : "\(app) did not grant access (it answered \"\(refusal.prefix(100))\"), so nothing was connected. Start "
+                + "the connection again to retry."
+        return APIError(.badRequest, code: "access_denied", message: message)
+    }
+}
+
+/// The body of `POST /v1/integrations`.
+struct CreateIntegration: Decodable {
+    var connector: String
+    var label: String
+    var credentials: [String: String]?
+}
+
+/// The answer to an OAuth connect: where to send the merchant's browser, and until when it may come back.
+struct OAuthStart: Encodable {
+    var authorizeURL: String
+    var state: String
+    var expiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case state
+        case authorizeURL = "authorize_url"
+        case expiresAt = "expires_at"
+    }
+}
