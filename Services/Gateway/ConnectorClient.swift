@@ -103,15 +103,12 @@ final class ConnectorClient: Sendable {
 
     /// The form credentials travel in between the gateway and the workers: base64 of the sealed JSON.
     func seal(_ credentials: [String: String]) throws -> String {
-        Data(try cipher.seal(credentials: credentials)).base64EncodedString()
+        try cipher.sealForTransit(credentials: credentials)
     }
 
     /// Opens credentials a worker sent back.
     func open(_ sealed: String) throws -> [String: String] {
-        guard let bytes = Data(base64Encoded: sealed) else {
-            throw StorageError(code: .decryptionFailed, message: "the worker's sealed credentials are not base64")
-        }
-        return try cipher.openCredentials(Array(bytes))
+        try cipher.openFromTransit(sealed)
     }
 
     private func publish(_ request: ConnectorRequest) async throws {

@@ -83,14 +83,14 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
     private func connected(_ account: ConnectedAccount, to request: ConnectorRequest) throws -> ConnectorReply {
         ConnectorReply(
             requestID: request.requestID, account: account.account,
-            sealedCredentials: Data(try cipher.seal(credentials: account.credentials)).base64EncodedString())
+            sealedCredentials: try cipher.sealForTransit(credentials: account.credentials))
     }
 
     private func openCredentials(_ sealed: String?) throws -> [String: String] {
-        guard let sealed, let bytes = Data(base64Encoded: sealed) else {
+        guard let sealed else {
             throw ConnectorReply.Failure(code: .badRequest, message: "The request carries no credentials.")
         }
-        return try cipher.openCredentials(Array(bytes))
+        return try cipher.openFromTransit(sealed)
     }
 
     /// Reads the app's catalog and stores it; a failure is written to the configuration log (and a refused

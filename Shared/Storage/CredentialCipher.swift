@@ -54,4 +54,18 @@ public struct CredentialCipher: Sendable {
     public func openCredentials(_ sealed: [UInt8]) throws -> [String: String] {
         try JSONDecoder().decode([String: String].self, from: Data(try open(sealed)))
     }
+
+    /// The form credentials travel in between the gateway and the connector workers (`sealed_credentials` of
+    /// `ConnectorRequest`/`ConnectorReply`): base64 of the sealed JSON.
+    public func sealForTransit(credentials: [String: String]) throws -> String {
+        Data(try seal(credentials: credentials)).base64EncodedString()
+    }
+
+    /// Opens credentials sealed by `sealForTransit(credentials:)`.
+    public func openFromTransit(_ sealed: String) throws -> [String: String] {
+        guard let bytes = Data(base64Encoded: sealed) else {
+            throw StorageError(code: .decryptionFailed, message: "sealed credentials in a message are not base64")
+        }
+        return try openCredentials(Array(bytes))
+    }
 }
