@@ -3,7 +3,8 @@ import Hummingbird
 
 /// A local stand-in for the Mailchimp Marketing API v3.0 and its OAuth endpoints, answering as
 /// `shared/vendors/mailchimp.md` documents: problem+json errors, `API Key Invalid` for a bad key or wrong data
-/// center, the subscriber hash checked, `Member In Compliance State`, the 11th simultaneous request refused.
+/// center, the subscriber hash checked, `Member In Compliance State`, the 11th simultaneous request refused, every
+/// collection paged with `count` and `offset`, and the API root (`GET /3.0/`) naming the account.
 ///
 /// Paths: the API is served under `/{dc}/3.0/…` (point the connector's base URL template
 /// `https://{dc}.api.mailchimp.com` at `http://host:port/{dc}`), the login host under `/login/oauth2/…`.
@@ -18,13 +19,15 @@ public struct MailchimpFake: Sendable {
         let router = Router()
         addOAuthRoutes(to: router)
         let api = router.group("/:dc/3.0")
+        api.get("/") { request, context in
+            try await authorized(request, context) { account in
+                FakeHTTP.json(.ok, Self.rootJSON(account))
+            }
+        }
         api.get("/lists") { request, context in
             try await authorized(request, context) { account in
-                let count = min(Int(request.uri.queryParameters.get("count") ?? "") ?? 10, 1000)
-                let offset = Int(request.uri.queryParameters.get("offset") ?? "") ?? 0
-                let lists = account.listOrder.compactMap { account.lists[$0] }
-                let page = lists.dropFirst(offset).prefix(max(count, 0)).map { ["id": $0.id, "name": $0.name] as [String: Any] }
-                return FakeHTTP.json(.ok, ["lists": page, "total_items": lists.count, "_links": [Any]()])
+                let lists = account.listOrder.compactMap { account.lists[$0] }.map { ["id": $0.id, "name": $0.name] as [String: Any] }
+                return FakeHTTP.json(.ok, ["lists": Self.page(lists, request), "total_items": lists.count, "_links": [Any]()])
             }
         }
         api.put("/lists/:list/members/:hash") { request, context in
@@ -67,13 +70,11 @@ public struct MailchimpFake: Sendable {
             try await authorized(request, context) { account in
                 let list = try context.parameters.require("list")
                 guard let audience = account.lists[list] else { return Self.notFound() }
-                let count = min(Int(request.uri.queryParameters.get("count") ?? "") ?? 10, 1000)
-                let offset = Int(request.uri.queryParameters.get("offset") ?? "") ?? 0
                 let all = audience.tags.sorted { $0.key < $1.key }.map { tag -> [String: Any] in
                     let members = audience.members.values.filter { $0.tags.contains(tag.key) }.count
                     return ["id": tag.value, "name": tag.key, "member_count": members, "type": "static"]
                 }
-                return FakeHTTP.json(.ok, ["segments": Array(all.dropFirst(offset).prefix(count)), "total_items": all.count])
+                return FakeHTTP.json(.ok, ["segments": Self.page(all, request), "total_items": all.count])
             }
         }
         api.get("/lists/:list/interest-categories") { request, context in
@@ -81,7 +82,7 @@ public struct MailchimpFake: Sendable {
                 let list = try context.parameters.require("list")
                 guard let audience = account.lists[list] else { return Self.notFound() }
                 let categories = audience.categories.map { ["id": $0.id, "title": $0.title, "type": "checkboxes", "list_id": list] }
-                return FakeHTTP.json(.ok, ["categories": categories, "total_items": categories.count])
+                return FakeHTTP.json(.ok, ["categories": Self.page(categories, request), "total_items": categories.count])
             }
         }
         api.get("/lists/:list/interest-categories/:category/interests") { request, context in
@@ -92,7 +93,7 @@ public struct MailchimpFake: Sendable {
                     return Self.notFound()
                 }
                 let interests = category.interests.map { ["id": $0.id, "name": $0.name, "category_id": categoryID, "list_id": list] }
-                return FakeHTTP.json(.ok, ["interests": interests, "total_items": interests.count])
+                return FakeHTTP.json(.ok, ["interests": Self.page(interests, request), "total_items": interests.count])
             }
         }
         return router
@@ -126,8 +127,7 @@ public struct MailchimpFake: Sendable {
         let newTags = (body["tags"] as? [String] ?? [])
         let result: Response? = await state.modify(account) { account -> Response in
             guard var audience = account.lists[list] else { return Self.notFound() }
-            let knownInterests = Set(audience.categories.flatMap { $0.interests.map(\.id) })
-            if let unknown = interests.keys.first(where: { !knownInterests.contains($0) }) {
+            if let unknown = Self.unknownInterest(in: interests, of: audience) {
                 return Self.invalid("Invalid interest ID: '\(unknown)'.", errors: [])
             }
             var member: MailchimpFakeState.Member
@@ -161,7 +161,10 @@ public struct MailchimpFake: Sendable {
         let status = body?["status"] as? String
         let interests = (body?["interests"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Bool }
         let result: Response? = await state.modify(account) { account -> Response in
-            guard var member = account.lists[list]?.members[hash] else { return Self.notFound() }
+            guard let audience = account.lists[list], var member = audience.members[hash] else { return Self.notFound() }
+            if let unknown = Self.unknownInterest(in: interests, of: audience) {
+                return Self.invalid("Invalid interest ID: '\(unknown)'.", errors: [])
+            }
             if status == "subscribed", ["unsubscribed", "cleaned"].contains(member.status) {
                 return Self.problem(
                     .badRequest, title: "Member In Compliance State",
@@ -205,6 +208,12 @@ public struct MailchimpFake: Sendable {
             return FakeHTTP.empty(.noContent)
         }
         return result ?? Self.apiKeyInvalid()
+    }
+
+    /// The first interest id the audience does not have: Mailchimp refuses those in a member body.
+    static func unknownInterest(in interests: [String: Bool], of audience: MailchimpFakeState.Audience) -> String? {
+        let known = Set(audience.categories.flatMap { $0.interests.map(\.id) })
+        return interests.keys.sorted().first { !known.contains($0) }
     }
 
     static func memberJSON(_ member: MailchimpFakeState.Member, list: String) -> [String: Any] {
@@ -307,6 +316,27 @@ public struct MailchimpFake: Sendable {
                     "login_url": "https://login.mailchimp.com", "api_endpoint": "http://\(host)/\(account.dc)",
                 ])
         }
+    }
+
+    // MARK: Collections and the API root
+
+    /// One page of a collection as `count` (default 10, at most 1000) and `offset` select it; every collection
+    /// of the API pages this way.
+    static func page<Item>(_ items: [Item], _ request: Request) -> [Item] {
+        let count = min(max(Int(request.uri.queryParameters.get("count") ?? "") ?? 10, 0), 1000)
+        let offset = max(Int(request.uri.queryParameters.get("offset") ?? "") ?? 0, 0)
+        return Array(items.dropFirst(offset).prefix(count))
+    }
+
+    /// `GET /3.0/` ("API Root"): the account the credential opens.
+    static func rootJSON(_ account: MailchimpFakeState.Account) -> [String: Any] {
+        let subscribers = account.lists.values.reduce(0) { $0 + $1.members.values.filter { $0.status == "subscribed" }.count }
+        return [
+            "account_id": account.id, "login_id": "42", "account_name": account.name, "email": account.email,
+            "first_name": "", "last_name": "", "username": account.email, "role": "owner", "pro_enabled": false,
+            "pricing_plan_type": "monthly", "account_timezone": "UTC", "total_subscribers": subscribers,
+            "contact": ["company": account.name, "country": "US"], "_links": [Any](),
+        ]
     }
 
     // MARK: Errors (problem+json)

@@ -87,6 +87,12 @@ public actor MailchimpFakeState {
         return id
     }
 
+    /// The merchant deleted the audience in Mailchimp.
+    public func removeAudience(account: String, list: String) {
+        accounts[account]?.lists[list] = nil
+        accounts[account]?.listOrder.removeAll { $0 == list }
+    }
+
     public func addTag(account: String, list: String, name: String) {
         if accounts[account]?.lists[list]?.tags[name] == nil { accounts[account]?.lists[list]?.tags[name] = next() }
     }

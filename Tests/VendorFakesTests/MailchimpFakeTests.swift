@@ -79,6 +79,55 @@ import Testing
         }
     }
 
+    @Test("the API root names the account the key opens")
+    func apiRoot() async throws {
+        let s = await setup()
+        let app = Application(router: s.fake.router())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/us6/3.0/", method: .get, headers: basic(s.key)) { response in
+                #expect(response.status == .ok)
+                #expect(json(response)["account_id"] as? String == s.account)
+                #expect(json(response)["account_name"] as? String == "Demo Store")
+            }
+            try await client.execute(uri: "/us6/3.0/", method: .get, headers: basic("0123-us6")) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test("group headings and groups page with count and offset")
+    func groupsPaginate() async throws {
+        let s = await setup()
+        let first = await s.fake.state.addGroup(account: s.account, list: s.list, category: "Interests", interests: ["A", "B", "C"])
+        await s.fake.state.addGroup(account: s.account, list: s.list, category: "Topics", interests: ["D"])
+        let app = Application(router: s.fake.router())
+        try await app.test(.router) { client in
+            let categories = try await client.execute(
+                uri: "/us6/3.0/lists/\(s.list)/interest-categories?count=1&offset=1", method: .get, headers: basic(s.key)
+            ) { json($0) }
+            #expect((categories["categories"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Topics"])
+            #expect(categories["total_items"] as? Int == 2)
+            let all = try await client.execute(uri: "/us6/3.0/lists/\(s.list)/interest-categories", method: .get, headers: basic(s.key)) {
+                json($0)["categories"] as? [[String: Any]]
+            }
+            let category = try #require(all?.first?["id"] as? String)
+            let interests = try await client.execute(
+                uri: "/us6/3.0/lists/\(s.list)/interest-categories/\(category)/interests?count=2&offset=2", method: .get,
+                headers: basic(s.key)
+            ) { json($0) }
+            #expect((interests["interests"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [try #require(first["C"])])
+            #expect(interests["total_items"] as? Int == 3)
+            await s.fake.state.setMember(account: s.account, list: s.list, email: "jane@example.com", status: "subscribed")
+            try await client.execute(
+                uri: "/us6/3.0/lists/\(s.list)/members/\(MailchimpFakeState.subscriberHash("jane@example.com"))", method: .patch,
+                headers: basic(s.key), body: body(["interests": ["0bad1d": true]])
+            ) { response in
+                #expect(response.status == .badRequest, "an unknown interest id is refused by PATCH as by PUT")
+                #expect(json(response)["title"] as? String == "Invalid Resource")
+            }
+        }
+    }
+
     @Test("upsert checks the hash, creates and updates; an unsubscribed member cannot be set back to subscribed")
     func upsertAndCompliance() async throws {
         let s = await setup()
