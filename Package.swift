@@ -41,6 +41,7 @@ let package = Package(
         .executable(name: "switchyard-matcher", targets: ["Matcher"]),
         .executable(name: "switchyard-webhook-worker", targets: ["WebhookWorker"]),
         .executable(name: "switchyard-icontact-worker", targets: ["IContactWorker"]),
+        .executable(name: "switchyard-mailchimp-worker", targets: ["MailchimpWorker"]),
         .executable(name: "switchyard-log-service", targets: ["LogService"]),
         .executable(name: "switchyard-vendor-fakes", targets: ["VendorFakesServer"]),
         .executable(name: "switchyard", targets: ["CLI"]),
@@ -76,6 +77,7 @@ let package = Package(
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
         service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", httpClient, crypto]),
         service("IContactWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, logging]),
+        service("MailchimpWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, crypto, logging]),
         .executableTarget(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
@@ -88,6 +90,7 @@ let package = Package(
         tests("MessagesTests", ["Messages"]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "ServiceRuntime", crypto]),
         tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
+        tests("MailchimpWorkerTests", ["MailchimpWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient, logging]),
         tests("VendorFakesTests", [
             "VendorFakes", hummingbird, hummingbirdTesting, crypto, .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
