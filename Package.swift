@@ -90,7 +90,10 @@ let package = Package(
         tests("MessagesTests", ["Messages"]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "ServiceRuntime", crypto]),
         tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
-        tests("MailchimpWorkerTests", ["MailchimpWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient, logging]),
+        tests("MailchimpWorkerTests", [
+            "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "VendorFakes", hummingbird,
+            hummingbirdTesting, httpClient, logging,
+        ]),
         tests("VendorFakesTests", [
             "VendorFakes", hummingbird, hummingbirdTesting, crypto, .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

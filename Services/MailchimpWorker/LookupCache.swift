@@ -16,7 +16,9 @@ actor LookupCache<Value: Sendable> {
     /// after this call began (the cached one was found wanting).
     func value(for key: String, refresh: Bool = false, load: @Sendable () async throws -> Value) async throws -> Value {
         let asked = ContinuousClock.now
-        return try await loads.run(key: key) { try await self.cachedOrLoaded(key, asked: asked, refresh: refresh, load: load) }
+        return try await loads.run(key: key) {
+            try await self.cachedOrLoaded(key, asked: asked, refresh: refresh, load: load)
+        }
     }
 
     func store(_ value: Value, for key: String) {

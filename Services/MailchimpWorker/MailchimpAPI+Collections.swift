@@ -7,7 +7,8 @@ extension MailchimpAPI {
     }
 
     func audiences(_ auth: MailchimpAuth, transcript: Transcript) async throws -> [Mailchimp.Audience] {
-        try await collect(["lists"], query: [("fields", "lists.id,lists.name,total_items")], auth: auth, transcript: transcript)
+        try await collect(
+            ["lists"], query: [("fields", "lists.id,lists.name,total_items")], auth: auth, transcript: transcript)
     }
 
     /// An audience's tags, which the API lists as its static segments.

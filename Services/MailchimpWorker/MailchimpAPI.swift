@@ -30,13 +30,17 @@ struct MailchimpAPI: Sendable {
             do {
                 return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
             } catch {
-                throw MailchimpError(.unavailable, "Mailchimp answered in a form Switchyard could not read (HTTP \(status)).", status: status, underlying: error)
+                throw MailchimpError(
+                    .unavailable, "Mailchimp answered in a form Switchyard could not read (HTTP \(status)).",
+                    status: status, underlying: error)
             }
         }
 
         /// `Retry-After` in seconds, should Mailchimp ever send it (it is not documented).
         var retryAfter: Duration? {
-            headers.first(name: "retry-after").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { .seconds(max(0, $0)) }
+            headers.first(name: "retry-after").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map {
+                .seconds(max(0, $0))
+            }
         }
     }
 
@@ -62,7 +66,9 @@ struct MailchimpAPI: Sendable {
         let summary = "\(method.rawValue) \(path)\(queryText)" + (body.map { " (\($0.count) bytes)" } ?? "")
         let answer: Answer
         if let account = auth.accountID {
-            answer = try await limiter.run(key: account) { [request] in try await send(request, summary: summary, transcript: transcript) }
+            answer = try await limiter.run(key: account) { [request] in
+                try await send(request, summary: summary, transcript: transcript)
+            }
         } else {
             // Connecting: one request before the account id is known.
             answer = try await send(request, summary: summary, transcript: transcript)
@@ -90,7 +96,9 @@ struct MailchimpAPI: Sendable {
 
     /// A request to the login host (`/oauth2/token`, `/oauth2/metadata`); error answers are the caller's to read,
     /// since they are OAuth errors, not problem+json.
-    func login(_ method: HTTPMethod, _ path: String, form: [(String, String)]? = nil, authorization: String? = nil) async throws -> Answer {
+    func login(_ method: HTTPMethod, _ path: String, form: [(String, String)]? = nil, authorization: String? = nil)
+        async throws -> Answer
+    {
         var request = HTTPClientRequest(url: settings.loginURL + path)
         request.method = method
         request.headers.add(name: "accept", value: "application/json")
@@ -133,13 +141,15 @@ struct MailchimpAPI: Sendable {
         do {
             return Array(try encoder.encode(value))
         } catch {
-            throw MailchimpError(.badRequest, "Switchyard could not write the request for Mailchimp.", underlying: error)
+            throw MailchimpError(
+                .badRequest, "Switchyard could not write the request for Mailchimp.", underlying: error)
         }
     }
 
     /// Only unreserved characters pass unencoded, so ids and values can never change a URL's structure.
     static func percentEncoded(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        var allowed = CharacterSet.alphanumerics.intersection(
+            CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }

@@ -26,8 +26,12 @@ struct MailchimpAction: Sendable {
             email = customer.email.trimmingCharacters(in: .whitespacesAndNewlines)
             hash = Self.subscriberHash(email)
             var fields: [String: String] = [:]
-            if let first = customer.firstName?.trimmingCharacters(in: .whitespaces), !first.isEmpty { fields["FNAME"] = first }
-            if let last = customer.lastName?.trimmingCharacters(in: .whitespaces), !last.isEmpty { fields["LNAME"] = last }
+            if let first = customer.firstName?.trimmingCharacters(in: .whitespaces), !first.isEmpty {
+                fields["FNAME"] = first
+            }
+            if let last = customer.lastName?.trimmingCharacters(in: .whitespaces), !last.isEmpty {
+                fields["LNAME"] = last
+            }
             mergeFields = fields.isEmpty ? nil : fields
         }
 
@@ -79,21 +83,25 @@ struct MailchimpAction: Sendable {
     /// The group of a group destination: its interest id from the catalog, or the one group with the typed name.
     func group(of destination: Destination, in audience: Audience) async throws -> Mailchimp.Interest {
         if let id = destination.id, !id.isEmpty { return Mailchimp.Interest(id: id, name: destination.name) }
-        return try await directory.group(named: destination.name, in: audience.id, audienceName: Self.capitalized(audience.label), auth, transcript: transcript)
+        return try await directory.group(
+            named: destination.name, in: audience.id, audienceName: Self.capitalized(audience.label), auth,
+            transcript: transcript)
     }
 
     // MARK: Actions
 
     func addToList(_ audience: Audience) async throws -> String {
         let change = Mailchimp.MemberChange(
-            emailAddress: person.email, statusIfNew: "subscribed", status: "subscribed", mergeFields: person.mergeFields)
+            emailAddress: person.email, statusIfNew: "subscribed", status: "subscribed", mergeFields: person.mergeFields
+        )
         let answer = try await member(.PUT, in: audience, body: MailchimpAPI.json(change))
         guard answer.status != 404 else { throw Self.gone(audience) }
         return "Added \(person.email) to \(audience.label)."
     }
 
     func removeFromList(_ audience: Audience) async throws -> String {
-        let answer = try await member(.PATCH, in: audience, body: MailchimpAPI.json(Mailchimp.MemberChange(status: "unsubscribed")))
+        let answer = try await member(
+            .PATCH, in: audience, body: MailchimpAPI.json(Mailchimp.MemberChange(status: "unsubscribed")))
         guard answer.status != 404 else {
             try await requireAudience(audience)
             return "\(person.email) is not in \(audience.label), so there was nothing to unsubscribe."
@@ -102,10 +110,13 @@ struct MailchimpAction: Sendable {
     }
 
     func addTag(_ tag: String, in audience: Audience) async throws -> String {
-        if try await changeTag(tag, active: true, in: audience) { return "Tagged \(person.email) \"\(tag)\" in \(audience.label)." }
+        if try await changeTag(tag, active: true, in: audience) {
+            return "Tagged \(person.email) \"\(tag)\" in \(audience.label)."
+        }
         try await addAsSubscriber(to: audience, interests: nil)
         guard try await changeTag(tag, active: true, in: audience) else { throw Self.gone(audience) }
-        return "\(person.email) was not in \(audience.label), so Switchyard added the address as a subscriber and tagged it \"\(tag)\"."
+        return
+            "\(person.email) was not in \(audience.label), so Switchyard added the address as a subscriber and tagged it \"\(tag)\"."
     }
 
     func removeTag(_ tag: String, in audience: Audience) async throws -> String {
@@ -121,16 +132,19 @@ struct MailchimpAction: Sendable {
         let answer = try await member(.PATCH, in: audience, body: MailchimpAPI.json(change))
         guard answer.status != 404 else {
             try await addAsSubscriber(to: audience, interests: [group.id: true])
-            return "\(person.email) was not in \(audience.label), so Switchyard added the address as a subscriber in the group \"\(group.name)\"."
+            return
+                "\(person.email) was not in \(audience.label), so Switchyard added the address as a subscriber in the group \"\(group.name)\"."
         }
         let status = (try? answer.decode(Mailchimp.Member.self))?.status
-        let note = ["unsubscribed", "cleaned"].contains(status ?? "")
+        let note =
+            ["unsubscribed", "cleaned"].contains(status ?? "")
             ? " The address is \(status ?? "") in that audience, so Mailchimp sends it no campaigns." : ""
         return "Added \(person.email) to the group \"\(group.name)\" in \(audience.label).\(note)"
     }
 
     func removeFromGroup(_ group: Mailchimp.Interest, in audience: Audience) async throws -> String {
-        let answer = try await member(.PATCH, in: audience, body: MailchimpAPI.json(Mailchimp.MemberChange(interests: [group.id: false])))
+        let answer = try await member(
+            .PATCH, in: audience, body: MailchimpAPI.json(Mailchimp.MemberChange(interests: [group.id: false])))
         guard answer.status != 404 else {
             try await requireAudience(audience)
             return "\(person.email) is not in \(audience.label), so not in its group \"\(group.name)\" either."
@@ -141,9 +155,11 @@ struct MailchimpAction: Sendable {
     // MARK: Calls
 
     /// A PUT or PATCH of the person's member record; a 404 is returned for the caller to read.
-    private func member(_ method: HTTPMethod, in audience: Audience, body: [UInt8]) async throws -> MailchimpAPI.Answer {
+    private func member(_ method: HTTPMethod, in audience: Audience, body: [UInt8]) async throws -> MailchimpAPI.Answer
+    {
         try await api.call(
-            method, ["lists", audience.id, "members", person.hash], body: body, auth: auth, subject: person.email, passing: [404],
+            method, ["lists", audience.id, "members", person.hash], body: body, auth: auth, subject: person.email,
+            passing: [404],
             transcript: transcript)
     }
 
@@ -159,7 +175,8 @@ struct MailchimpAction: Sendable {
     /// Creates the person as a subscriber (an existing member keeps their status).
     private func addAsSubscriber(to audience: Audience, interests: [String: Bool]?) async throws {
         let change = Mailchimp.MemberChange(
-            emailAddress: person.email, statusIfNew: "subscribed", mergeFields: person.mergeFields, interests: interests)
+            emailAddress: person.email, statusIfNew: "subscribed", mergeFields: person.mergeFields, interests: interests
+        )
         let answer = try await member(.PUT, in: audience, body: MailchimpAPI.json(change))
         guard answer.status != 404 else { throw Self.gone(audience) }
     }
@@ -171,7 +188,9 @@ struct MailchimpAction: Sendable {
     }
 
     static func gone(_ audience: Audience) -> MailchimpError {
-        MailchimpError(.notFound, "\(capitalized(audience.label)) no longer exists; edit the rule and pick another audience.", status: 404)
+        MailchimpError(
+            .notFound, "\(capitalized(audience.label)) no longer exists; edit the rule and pick another audience.",
+            status: 404)
     }
 
     static func capitalized(_ text: String) -> String { text.prefix(1).uppercased() + text.dropFirst() }

@@ -61,6 +61,7 @@ struct MailchimpAuth: Sendable, CustomStringConvertible {
 
     /// A data center is a short lowercase name such as `us6`; anything else never goes into a host name.
     static func isDataCenter(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 12 && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        !text.isEmpty && text.count <= 12
+            && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
     }
 }

@@ -27,11 +27,14 @@ extension MailchimpConnector {
             duration: ContinuousClock.now - started)
     }
 
-    private func act(_ command: ActionCommand, credentials: IntegrationCredentials, transcript: Transcript) async throws -> String {
+    private func act(_ command: ActionCommand, credentials: IntegrationCredentials, transcript: Transcript) async throws
+        -> String
+    {
         let auth = try storedAuth(credentials)
         let person = MailchimpAction.Person(command.event.customer)
         guard !person.email.isEmpty else {
-            throw MailchimpError(.badRequest, "The event has no customer email, so there is nobody to act on in Mailchimp.")
+            throw MailchimpError(
+                .badRequest, "The event has no customer email, so there is nobody to act on in Mailchimp.")
         }
         let action = MailchimpAction(api: api, directory: directory, auth: auth, person: person, transcript: transcript)
         let destination = command.rule.destination

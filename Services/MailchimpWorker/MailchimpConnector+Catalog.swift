@@ -20,10 +20,14 @@ extension MailchimpConnector {
                 }
                 for try await (done, items) in group { perAudience[done] = items }
             }
-            let items = audiences.map { CatalogItem(kind: .list, id: $0.id, name: $0.name) } + perAudience.flatMap { $0 }
+            let items =
+                audiences.map { CatalogItem(kind: .list, id: $0.id, name: $0.name) } + perAudience.flatMap { $0 }
             logger.info(
                 "read the Mailchimp catalog",
-                metadata: ["integration_id": "\(credentials.integrationID)", "entries": "\(items.count)", "audiences": "\(audiences.count)"])
+                metadata: [
+                    "integration_id": "\(credentials.integrationID)", "entries": "\(items.count)",
+                    "audiences": "\(audiences.count)",
+                ])
             return items
         } catch {
             logger.info(
@@ -34,12 +38,16 @@ extension MailchimpConnector {
     }
 
     /// One audience's tags and groups, each with the audience as its parent.
-    private func entries(in audience: Mailchimp.Audience, _ auth: MailchimpAuth, transcript: Transcript) async throws -> [CatalogItem] {
+    private func entries(in audience: Mailchimp.Audience, _ auth: MailchimpAuth, transcript: Transcript) async throws
+        -> [CatalogItem]
+    {
         let tags = try await api.tags(in: audience.id, auth, transcript: transcript)
         let groups = try await api.groups(in: audience.id, auth, transcript: transcript)
         await directory.groupCache.store(groups.map(\.interest), for: MailchimpDirectory.key(auth, list: audience.id))
         return tags.map { CatalogItem(kind: .tag, id: String($0.id), name: $0.name, parentID: audience.id) }
-            + groups.map { CatalogItem(kind: .group, id: $0.interest.id, name: $0.interest.name, parentID: audience.id) }
+            + groups.map {
+                CatalogItem(kind: .group, id: $0.interest.id, name: $0.interest.name, parentID: audience.id)
+            }
     }
 
     /// The integration's stored credentials, or a failure asking to reconnect. Credentials stored without the
@@ -48,7 +56,8 @@ extension MailchimpConnector {
         guard var auth = MailchimpAuth(stored: credentials.values) else {
             throw MailchimpError(
                 .invalidCredentials,
-                "The integration \"\(credentials.label)\" has no usable Mailchimp API key or access token; reconnect it.")
+                "The integration \"\(credentials.label)\" has no usable Mailchimp API key or access token; reconnect it."
+            )
         }
         if auth.accountID == nil { auth.accountID = "integration:\(credentials.integrationID)" }
         return auth

@@ -27,23 +27,31 @@ struct MailchimpConnector: Connector {
         guard !key.isEmpty else {
             throw ConnectorReply.Failure(
                 code: .badRequest,
-                message: "api_key is required to connect Mailchimp with an API key; leave the credentials out to connect with OAuth instead.")
+                message:
+                    "api_key is required to connect Mailchimp with an API key; leave the credentials out to connect with OAuth instead."
+            )
         }
         guard let dc = MailchimpAuth.dataCenter(ofAPIKey: key) else {
             throw ConnectorReply.Failure(
                 code: .badRequest,
-                message: "api_key is not a Mailchimp API key: it should be 32 letters and digits (0-9, a-f), a dash and the data center, "
+                message:
+                    "api_key is not a Mailchimp API key: it should be 32 letters and digits (0-9, a-f), a dash and the data center, "
                     + "such as …-us6. Copy it again from Mailchimp (Profile › Extras › API keys).")
         }
         do {
-            let root = try await api.root(MailchimpAuth(secret: .apiKey(key), dc: dc, accountID: nil), transcript: Transcript())
+            let root = try await api.root(
+                MailchimpAuth(secret: .apiKey(key), dc: dc, accountID: nil), transcript: Transcript())
             logger.info("verified a Mailchimp API key", metadata: ["account_id": "\(root.accountID)", "dc": "\(dc)"])
             return ConnectedAccount(
-                credentials: [MailchimpAuth.Key.apiKey: key, MailchimpAuth.Key.dc: dc, MailchimpAuth.Key.accountID: root.accountID],
+                credentials: [
+                    MailchimpAuth.Key.apiKey: key, MailchimpAuth.Key.dc: dc,
+                    MailchimpAuth.Key.accountID: root.accountID,
+                ],
                 account: "\(root.accountName ?? root.accountID) (\(dc))")
         } catch let error as MailchimpError where error.code == .invalidCredentials {
             throw ConnectorReply.Failure(
-                code: .invalidCredentials, message: "Mailchimp refused the API key: it is wrong, was revoked, or belongs to another data center.")
+                code: .invalidCredentials,
+                message: "Mailchimp refused the API key: it is wrong, was revoked, or belongs to another data center.")
         } catch {
             throw Self.failure(error)
         }
@@ -66,10 +74,17 @@ struct MailchimpConnector: Connector {
             let metadata = try await self.metadata(token: token)
             let auth = MailchimpAuth(secret: .accessToken(token), dc: metadata.dc, accountID: nil)
             let root = try await api.root(auth, transcript: Transcript())
-            logger.info("connected a Mailchimp account with OAuth", metadata: ["account_id": "\(root.accountID)", "dc": "\(metadata.dc)"])
-            var stored = [MailchimpAuth.Key.accessToken: token, MailchimpAuth.Key.dc: metadata.dc, MailchimpAuth.Key.accountID: root.accountID]
+            logger.info(
+                "connected a Mailchimp account with OAuth",
+                metadata: ["account_id": "\(root.accountID)", "dc": "\(metadata.dc)"])
+            var stored = [
+                MailchimpAuth.Key.accessToken: token, MailchimpAuth.Key.dc: metadata.dc,
+                MailchimpAuth.Key.accountID: root.accountID,
+            ]
             stored[MailchimpAuth.Key.apiEndpoint] = metadata.apiEndpoint
-            return ConnectedAccount(credentials: stored, account: "\(metadata.accountName ?? root.accountName ?? root.accountID) (\(metadata.dc))")
+            return ConnectedAccount(
+                credentials: stored,
+                account: "\(metadata.accountName ?? root.accountName ?? root.accountID) (\(metadata.dc))")
         } catch {
             throw Self.failure(error)
         }
@@ -80,13 +95,16 @@ struct MailchimpConnector: Connector {
             throw ConnectorReply.Failure(
                 code: .badRequest,
                 message: "Connecting Mailchimp with OAuth is not set up on this Switchyard installation "
-                    + "(SWITCHYARD_MAILCHIMP_CLIENT_ID and SWITCHYARD_MAILCHIMP_CLIENT_SECRET); connect with an API key instead.")
+                    + "(SWITCHYARD_MAILCHIMP_CLIENT_ID and SWITCHYARD_MAILCHIMP_CLIENT_SECRET); connect with an API key instead."
+            )
         }
         return client
     }
 
     /// `POST /oauth2/token`: the code for a token that never expires.
-    private func accessToken(code: String, redirectURI: String, client: (id: String, secret: String)) async throws -> String {
+    private func accessToken(code: String, redirectURI: String, client: (id: String, secret: String)) async throws
+        -> String
+    {
         let answer = try await api.login(
             .POST, "/oauth2/token",
             form: [
@@ -96,7 +114,9 @@ struct MailchimpConnector: Connector {
         switch answer.status {
         case 200..<300:
             let token = try answer.decode(Mailchimp.Token.self).accessToken
-            guard !token.isEmpty else { throw MailchimpError(.unavailable, "Mailchimp answered without an access token.") }
+            guard !token.isEmpty else {
+                throw MailchimpError(.unavailable, "Mailchimp answered without an access token.")
+            }
             return token
         case 400:
             let error = (try? answer.decode(Mailchimp.OAuthError.self))?.error ?? "invalid_request"
@@ -119,7 +139,9 @@ struct MailchimpConnector: Connector {
         let answer = try await api.login(.GET, "/oauth2/metadata", authorization: "OAuth \(token)")
         guard (200..<300).contains(answer.status) else {
             if answer.status == 401 {
-                throw MailchimpError(.invalidCredentials, "Mailchimp refused the access token it had just issued; start connecting again.", status: 401)
+                throw MailchimpError(
+                    .invalidCredentials,
+                    "Mailchimp refused the access token it had just issued; start connecting again.", status: 401)
             }
             throw MailchimpError(status: answer.status, problem: nil, retryAfter: answer.retryAfter, subject: nil)
         }
@@ -134,6 +156,7 @@ struct MailchimpConnector: Connector {
     static func failure(_ error: any Error) -> ConnectorReply.Failure {
         if let failure = error as? ConnectorReply.Failure { return failure }
         if let error = error as? MailchimpError { return error.failure }
-        return ConnectorReply.Failure(code: .unavailable, message: "Mailchimp could not be reached (\(String(describing: error).prefix(120))).")
+        return ConnectorReply.Failure(
+            code: .unavailable, message: "Mailchimp could not be reached (\(String(describing: error).prefix(120))).")
     }
 }

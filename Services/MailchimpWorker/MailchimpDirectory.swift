@@ -11,13 +11,17 @@ struct MailchimpDirectory: Sendable {
     let audienceCache = LookupCache<[Mailchimp.Audience]>(maxAge: maxAge)
     let groupCache = LookupCache<[Mailchimp.Interest]>(maxAge: maxAge)
 
-    func audiences(_ auth: MailchimpAuth, refresh: Bool = false, transcript: Transcript) async throws -> [Mailchimp.Audience] {
+    func audiences(_ auth: MailchimpAuth, refresh: Bool = false, transcript: Transcript) async throws -> [Mailchimp
+        .Audience]
+    {
         try await audienceCache.value(for: Self.key(auth), refresh: refresh) {
             try await api.audiences(auth, transcript: transcript)
         }
     }
 
-    func groups(in list: String, _ auth: MailchimpAuth, refresh: Bool = false, transcript: Transcript) async throws -> [Mailchimp.Interest] {
+    func groups(in list: String, _ auth: MailchimpAuth, refresh: Bool = false, transcript: Transcript) async throws
+        -> [Mailchimp.Interest]
+    {
         try await groupCache.value(for: Self.key(auth, list: list), refresh: refresh) {
             try await api.groups(in: list, auth, transcript: transcript).map(\.interest)
         }
@@ -30,29 +34,42 @@ struct MailchimpDirectory: Sendable {
     }
 
     /// The one audience named `name` (ignoring case and surrounding spaces).
-    func audience(named name: String, _ auth: MailchimpAuth, transcript: Transcript) async throws -> Mailchimp.Audience {
-        let found = try await Self.matching(name, refresh: { try await audiences(auth, refresh: $0, transcript: transcript) }, by: \.name)
+    func audience(named name: String, _ auth: MailchimpAuth, transcript: Transcript) async throws -> Mailchimp.Audience
+    {
+        let found = try await Self.matching(
+            name, refresh: { try await audiences(auth, refresh: $0, transcript: transcript) }, by: \.name)
         switch found.count {
         case 1: return found[0]
         case 0:
             throw MailchimpError(
-                .refused, "The Mailchimp account has no audience named \"\(name)\"; check the rule's audience or refresh the integration.")
+                .refused,
+                "The Mailchimp account has no audience named \"\(name)\"; check the rule's audience or refresh the integration."
+            )
         default:
             throw MailchimpError(
-                .refused, "The Mailchimp account has \(found.count) audiences named \"\(name)\"; edit the rule and pick one from the list.")
+                .refused,
+                "The Mailchimp account has \(found.count) audiences named \"\(name)\"; edit the rule and pick one from the list."
+            )
         }
     }
 
     /// The one group named `name` in the audience `list`.
-    func group(named name: String, in list: String, audienceName: String, _ auth: MailchimpAuth, transcript: Transcript) async throws -> Mailchimp.Interest {
-        let found = try await Self.matching(name, refresh: { try await groups(in: list, auth, refresh: $0, transcript: transcript) }, by: \.name)
+    func group(named name: String, in list: String, audienceName: String, _ auth: MailchimpAuth, transcript: Transcript)
+        async throws -> Mailchimp.Interest
+    {
+        let found = try await Self.matching(
+            name, refresh: { try await groups(in: list, auth, refresh: $0, transcript: transcript) }, by: \.name)
         switch found.count {
         case 1: return found[0]
         case 0:
             throw MailchimpError(
-                .refused, "\(audienceName) has no group named \"\(name)\"; check the rule's group or refresh the integration.")
+                .refused,
+                "\(audienceName) has no group named \"\(name)\"; check the rule's group or refresh the integration.")
         default:
-            throw MailchimpError(.refused, "\(audienceName) has \(found.count) groups named \"\(name)\"; edit the rule and pick one from the list.")
+            throw MailchimpError(
+                .refused,
+                "\(audienceName) has \(found.count) groups named \"\(name)\"; edit the rule and pick one from the list."
+            )
         }
     }
 

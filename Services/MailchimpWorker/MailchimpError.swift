@@ -28,7 +28,10 @@ struct MailchimpError: Error, CustomStringConvertible {
     var retryAfter: Duration?
     var underlying: (any Error)?
 
-    init(_ code: Code, _ message: String, status: Int? = nil, title: String? = nil, retryAfter: Duration? = nil, underlying: (any Error)? = nil) {
+    init(
+        _ code: Code, _ message: String, status: Int? = nil, title: String? = nil, retryAfter: Duration? = nil,
+        underlying: (any Error)? = nil
+    ) {
         self.code = code
         self.message = message
         self.status = status
@@ -69,29 +72,36 @@ struct MailchimpError: Error, CustomStringConvertible {
             let message: String
             switch title {
             case "Member In Compliance State":
-                message = "Mailchimp refused \(who): the address unsubscribed or bounced earlier and can't be re-added without their consent."
+                message =
+                    "Mailchimp refused \(who): the address unsubscribed or bounced earlier and can't be re-added without their consent."
             case "Forgotten Email Not Subscribed":
-                message = "Mailchimp refused \(who): the address was permanently deleted from the audience at the person's request "
+                message =
+                    "Mailchimp refused \(who): the address was permanently deleted from the audience at the person's request "
                     + "and can only come back by signing up again through a Mailchimp form."
             case "Member Exists":
                 message = "Mailchimp refused \(who): the address is already a member of the audience."
             case "Invalid Resource" where !(problem?.errors ?? []).isEmpty:
                 message = Self.sentence("Mailchimp refused \(who) as invalid: \(problem?.fieldErrors ?? detail)")
             case "Invalid Resource":
-                message = Self.sentence("Mailchimp refused \(who): \(detail.isEmpty ? "it considers the request invalid" : detail)")
+                message = Self.sentence(
+                    "Mailchimp refused \(who): \(detail.isEmpty ? "it considers the request invalid" : detail)")
             default:
-                message = Self.sentence("Mailchimp refused the request (\(title.isEmpty ? "HTTP 400" : title))" + (detail.isEmpty ? "" : ": \(detail)"))
+                message = Self.sentence(
+                    "Mailchimp refused the request (\(title.isEmpty ? "HTTP 400" : title))"
+                        + (detail.isEmpty ? "" : ": \(detail)"))
             }
             self.init(.refused, message, status: status, title: title)
         case 401:
             self.init(
                 .invalidCredentials,
-                "Mailchimp no longer accepts this integration's API key or access token (API Key Invalid): it was revoked, "
-                    + "regenerated or the app was disconnected in Mailchimp. Reconnect the integration.",
+                "Mailchimp no longer accepts this integration's API key or access token (API Key Invalid): it was revoked or "
+                    + "regenerated, or Switchyard was disconnected in Mailchimp.",
                 status: status, title: title)
         case 404:
             self.init(
-                .notFound, Self.sentence("Mailchimp could not find what the request names" + (detail.isEmpty ? "" : ": \(detail)")),
+                .notFound,
+                Self.sentence(
+                    "Mailchimp could not find what the request names" + (detail.isEmpty ? "" : ": \(detail)")),
                 status: status, title: title)
         case 429:
             self.init(
@@ -100,12 +110,15 @@ struct MailchimpError: Error, CustomStringConvertible {
                 status: status, title: title, retryAfter: retryAfter)
         case 408, 500..<600:
             self.init(
-                .unavailable, "Mailchimp had a temporary problem (HTTP \(status)\(title.isEmpty ? "" : " \(title)")).", status: status,
+                .unavailable, "Mailchimp had a temporary problem (HTTP \(status)\(title.isEmpty ? "" : " \(title)")).",
+                status: status,
                 title: title, retryAfter: retryAfter)
         default:
             self.init(
                 .refused,
-                Self.sentence("Mailchimp refused the request (HTTP \(status)\(title.isEmpty ? "" : " \(title)"))" + (detail.isEmpty ? "" : ": \(detail)")),
+                Self.sentence(
+                    "Mailchimp refused the request (HTTP \(status)\(title.isEmpty ? "" : " \(title)"))"
+                        + (detail.isEmpty ? "" : ": \(detail)")),
                 status: status, title: title)
         }
     }

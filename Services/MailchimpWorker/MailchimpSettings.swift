@@ -23,7 +23,8 @@ struct MailchimpSettings: Sendable {
     init(_ settings: Settings = Settings()) throws(SettingsError) {
         apiURL = try Self.baseURL(settings, "SWITCHYARD_MAILCHIMP_API_URL", default: "https://{dc}.api.mailchimp.com")
         guard apiURL.contains("{dc}") else {
-            throw SettingsError(key: "SWITCHYARD_MAILCHIMP_API_URL", message: "must contain {dc}, where the account's data center goes")
+            throw SettingsError(
+                key: "SWITCHYARD_MAILCHIMP_API_URL", message: "must contain {dc}, where the account's data center goes")
         }
         loginURL = try Self.baseURL(settings, "SWITCHYARD_MAILCHIMP_LOGIN_URL", default: "https://login.mailchimp.com")
         clientID = settings.optionalString("SWITCHYARD_MAILCHIMP_CLIENT_ID")
@@ -35,10 +36,13 @@ struct MailchimpSettings: Sendable {
                 message: "must be between 1 and 10: Mailchimp refuses more than 10 simultaneous requests per account")
         }
         timeout = try settings.duration("SWITCHYARD_MAILCHIMP_TIMEOUT", default: .seconds(10))
-        guard timeout > .zero else { throw SettingsError(key: "SWITCHYARD_MAILCHIMP_TIMEOUT", message: "must be longer than zero") }
+        guard timeout > .zero else {
+            throw SettingsError(key: "SWITCHYARD_MAILCHIMP_TIMEOUT", message: "must be longer than zero")
+        }
         pageSize = try settings.int("SWITCHYARD_MAILCHIMP_PAGE_SIZE", default: 1000)
         guard (1...1000).contains(pageSize) else {
-            throw SettingsError(key: "SWITCHYARD_MAILCHIMP_PAGE_SIZE", message: "must be between 1 and 1000 (Mailchimp's largest page)")
+            throw SettingsError(
+                key: "SWITCHYARD_MAILCHIMP_PAGE_SIZE", message: "must be between 1 and 1000 (Mailchimp's largest page)")
         }
     }
 
@@ -51,7 +55,9 @@ struct MailchimpSettings: Sendable {
     /// The API base for a data center (`https://us6.api.mailchimp.com`).
     func apiBase(dc: String) -> String { apiURL.replacingOccurrences(of: "{dc}", with: dc) }
 
-    private static func baseURL(_ settings: Settings, _ key: String, default defaultValue: String) throws(SettingsError) -> String {
+    private static func baseURL(_ settings: Settings, _ key: String, default defaultValue: String) throws(SettingsError)
+        -> String
+    {
         var url = settings.string(key, default: defaultValue)
         while url.hasSuffix("/") { url.removeLast() }
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {

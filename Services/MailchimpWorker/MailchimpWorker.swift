@@ -6,7 +6,8 @@ import ConnectorKit
 struct MailchimpWorker {
     static func main() async throws {
         try await ConnectorWorker.main(processName: "switchyard-mailchimp-worker", defaultPort: 8084) { context in
-            try MailchimpConnector(settings: MailchimpSettings(context.settings), client: context.httpClient, logger: context.logger)
+            try MailchimpConnector(
+                settings: MailchimpSettings(context.settings), client: context.httpClient, logger: context.logger)
         }
     }
 }

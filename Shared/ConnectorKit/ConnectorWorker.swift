@@ -64,10 +64,7 @@ public enum ConnectorWorker {
         processName: String, defaultPort: Int, settings: Settings, registry: PrometheusCollectorRegistry, logger: Logger,
         make: @Sendable (ConnectorContext) throws -> C
     ) async throws -> some ApplicationProtocol {
-        var clientConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60))
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpClientConfiguration)
         let connector: C
         let workerSettings: ConnectorWorkerSettings
         do {
@@ -121,6 +118,18 @@ public enum ConnectorWorker {
                     metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             },
             logger: logger)
+    }
+}
+
+extension ConnectorWorker {
+    /// How connectors reach their apps: no redirects followed, a short connect timeout, and up to 64 connections per
+    /// host. An app such as Mailchimp serves every account of a data center from one host and allows each account
+    /// 10 requests at once, so the client's default of 8 connections per host would throttle all accounts together
+    /// below a single account's limit.
+    public static var httpClientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return configuration
     }
 }
 

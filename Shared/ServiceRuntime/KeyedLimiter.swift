@@ -10,10 +10,12 @@ public actor KeyedLimiter {
     private var running: [String: Int] = [:]
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
 
+    /// A limit below 1 is read as 1.
     public init(limit: Int = 1) {
         self.limit = max(1, limit)
     }
 
+    /// Runs `work` once fewer than `limit` pieces of work run for `key`, in the order the calls arrived.
     public func run<T: Sendable>(key: String, _ work: @Sendable () async throws -> T) async throws -> T {
         await acquire(key)
         defer { release(key) }
