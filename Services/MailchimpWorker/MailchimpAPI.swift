@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConnectorKit
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -35,13 +36,6 @@ struct MailchimpAPI: Sendable {
                     status: status, underlying: error)
             }
         }
-
-        /// `Retry-After` in seconds, should Mailchimp ever send it (it is not documented).
-        var retryAfter: Duration? {
-            headers.first(name: "retry-after").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map {
-                .seconds(max(0, $0))
-            }
-        }
     }
 
     // MARK: Marketing API
@@ -75,7 +69,8 @@ struct MailchimpAPI: Sendable {
         }
         guard answer.status >= 400, !passing.contains(answer.status) else { return answer }
         let problem = try? answer.decode(MailchimpProblem.self)
-        throw MailchimpError(status: answer.status, problem: problem, retryAfter: answer.retryAfter, subject: subject)
+        throw MailchimpError(
+            status: answer.status, problem: problem, retryAfter: answer.headers.retryAfter, subject: subject)
     }
 
     /// Every item of a collection (`lists`, `segments`, …), page by page with `count` and `offset`.

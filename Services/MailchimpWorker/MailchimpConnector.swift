@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConnectorKit
 import Connectors
 import Foundation
 import Logging
@@ -130,7 +131,8 @@ struct MailchimpConnector: Connector {
                 "Mailchimp refused Switchyard's OAuth app (HTTP \(answer.status)); the operator must check "
                     + "SWITCHYARD_MAILCHIMP_CLIENT_ID and SWITCHYARD_MAILCHIMP_CLIENT_SECRET.", status: answer.status)
         default:
-            throw MailchimpError(status: answer.status, problem: nil, retryAfter: answer.retryAfter, subject: nil)
+            throw MailchimpError(
+                status: answer.status, problem: nil, retryAfter: answer.headers.retryAfter, subject: nil)
         }
     }
 
@@ -143,7 +145,8 @@ struct MailchimpConnector: Connector {
                     .invalidCredentials,
                     "Mailchimp refused the access token it had just issued; start connecting again.", status: 401)
             }
-            throw MailchimpError(status: answer.status, problem: nil, retryAfter: answer.retryAfter, subject: nil)
+            throw MailchimpError(
+                status: answer.status, problem: nil, retryAfter: answer.headers.retryAfter, subject: nil)
         }
         let metadata = try answer.decode(Mailchimp.Metadata.self)
         guard MailchimpAuth.isDataCenter(metadata.dc) else {

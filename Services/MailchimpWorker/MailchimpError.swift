@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import ConnectorKit
 import Connectors
 import Messages
 
@@ -131,19 +131,7 @@ struct MailchimpError: Error, CustomStringConvertible {
 
     /// Classifies a request that got no answer: always worth trying again.
     init(transport error: any Error, timeout: Duration) {
-        let seconds = timeout.components.seconds > 0 ? "\(timeout.components.seconds) s" : "\(timeout.milliseconds) ms"
-        if let error = error as? HTTPClientError, [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
-            self.init(.unavailable, "Mailchimp did not answer within \(seconds).", underlying: error)
-            return
-        }
-        let text = String(describing: error)
-        if text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out") {
-            self.init(.unavailable, "Mailchimp did not answer within \(seconds).", underlying: error)
-        } else if text.localizedCaseInsensitiveContains("refused") {
-            self.init(.unavailable, "Mailchimp could not be reached: the connection was refused.", underlying: error)
-        } else {
-            self.init(.unavailable, "Mailchimp could not be reached (\(text.prefix(120))).", underlying: error)
-        }
+        self.init(.unavailable, NetworkFailure(error).sentence(app: "Mailchimp", timeout: timeout), underlying: error)
     }
 }
 

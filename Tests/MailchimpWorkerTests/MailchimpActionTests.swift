@@ -95,7 +95,8 @@ import VendorFakes
             let ids = await h.fake.state.addGroup(
                 account: h.account, list: h.newsletter, category: "Interests", interests: ["Courses", "Coaching"])
             let coursesID: String = try #require(ids["Courses"])
-            let courses = Destination(kind: .group, id: coursesID, name: "Courses", parentID: h.newsletter, fromCatalog: true)
+            let courses = Destination(
+                kind: .group, id: coursesID, name: "Courses", parentID: h.newsletter, fromCatalog: true)
             await h.fake.state.setMember(
                 account: h.account, list: h.newsletter, email: "jane@example.com", status: "subscribed")
 

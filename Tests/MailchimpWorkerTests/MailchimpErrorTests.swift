@@ -139,13 +139,13 @@ import VendorFakes
             await h.fake.state.setLatency(.seconds(1))
             let slow = await h.perform("add_to_list", h.newsletterDestination)
             #expect(slow.verdict.isTransient)
-            #expect(slow.reason == "Mailchimp did not answer within 200 ms.")
+            #expect(slow.reason == "Mailchimp did not answer within 0.2 s.")
             #expect(slow.response.hasPrefix("no answer"))
         }
         try await MailchimpHarness.run(environment: ["SWITCHYARD_MAILCHIMP_API_URL": "http://127.0.0.1:9/{dc}"]) { h in
             let refused = await h.perform("add_to_list", h.newsletterDestination)
             #expect(refused.verdict.isTransient)
-            #expect(refused.reason.hasPrefix("Mailchimp could not be reached"))
+            #expect(refused.reason == "Mailchimp refused the connection (nothing is listening there).")
         }
     }
 }
