@@ -15,7 +15,7 @@ SY_STATE="${SY_ROOT}/.switchyard"
 SY_LOCAL_DIR="${SY_ROOT}/deploy/local"
 SY_PG_BIN="${SWITCHYARD_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SY_RABBIT_BIN="${SWITCHYARD_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
-SY_SERVICES=(log-service matcher webhook-worker gateway)
+SY_SERVICES=(log-service matcher webhook-worker mailchimp-worker icontact-worker gateway)
 
 # Swift installed as a tarball in /opt/swift is found even when the caller's PATH lacks it.
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
@@ -420,6 +420,8 @@ service_port_var() {
         log-service) echo SWITCHYARD_LOGS_PORT ;;
         matcher) echo SWITCHYARD_MATCHER_PORT ;;
         webhook-worker) echo SWITCHYARD_WEBHOOK_WORKER_PORT ;;
+        mailchimp-worker) echo SWITCHYARD_MAILCHIMP_WORKER_PORT ;;
+        icontact-worker) echo SWITCHYARD_ICONTACT_WORKER_PORT ;;
         *) die "unknown service $1" ;;
     esac
 }
@@ -427,6 +429,7 @@ service_port_var() {
 service_default_port() {
     case "$1" in
         gateway) echo 8080 ;; log-service) echo 8081 ;; matcher) echo 8082 ;; webhook-worker) echo 8083 ;;
+        mailchimp-worker) echo 8084 ;; icontact-worker) echo 8085 ;;
     esac
 }
 
@@ -438,6 +441,16 @@ export_service_env() {
     export SWITCHYARD_LOG_LEVEL="${SWITCHYARD_LOG_LEVEL:-info}"
     export SWITCHYARD_HTTP_HOST="${SWITCHYARD_HTTP_HOST:-127.0.0.1}"
     export SWITCHYARD_ENCRYPTION_KEY SWITCHYARD_ADMIN_TOKEN
+    if [[ "${SWITCHYARD_USE_FAKES:-0}" == 1 ]]; then
+        # The connector workers talk to the local vendor fakes (switchyard-vendor-fakes) instead of the real apps.
+        local mc="http://127.0.0.1:${SWITCHYARD_FAKE_MAILCHIMP_PORT:-9301}"
+        export SWITCHYARD_FAKE_MAILCHIMP_PORT="${SWITCHYARD_FAKE_MAILCHIMP_PORT:-9301}"
+        export SWITCHYARD_FAKE_ICONTACT_PORT="${SWITCHYARD_FAKE_ICONTACT_PORT:-9302}"
+        export SWITCHYARD_MAILCHIMP_API_URL="${mc}/{dc}" SWITCHYARD_MAILCHIMP_LOGIN_URL="${mc}/login"
+        export SWITCHYARD_MAILCHIMP_CLIENT_ID="${SWITCHYARD_MAILCHIMP_CLIENT_ID:-demo-client}"
+        export SWITCHYARD_MAILCHIMP_CLIENT_SECRET="${SWITCHYARD_MAILCHIMP_CLIENT_SECRET:-demo-secret}"
+        export SWITCHYARD_ICONTACT_API_URL="http://127.0.0.1:${SWITCHYARD_FAKE_ICONTACT_PORT}/icp"
+    fi
     local s var
     for s in "${SY_SERVICES[@]}"; do
         var=$(service_port_var "$s")
