@@ -118,9 +118,8 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
                 integrationID: access.integrationID, message: "Refreshing from \(appName) failed: \(failure.message)")
             throw failure
         }
-        let entries = items.map { CatalogStore.Entry(kind: $0.kind, id: $0.id, name: $0.name, parentID: $0.parentID) }
-        logger.info("catalog read", metadata: ["integration_id": "\(access.integrationID)", "entries": "\(entries.count)"])
-        return try await catalog.replace(integrationID: access.integrationID, with: entries) { counts in
+        logger.info("catalog read", metadata: ["integration_id": "\(access.integrationID)", "entries": "\(items.count)"])
+        return try await catalog.replace(integrationID: access.integrationID, with: items) { counts in
             let counted = DestinationKind.allCases.compactMap { kind in
                 counts[kind].map { "\($0) \(kind.rawValue)\($0 == 1 ? "" : "s")" }
             }

@@ -56,26 +56,9 @@ public struct ConnectedAccount: Sendable, Equatable {
     }
 }
 
-/// One entry of an integration's catalog: a list, tag, group… as the app names it.
-public struct CatalogItem: Codable, Sendable, Equatable, Hashable {
-    public var kind: DestinationKind
-    public var id: String
-    public var name: String
-    /// For entries that live inside another (a tag or group in an audience): that entry's id.
-    public var parentID: String?
-
-    public init(kind: DestinationKind, id: String, name: String, parentID: String? = nil) {
-        self.kind = kind
-        self.id = id
-        self.name = name
-        self.parentID = parentID
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case kind, id, name
-        case parentID = "parent_id"
-    }
-}
+/// One entry of an integration's catalog, as a connector reads it from its app (defined with the messages, so
+/// storage and connectors share it).
+public typealias CatalogItem = CatalogEntry
 
 /// How one attempt at an action ended, with what the merchant reads in the log.
 public struct ActionResult: Sendable {

@@ -4,19 +4,7 @@ import PostgresNIO
 
 extension CatalogStore {
     /// One entry as a refresh read it from the app.
-    public struct Entry: Sendable, Equatable {
-        public var kind: DestinationKind
-        public var id: String
-        public var name: String
-        public var parentID: String?
-
-        public init(kind: DestinationKind, id: String, name: String, parentID: String? = nil) {
-            self.kind = kind
-            self.id = id
-            self.name = name
-            self.parentID = parentID
-        }
-    }
+    public typealias Entry = CatalogEntry
 
     /// Replaces an integration's catalog with a fresh read, sets its `refreshed_at` and writes the configuration
     /// log's `refreshed` entry, all in one transaction: readers see the old catalog or the new one, never a mix.
