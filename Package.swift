@@ -99,7 +99,7 @@ let package = Package(
         ]),
         tests(
             "IntegrationTests",
-            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", hummingbird, httpClient, crypto,
-             logging, postgres, prometheus, lifecycle]),
+            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "VendorFakes", hummingbird,
+             httpClient, crypto, logging, postgres, prometheus, lifecycle]),
     ]
 )

@@ -238,7 +238,8 @@ public struct MailchimpFake: Sendable {
     ) async throws -> Response {
         let dc = try context.parameters.require("dc")
         guard let account = await credentialAccount(request), account.dc == dc else { return Self.apiKeyInvalid() }
-        if let status = await state.begin(account: account.id) {
+        let path = request.uri.path.split(separator: "/").dropFirst(2).joined(separator: "/")
+        if let status = await state.begin(account: account.id, request: "\(request.method.rawValue) /\(path)") {
             if status == 429 {
                 return Self.problem(
                     .tooManyRequests, title: "Too Many Requests",

@@ -55,6 +55,9 @@ public actor MailchimpFakeState {
     public var authorizingAccount: String?
     /// The most requests in flight at once any account has seen.
     public private(set) var peakInFlight: [String: Int] = [:]
+    /// Every API request each account received (`PUT /lists/…/members/…`), refused ones included: tests count
+    /// them to prove an action was sent once.
+    private var received: [String: [String]] = [:]
 
     public init() {}
 
@@ -135,6 +138,15 @@ public actor MailchimpFakeState {
 
     public func setLatency(_ latency: Duration) { self.latency = latency }
 
+    /// The account the authorize page approves for from now on (the merchant signed in as its owner).
+    public func setAuthorizingAccount(_ account: String) { authorizingAccount = account }
+
+    /// The OAuth access tokens issued for the account (tests look for them where no credential may be).
+    public func accessTokens(account: String) -> [String] { tokens.filter { $0.value == account }.map(\.key) }
+
+    /// The API requests the account received, oldest first, as `METHOD /path` without the data center and `/3.0`.
+    public func requests(account: String) -> [String] { received[account] ?? [] }
+
     // MARK: What the routes use
 
     /// `subscriber_hash`: lowercase hex MD5 of the trimmed, lowercased email.
@@ -147,8 +159,9 @@ public actor MailchimpFakeState {
     func account(token: String) -> Account? { tokens[token].flatMap { accounts[$0] } }
 
     /// Starts a request; nil when it may proceed, else the status the account's next failure or limit imposes.
-    func begin(account id: String) -> Int? {
+    func begin(account id: String, request: String) -> Int? {
         guard var account = accounts[id] else { return 401 }
+        received[id, default: []].append(request)
         if !account.failures.isEmpty {
             let status = account.failures.removeFirst()
             accounts[id] = account

@@ -16,9 +16,13 @@ enum API {
         var errorMessage: String { (object["error"] as? [String: Any])?["message"] as? String ?? "" }
     }
 
+    /// A client that hands back a redirect instead of following it, to read where an app sends the browser.
+    private static let withoutRedirects = HTTPClient(
+        eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+
     static func raw(
         _ method: String, _ url: String, token: String? = nil, body: [UInt8]? = nil, headers: [(String, String)] = [],
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10), followRedirects: Bool = true
     ) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
@@ -28,7 +32,8 @@ enum API {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
+        let client = followRedirects ? HTTPClient.shared : withoutRedirects
+        let response = try await client.execute(request, timeout: .init(timeout))
         let collected = try await response.body.collect(upTo: 16 * 1024 * 1024)
         return Response(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView))
     }

@@ -185,8 +185,10 @@ extension Integration {
         #expect(tagRule.code == 0, "\(tagRule.stderr)")
         #expect((tagRule.json["destination"] as? [String: Any])?["parent_id"] as? String == "l1")
 
-        // No Mailchimp worker runs here: the gateway says so, and the CLI exits 3.
-        let refresh = try await Self.run(["integrations", "refresh", mailchimp], environment: environment)
+        // No Mailchimp worker answers this gateway: it says so, and the CLI exits 3.
+        var workerless = environment
+        workerless["GATEWAY_URL"] = stack.workerlessGatewayURL
+        let refresh = try await Self.run(["integrations", "refresh", mailchimp], environment: workerless)
         #expect(refresh.code == 3)
         #expect(refresh.stderr.contains("No mailchimp worker answered"), "\(refresh.stderr)")
     }

@@ -5,9 +5,10 @@ import Storage
 import Testing
 
 extension Integration {
-/// Integration management in the gateway, with NO connector worker running: what the gateway decides by itself
-/// (labels, rename, delete, catalog search, OAuth states, rule destinations) and a clear 503 instead of a hang
-/// whenever a worker would have to answer. App integrations are seeded in the database as a worker's verify
+/// Integration management in the gateway, without connector workers: what the gateway decides by itself (labels,
+/// rename, delete, catalog search, OAuth states, rule destinations) and a clear 503 instead of a hang whenever a
+/// worker would have to answer. The stack's workers do not consume the queues of its workerless gateway, so the
+/// tests that need "no worker" ask that one. App integrations are seeded in the database as a worker's verify
 /// would store them.
 @Suite struct IntegrationManagementTests {
     let apiKey = "0123456789abcdef0123456789abcdef-us6"
@@ -34,7 +35,7 @@ extension Integration {
     func missingWorkerAnswers503() async throws {
         let stack = try await TestStack.shared()
         let (marketplaceID, key) = try await stack.createMarketplace()
-        let url = "\(stack.gatewayURL)/v1/integrations"
+        let url = "\(stack.workerlessGatewayURL)/v1/integrations"
 
         let (created, elapsed) = try await timed {
             try await API.json(
@@ -81,7 +82,7 @@ extension Integration {
         #expect(hookRefresh.status == 400)
         #expect(hookRefresh.errorCode == "not_refreshable")
 
-        let log = try String(contentsOf: stack.gateway.logFile, encoding: .utf8)
+        let log = try String(contentsOf: stack.workerlessGateway.logFile, encoding: .utf8)
         #expect(!log.contains(apiKey), "the gateway's log holds no credential")
         #expect(!log.contains("secret-password"), "the gateway's log holds no credential")
     }
@@ -90,10 +91,10 @@ extension Integration {
     func labelRules() async throws {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
-        let url = "\(stack.gatewayURL)/v1/integrations"
+        let url = "\(stack.workerlessGatewayURL)/v1/integrations"
         _ = try await stack.createWebhookIntegration(key: key, label: "Taken")
 
-        // A worker call would take the whole 2 s timeout (none runs): these answer long before.
+        // A worker call would take the whole 2 s timeout (no worker answers this gateway): these answer long before.
         let bodies: [[String: Any]] = [
             ["connector": "mailchimp", "label": "Taken", "credentials": ["api_key": apiKey]],
             ["connector": "mailchimp", "label": "  Taken "],
@@ -289,7 +290,8 @@ extension Integration {
     func oauthCallback() async throws {
         let stack = try await TestStack.shared()
         let (marketplaceID, key) = try await stack.createMarketplace()
-        let callback = "\(stack.gatewayURL)/v1/oauth/callback"
+        // The exchange below must find no worker.
+        let callback = "\(stack.workerlessGatewayURL)/v1/oauth/callback"
 
         let unknown = try await API.json("GET", "\(callback)?code=abc&state=never-issued")
         #expect(unknown.status == 400, "no API key is needed to be refused for the state: \(unknown.text)")

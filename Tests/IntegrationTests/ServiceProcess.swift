@@ -4,19 +4,23 @@ import Synchronization
 /// One Switchyard executable running as a real child process, as in production.
 final class ServiceProcess: @unchecked Sendable {
     let name: String
+    /// Tells apart processes of one executable (a second gateway, an extra worker) in log file names.
+    let instance: String?
     let environment: [String: String]
     let logDirectory: URL
     private let lock = Mutex<(process: Process?, starts: Int)>((nil, 0))
 
-    init(name: String, environment: [String: String], logDirectory: URL) {
+    init(name: String, instance: String? = nil, environment: [String: String], logDirectory: URL) {
         self.name = name
+        self.instance = instance
         self.environment = environment
         self.logDirectory = logDirectory
     }
 
     /// Each start writes its own file, so a restarted process's output is kept beside the crashed one's.
     var logFile: URL {
-        logDirectory.appendingPathComponent("\(name)-\(lock.withLock { $0.starts }).log")
+        let label = instance.map { "\(name)-\($0)" } ?? name
+        return logDirectory.appendingPathComponent("\(label)-\(lock.withLock { $0.starts }).log")
     }
 
     func start() throws {

@@ -6,24 +6,34 @@ import NIOCore
 import PostgresNIO
 import Storage
 
-/// The whole pipeline — gateway, matcher, webhook worker, log service — as real processes on a fresh database
-/// and a fresh set of queues (a unique prefix), shared by the integration tests, which run one at a time.
+/// The whole pipeline — gateway, matcher, webhook, Mailchimp and iContact workers, log service — as real processes
+/// on a fresh database and a fresh set of queues (a unique prefix), shared by the integration tests, which run one
+/// at a time. The connector workers talk to the vendor fakes served in this process. A second gateway on queues of
+/// its own, which no worker consumes, shows what the gateway does when no worker answers.
 final class TestStack: Sendable {
     let gatewayURL: String
     let logsURL: String
+    /// The gateway whose connector requests no worker takes: every question to a worker ends in a 503.
+    let workerlessGatewayURL: String
     let adminToken: String
     let gateway: ServiceProcess
     let matcher: ServiceProcess
     let webhookWorker: ServiceProcess
     let logService: ServiceProcess
+    let mailchimpWorker: ServiceProcess
+    let icontactWorker: ServiceProcess
+    let workerlessGateway: ServiceProcess
     let healthURLs: [String]
     let receiver: WebhookReceiver
+    let fakes: VendorFakeServers
 
     private static let holder = StackHolder()
     /// How long a `prospect.created` waits in tests: long enough to restart a matcher in between.
     static let prospectDelaySeconds: Double = 4
-    /// How long the gateway waits for a connector worker's reply.
+    /// How long the workerless gateway waits for a connector worker's reply.
     static let connectorTimeoutSeconds: Double = 2
+    /// How long the main gateway waits for a worker's reply: a whole catalog read page by page fits in it.
+    static let workerTimeoutSeconds = 15
 
     static func shared() async throws -> TestStack { try await holder.get() }
 
@@ -38,18 +48,28 @@ final class TestStack: Sendable {
     }
 
     private init(
-        gatewayURL: String, logsURL: String, adminToken: String, processes: [ServiceProcess], healthURLs: [String],
-        receiver: WebhookReceiver
+        urls: (gateway: String, logs: String, workerless: String), adminToken: String, processes: [ServiceProcess],
+        healthURLs: [String], receiver: WebhookReceiver, fakes: VendorFakeServers
     ) {
-        self.gatewayURL = gatewayURL
-        self.logsURL = logsURL
+        gatewayURL = urls.gateway
+        logsURL = urls.logs
+        workerlessGatewayURL = urls.workerless
         self.adminToken = adminToken
         gateway = processes[0]
         matcher = processes[1]
         webhookWorker = processes[2]
         logService = processes[3]
+        mailchimpWorker = processes[4]
+        icontactWorker = processes[5]
+        workerlessGateway = processes[6]
         self.healthURLs = healthURLs
         self.receiver = receiver
+        self.fakes = fakes
+    }
+
+    /// Every process of the stack, in start order.
+    var processes: [ServiceProcess] {
+        [gateway, matcher, webhookWorker, logService, mailchimpWorker, icontactWorker, workerlessGateway]
     }
 
     private static func start() async throws -> TestStack {
@@ -63,10 +83,12 @@ final class TestStack: Sendable {
         let logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-\(runID)")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         let receiver = try await WebhookReceiver.start()
+        // The apps are up before any worker could ask them anything.
+        let fakes = try await VendorFakeServers.start()
 
-        let ports = freePorts(4)
+        let ports = freePorts(7)
         let adminToken = "admin-" + runID
-        let common: [String: String] = [
+        var common: [String: String] = [
             "SWITCHYARD_DATABASE_URL": testDatabaseURL,
             "SWITCHYARD_AMQP_URL": amqpURL,
             "SWITCHYARD_AMQP_PREFIX": "sy\(runID)",
@@ -76,34 +98,55 @@ final class TestStack: Sendable {
             "SWITCHYARD_MATCHER_PORT": "\(ports[1])",
             "SWITCHYARD_WEBHOOK_WORKER_PORT": "\(ports[2])",
             "SWITCHYARD_LOGS_PORT": "\(ports[3])",
+            "SWITCHYARD_MAILCHIMP_WORKER_PORT": "\(ports[4])",
+            "SWITCHYARD_ICONTACT_WORKER_PORT": "\(ports[5])",
             "SWITCHYARD_RETRY_DELAYS": "1s,2s",
             "SWITCHYARD_WEBHOOK_TIMEOUT": "3s",
-            // No connector worker runs in this stack: a request to one must give up quickly.
-            "SWITCHYARD_CONNECTOR_TIMEOUT": "\(Int(TestStack.connectorTimeoutSeconds))s",
+            "SWITCHYARD_CONNECTOR_TIMEOUT": "\(workerTimeoutSeconds)s",
             "SWITCHYARD_PUBLIC_URL": "http://127.0.0.1:\(ports[0])",
             "SWITCHYARD_PROSPECT_DELAY": "\(Int(TestStack.prospectDelaySeconds))s",
             "SWITCHYARD_LOG_LEVEL": "info",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
         ]
-        let names = ["switchyard-gateway", "switchyard-matcher", "switchyard-webhook-worker", "switchyard-log-service"]
-        let processes = names.map { ServiceProcess(name: $0, environment: common, logDirectory: logDirectory) }
+        common.merge(fakes.workerEnvironment) { $1 }
+        var workerless = common
+        workerless["SWITCHYARD_AMQP_PREFIX"] = "sy\(runID)none"
+        workerless["SWITCHYARD_GATEWAY_PORT"] = "\(ports[6])"
+        workerless["SWITCHYARD_PUBLIC_URL"] = "http://127.0.0.1:\(ports[6])"
+        workerless["SWITCHYARD_CONNECTOR_TIMEOUT"] = "\(Int(connectorTimeoutSeconds))s"
+        let names = [
+            "switchyard-gateway", "switchyard-matcher", "switchyard-webhook-worker", "switchyard-log-service",
+            "switchyard-mailchimp-worker", "switchyard-icontact-worker",
+        ]
+        let processes =
+            names.map { ServiceProcess(name: $0, environment: common, logDirectory: logDirectory) }
+            + [
+                ServiceProcess(
+                    name: "switchyard-gateway", instance: "workerless", environment: workerless,
+                    logDirectory: logDirectory)
+            ]
         // The gateway migrates first; the others then find the schema ready (they would wait on the lock anyway).
         for process in processes { try process.start() }
         let stack = TestStack(
-            gatewayURL: "http://127.0.0.1:\(ports[0])", logsURL: "http://127.0.0.1:\(ports[3])", adminToken: adminToken,
-            processes: processes, healthURLs: ports.map { "http://127.0.0.1:\($0)/health" }, receiver: receiver)
+            urls: ("http://127.0.0.1:\(ports[0])", "http://127.0.0.1:\(ports[3])", "http://127.0.0.1:\(ports[6])"),
+            adminToken: adminToken, processes: processes, healthURLs: ports.map { "http://127.0.0.1:\($0)/health" },
+            receiver: receiver, fakes: fakes)
         try await stack.waitUntilHealthy(timeout: .seconds(60))
         return stack
     }
 
     /// Waits until every process answers 200 on `/health` (database and broker connected).
     func waitUntilHealthy(timeout: Duration) async throws {
+        try await Self.waitUntilHealthy(healthURLs, processes: processes, timeout: timeout)
+    }
+
+    static func waitUntilHealthy(_ urls: [String], processes: [ServiceProcess], timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
-        for url in healthURLs {
+        for url in urls {
             while true {
                 if let response = try? await API.raw("GET", url), response.status == 200 { break }
                 guard ContinuousClock.now < deadline else {
-                    let logs = [gateway, matcher, webhookWorker, logService].map { "== \($0.name)\n\($0.logTail())" }
+                    let logs = processes.map { "== \($0.logFile.lastPathComponent)\n\($0.logTail())" }
                     throw HarnessError("\(url) never became healthy.\n" + logs.joined(separator: "\n"))
                 }
                 try await Task.sleep(for: .milliseconds(200))

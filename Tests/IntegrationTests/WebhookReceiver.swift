@@ -69,13 +69,7 @@ final class WebhookReceiver: Sendable {
             }
             return Response(status: status)
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
-        Task { try await app.runService() }
-        var iterator = stream.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else { throw HarnessError("the receiver did not start") }
+        let port = try await InProcessServer.start(router, name: "webhook-receiver")
         return WebhookReceiver(port: port, log: log)
     }
 }

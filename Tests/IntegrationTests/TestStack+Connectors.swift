@@ -1,0 +1,122 @@
+import Foundation
+import VendorFakes
+
+/// Helpers for the connector suites: accounts in the vendor fakes, integrations connected through the public API,
+/// rules on them, events through the whole pipeline, and an extra worker process.
+extension TestStack {
+    /// A new Mailchimp account in the fake with an API key; `name` shows in the integration's `account`.
+    func mailchimpAccount(name: String = "Store \(UUID().uuidString.prefix(6))") async -> (id: String, apiKey: String) {
+        let id = await fakes.mailchimp.addAccount(dc: "us6", name: name, email: "owner@example.com")
+        return (id, await fakes.mailchimp.issueAPIKey(account: id))
+    }
+
+    /// `POST /v1/integrations`, as a merchant connects an app.
+    func connect(key: String, connector: String, label: String, credentials: [String: String]?) async throws
+        -> API.Response
+    {
+        var body: [String: Any] = ["connector": connector, "label": label]
+        if let credentials { body["credentials"] = credentials }
+        return try await API.json("POST", "\(gatewayURL)/v1/integrations", token: key, body: body)
+    }
+
+    /// Connects with credentials, requires the 201, and waits for the first refresh the gateway asks for after a
+    /// connect, so that it cannot interfere with what a test does next. Returns the integration.
+    func connected(key: String, connector: String, label: String, credentials: [String: String]) async throws
+        -> [String: Any]
+    {
+        let response = try await connect(key: key, connector: connector, label: label, credentials: credentials)
+        guard response.status == 201, let id = response.object["id"] as? String else {
+            throw HarnessError("connecting \(connector) answered \(response.status): \(response.text)")
+        }
+        return try await refreshed(key: key, integrationID: id)
+    }
+
+    /// The integration once a refresh has stored its catalog (`refreshed_at` set).
+    func refreshed(key: String, integrationID: String, timeout: Duration = .seconds(20)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let response = try await API.json("GET", "\(gatewayURL)/v1/integrations/\(integrationID)", token: key)
+            if response.object["refreshed_at"] is String { return response.object }
+            guard ContinuousClock.now < deadline else {
+                throw HarnessError("integration \(integrationID) was never refreshed: \(response.text)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// A global `product.purchased` rule performing `action` on `destination`; returns the created rule.
+    @discardableResult
+    func appRule(key: String, integrationID: String, action: String, destination: [String: Any]) async throws
+        -> [String: Any]
+    {
+        let response = try await postRule(
+            key: key,
+            ["scope": "global", "trigger": "product.purchased", "integration_id": integrationID, "action": action,
+             "destination": destination])
+        guard response.status == 201 else {
+            throw HarnessError("creating a \(action) rule answered \(response.status): \(response.text)")
+        }
+        return response.object
+    }
+
+    /// Publishes a purchase by `email` and returns its `count` log entries once they are final.
+    func purchase(key: String, email: String, count: Int = 1, timeout: Duration = .seconds(30)) async throws
+        -> [[String: Any]]
+    {
+        let event = TestStack.event(type: "product.purchased", email: email)
+        try await publishAccepted(key: key, event)
+        guard let id = event["id"] as? String else { throw HarnessError("the event has no id") }
+        let entries = try await finalEntries(key: key, eventID: id, count: count, timeout: timeout)
+        guard entries.count == count else {
+            throw HarnessError("expected \(count) final entries for \(email), got \(entries)")
+        }
+        return entries
+    }
+
+    /// `GET /v1/config-logs` of the marketplace, newest first.
+    func configLog(key: String) async throws -> [[String: Any]] {
+        let response = try await API.json("GET", "\(logsURL)/v1/config-logs", token: key)
+        return response.object["entries"] as? [[String: Any]] ?? []
+    }
+
+    /// The value of a Prometheus counter (summed over its label sets) at `metricsURL`; 0 when absent.
+    static func counter(_ name: String, at metricsURL: String) async throws -> Double {
+        let text = try await API.raw("GET", metricsURL).text
+        return text.split(separator: "\n").filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    /// The `/metrics` URL of a worker process.
+    func metricsURL(of worker: ServiceProcess, portKey: String) -> String {
+        "http://127.0.0.1:\(worker.environment[portKey] ?? "0")/metrics"
+    }
+
+    /// Runs `body` while one more Mailchimp worker process consumes the same queues (its own port and log file);
+    /// the process is stopped afterwards, whatever `body` does. `body` gets the extra worker.
+    func withExtraMailchimpWorker<T>(_ body: (ServiceProcess) async throws -> T) async throws -> T {
+        var environment = mailchimpWorker.environment
+        environment[Self.mailchimpPortKey] = "\(Self.freePorts(1)[0])"
+        let extra = ServiceProcess(
+            name: mailchimpWorker.name, instance: "extra-\(UUID().uuidString.prefix(4))", environment: environment,
+            logDirectory: mailchimpWorker.logDirectory)
+        try extra.start()
+        defer { extra.terminate() }
+        try await Self.waitUntilHealthy(
+            ["http://127.0.0.1:\(environment[Self.mailchimpPortKey] ?? "0")/health"], processes: [extra],
+            timeout: .seconds(60))
+        return try await body(extra)
+    }
+
+    static let mailchimpPortKey = "SWITCHYARD_MAILCHIMP_WORKER_PORT"
+
+    /// Every log file the stack's processes (and extra workers) have written.
+    func serviceLogs() throws -> [(name: String, text: String)] {
+        let directory = gateway.logDirectory
+        return try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { name in
+            (name, try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
+        }
+    }
+}
+
+/// The reason of a log entry, or "" when it has none.
+func reason(_ entry: [String: Any]?) -> String { entry?["reason"] as? String ?? "" }
