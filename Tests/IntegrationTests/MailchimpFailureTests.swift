@@ -104,6 +104,25 @@ extension Integration {
         let refresh = try await API.json(
             "POST", "\(stack.gatewayURL)/v1/integrations/\(setup.integrationID)/refresh", token: setup.key)
         #expect(refresh.status == 409, "\(refresh.text)")
+
+        // The merchant pastes a new key: connected again, and the failed entry, replayed, succeeds with it.
+        let newKey = await stack.fakes.mailchimp.issueAPIKey(account: setup.accountID)
+        let reconnected = try await API.json(
+            "PATCH", "\(stack.gatewayURL)/v1/integrations/\(setup.integrationID)", token: setup.key,
+            body: ["credentials": ["api_key": newKey]])
+        #expect(reconnected.status == 200, "\(reconnected.text)")
+        #expect(reconnected.object["status"] as? String == "connected")
+        let entryID = try #require(entry["id"] as? String)
+        let replay = try await API.json("POST", "\(stack.logsURL)/v1/logs/\(entryID)/replay", token: setup.key)
+        #expect(replay.status == 202, "\(replay.text)")
+        let eventID = try #require(entry["event_id"] as? String)
+        let replayed = try await stack.logEntries(key: setup.key, eventID: eventID) {
+            $0.first?["status"] as? String == "success"
+        }
+        #expect(replayed.first?["status"] as? String == "success", "\(replayed)")
+        #expect(attempts(replayed.first ?? [:]) == ["permanent_failure", "success"])
+        let email = try #require(entry["customer_email"] as? String)
+        #expect(await stack.fakes.mailchimp.member(account: setup.accountID, list: setup.list, email: email)?.status == "subscribed")
     }
 
     @Test("two Mailchimp workers share the load: 40 purchases, each performed exactly once, both workers busy")
@@ -140,6 +159,8 @@ extension Integration {
         #expect(Set(puts).count == 40)
         #expect(mainAttempts + extraAttempts == 40, "main \(mainAttempts), extra \(extraAttempts)")
         #expect(mainAttempts > 0 && extraAttempts > 0, "both did some: main \(mainAttempts), extra \(extraAttempts)")
+        let peak = await fake.peakInFlight[setup.accountID] ?? 0
+        #expect(peak <= MailchimpFakeState.concurrencyLimit, "never more than Mailchimp's 10 at once: \(peak)")
     }
 }
 }

@@ -51,8 +51,10 @@ extension TestStack {
     {
         let response = try await postRule(
             key: key,
-            ["scope": "global", "trigger": "product.purchased", "integration_id": integrationID, "action": action,
-             "destination": destination])
+            [
+                "scope": "global", "trigger": "product.purchased", "integration_id": integrationID, "action": action,
+                "destination": destination,
+            ])
         guard response.status == 201 else {
             throw HarnessError("creating a \(action) rule answered \(response.status): \(response.text)")
         }
