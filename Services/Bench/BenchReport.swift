@@ -33,6 +33,8 @@ struct BenchReport: Codable, Sendable {
     var scaleOutAnswerDelayMs: Int
     var scaleOut: [LoadGenerator.EndToEndResult]
     var memory: [ProcessMemory.Figures]
+    /// CPU time per event of each process, and the log service's batch sizes, per phase.
+    var costs: [PhaseCost]
     var ratios: Ratios
     var targets: [Target]
     /// Accepted events that never reached the receiver.
@@ -74,6 +76,8 @@ struct BenchReport: Codable, Sendable {
                 + "  \(idle) \(String(format: "%8.1f", figure.peakMB))")
         }
         lines.append(String(repeating: "-", count: 100))
+        lines += costTable()
+        lines.append(String(repeating: "-", count: 100))
         lines.append("targets (printed, not asserted)")
         for target in targets {
             lines.append("  [\(target.met ? "met" : "MISSED")] \(target.name): \(target.goal), "
@@ -84,6 +88,32 @@ struct BenchReport: Codable, Sendable {
         lines.append(logsComplete ? "every phase's log entries were written"
             : "LOGS BEHIND: the log service did not write every entry in time")
         return lines.joined(separator: "\n")
+    }
+
+    /// CPU milliseconds per event, one column per phase, one row per process group.
+    private func costTable() -> [String] {
+        guard !costs.isEmpty else { return [] }
+        func cell(_ text: String) -> String {
+            String(repeating: " ", count: max(0, 10 - text.count)) + text
+        }
+        var lines = ["CPU ms per event (user+system, /proc; phase incl. catch-up)"]
+        lines.append("".padding(toLength: 22, withPad: " ", startingAt: 0) + costs.map { cell($0.phase) }.joined())
+        let known = ProcessCPU.displayOrder
+        let others = Set(costs.flatMap(\.cpuMsPerEvent.keys)).subtracting(known).sorted()
+        for group in known + others where costs.contains(where: { $0.cpuMsPerEvent[group] != nil }) {
+            if group == ProcessCPU.benchGroup {
+                lines.append("  stack, all but bench".padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + costs.map { cell(String(format: "%.3f", $0.stackCpuMsPerEvent)) }.joined())
+            }
+            lines.append("  \(group)".padding(toLength: 22, withPad: " ", startingAt: 0)
+                + costs.map { cost in cell(cost.cpuMsPerEvent[group].map { String(format: "%.3f", $0) } ?? "-") }
+                    .joined())
+        }
+        lines.append("  events".padding(toLength: 22, withPad: " ", startingAt: 0)
+            + costs.map { cell("\($0.events)") }.joined())
+        lines.append("  log outcomes/batch".padding(toLength: 22, withPad: " ", startingAt: 0)
+            + costs.map { cell($0.logOutcomesPerBatch.map { String(format: "%.1f", $0) } ?? "-") }.joined())
+        return lines
     }
 
     private func endToEnd(_ result: LoadGenerator.EndToEndResult) -> String {

@@ -79,37 +79,67 @@ struct BenchRun {
         try await client.addWebhookRule(to: busy, url: "http://127.0.0.1:\(receiverPort)/hook",
                                         label: "bench receiver \(runID)")
 
+        let cpu = ProcessCPU(root: settings.root)
+        var costs: [PhaseCost] = []
         logger.info("phase 1/5: broker ceiling")
         let payload = try factory.brokerPayload(marketplaceID: busy.id)
-        let broker = try await BrokerCeiling(amqpURL: settings.amqpURL, prefix: settings.amqpPrefix,
-                                             publishers: settings.brokerPublishers, logger: logger)
-            .measure(payload: payload, duration: settings.duration)
-
+        // Its "events" are messages: RabbitMQ's CPU per message on its own, to compare with its share per event.
+        let (broker, brokerCost) = try await PhaseCost.measure(
+            "broker", cpu: cpu, client: client, events: \.published
+        ) {
+            try await BrokerCeiling(amqpURL: settings.amqpURL, prefix: settings.amqpPrefix,
+                                    publishers: settings.brokerPublishers, logger: logger)
+                .measure(payload: payload, duration: settings.duration)
+        }
+        costs.append(brokerCost)
         logger.info("phase 2/5: ingest")
         let ingestBaseline = try await logs.baseline()
-        let ingest = await load.ingest(apiKey: quiet.apiKey, concurrency: settings.ingestConcurrency,
-                                       duration: settings.duration)
-        // Each event without a rule yields one "skipped" entry; wait for them so the next phase starts quiet.
-        let ingestLogged = try await logs.waitUntilWritten(baseline: ingestBaseline, expected: ingest.accepted,
-                                                           lastEventID: nil, expectedStatus: "skipped",
-                                                           apiKey: quiet.apiKey)
+        // Each event without a rule yields one "skipped" entry; wait for them so the next phase starts quiet
+        // (and so the phase's CPU figures include the matcher's and the log service's share).
+        let ((ingest, ingestLogged), ingestCost) = try await PhaseCost.measure(
+            "ingest", cpu: cpu, client: client, events: { $0.0.accepted }
+        ) {
+            let ingest = await load.ingest(apiKey: quiet.apiKey, concurrency: settings.ingestConcurrency,
+                                           duration: settings.duration)
+            let logged = try await logs.waitUntilWritten(baseline: ingestBaseline, expected: ingest.accepted,
+                                                         lastEventID: nil, expectedStatus: "skipped",
+                                                         apiKey: quiet.apiKey)
+            return (ingest, logged)
+        }
+        costs.append(ingestCost)
 
         logger.info("phase 3/5: end to end at \(settings.rate) events/s offered")
-        let fixed = try await load.openLoop(phase: "fixed", apiKey: busy.apiKey, rate: settings.rate,
-                                            duration: settings.duration, workers: 1, logs: logs)
+        let (fixed, fixedCost) = try await PhaseCost.measure(
+            "fixed", cpu: cpu, client: client, events: \.accepted
+        ) {
+            try await load.openLoop(phase: "fixed", apiKey: busy.apiKey, rate: settings.rate,
+                                    duration: settings.duration, workers: 1, logs: logs)
+        }
+        costs.append(fixedCost)
         logger.info("phase 4/5: end to end, sustained")
-        let sustained = try await load.sustained(
-            phase: "sustained", apiKey: busy.apiKey, concurrency: settings.e2eConcurrency,
-            backlog: settings.backlog, duration: settings.duration, workers: 1, logs: logs)
+        let (sustained, sustainedCost) = try await PhaseCost.measure(
+            "sustained", cpu: cpu, client: client, events: \.accepted
+        ) {
+            try await load.sustained(
+                phase: "sustained", apiKey: busy.apiKey, concurrency: settings.e2eConcurrency,
+                backlog: settings.backlog, duration: settings.duration, workers: 1, logs: logs)
+        }
+        costs.append(sustainedCost)
 
         logger.info("phase 5/5: scale-out \(settings.workerCounts)")
         var scaleOut: [LoadGenerator.EndToEndResult] = []
         receiver.setAnswerDelay(milliseconds: settings.answerDelayMs)
         for count in settings.workerCounts {
             try await workers.scale(toTotal: count)
-            scaleOut.append(try await load.sustained(
-                phase: "scale\(count)", apiKey: busy.apiKey, concurrency: settings.e2eConcurrency,
-                backlog: settings.backlog, duration: settings.duration, workers: count, logs: logs))
+            let (result, cost) = try await PhaseCost.measure(
+                "scale\(count)", cpu: cpu, client: client, events: \.accepted
+            ) {
+                try await load.sustained(
+                    phase: "scale\(count)", apiKey: busy.apiKey, concurrency: settings.e2eConcurrency,
+                    backlog: settings.backlog, duration: settings.duration, workers: count, logs: logs)
+            }
+            scaleOut.append(result)
+            costs.append(cost)
         }
         receiver.setAnswerDelay(milliseconds: 0)
         if !settings.workerCounts.isEmpty { try await workers.scale(toTotal: 1) }
@@ -128,7 +158,7 @@ struct BenchRun {
             ingestNote: "marketplace without rules; matcher and log service record a skipped entry per event "
                 + "meanwhile",
             endToEndFixedRate: fixed, endToEndSustained: sustained, scaleOutAnswerDelayMs: settings.answerDelayMs,
-            scaleOut: scaleOut, memory: figures, ratios: ratios,
+            scaleOut: scaleOut, memory: figures, costs: costs, ratios: ratios,
             targets: BenchTargets.evaluate(ingest: ingest, fixed: fixed, sustained: sustained, memory: figures),
             lostEvents: lost, logsComplete: ingestLogged && endToEnd.allSatisfy(\.logged))
     }

@@ -98,12 +98,20 @@ struct PipelineClient: Sendable {
 
     /// The log service's count of outcomes written so far (its Prometheus counter).
     func outcomesWritten() async throws -> Double {
+        try await logWriteCounters().outcomes
+    }
+
+    /// The log service's counters of outcomes written and of the batches (transactions) they were written in.
+    func logWriteCounters() async throws -> (outcomes: Double, batches: Double) {
         let answer = try await send(.GET, "\(logsURL)/metrics", token: "")
-        for line in String(buffer: answer.body).split(separator: "\n")
-        where line.hasPrefix("switchyard_logs_outcomes_written_total") {
-            if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { return value }
+        var outcomes = 0.0
+        var batches = 0.0
+        for line in String(buffer: answer.body).split(separator: "\n") {
+            guard let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            if line.hasPrefix("switchyard_logs_outcomes_written_total") { outcomes = value }
+            if line.hasPrefix("switchyard_logs_write_batches_total") { batches = value }
         }
-        return 0
+        return (outcomes, batches)
     }
 
     /// The status of the log entry of `eventID`, or nil when there is none yet.

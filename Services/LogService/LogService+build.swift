@@ -22,10 +22,13 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     let retention = LogRetention(
         store: store, keep: settings.retention, interval: settings.retentionInterval, logger: logger)
     let written = Counter(label: "switchyard_logs_outcomes_written_total")
+    // Outcomes written ÷ batches is the batch size: how well writes share a transaction under load.
+    let batches = Counter(label: "switchyard_logs_write_batches_total")
     let writer = BatchWriter<Outcome, Void>(maximumBatch: 500, maximumConcurrentFlushes: 2) { outcomes in
         try await store.write(outcomes)
         retention.noteWritten(Set(outcomes.map(\.marketplaceID)))
         written.increment(by: outcomes.count)
+        batches.increment()
         return outcomes.map { _ in () }
     }
     let consumer = DeliveryConsumer(connection: amqp, queue: topology.outcomesQueue, prefetch: settings.prefetch) { delivery in
