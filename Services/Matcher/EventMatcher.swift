@@ -12,7 +12,6 @@ import Storage
 /// for the confirms, then mark the event processed, then ack. A crash before the mark republishes the same
 /// commands (same ids), which workers recognise; a crash after it only redelivers an event that is skipped.
 struct EventMatcher: Sendable {
-    let marketplaces: MarketplaceStore
     let rules: RulesCache
     let ledger: EventLedger
     /// Purchases and completed orders: what makes an order complete once and a prospect moot.
@@ -64,8 +63,7 @@ struct EventMatcher: Sendable {
         // A delayed trigger passes twice (scheduled, then due); each pass is recorded under its own key so the
         // due pass is not taken for a duplicate of the first.
         let ledgerID = scheduling ? "\(event.id)#scheduled" : event.id
-        guard let state = try await marketplaces.matchingState(marketplaceID: message.marketplaceID, eventID: ledgerID)
-        else {
+        guard let state = try await ledger.matchingState(marketplaceID: message.marketplaceID, eventID: ledgerID) else {
             logger.warning("event for an unknown marketplace dropped")
             return
         }

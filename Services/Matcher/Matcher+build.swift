@@ -17,7 +17,6 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
         configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-matcher"),
         topology: topology.amqpTopology(triggerDelay: settings.prospectDelay), logger: logger)
     let matcher = EventMatcher(
-        marketplaces: MarketplaceStore(client: postgres, logger: logger),
         rules: RulesCache(store: RuleStore(client: postgres, logger: logger)),
         ledger: EventLedger(client: postgres, logger: logger),
         purchases: PurchaseLedger(client: postgres, logger: logger),

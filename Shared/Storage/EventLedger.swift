@@ -1,8 +1,22 @@
 import Logging
 import PostgresNIO
 
+/// What the matcher needs to know before it matches an event: the marketplace's rules version (bumped by every
+/// rule change, so the matcher knows whether its rule cache is fresh) and whether the event was processed.
+public struct MatchingState: Sendable, Equatable {
+    public var rulesVersion: Int64
+    public var processed: Bool
+
+    public init(rulesVersion: Int64, processed: Bool) {
+        self.rulesVersion = rulesVersion
+        self.processed = processed
+    }
+}
+
 /// Remembers which events were accepted and processed and which actions completed, so that every consumer is
-/// idempotent by message id (deliveries are at-least-once). Writes are batched: one commit per batch.
+/// idempotent by message id (deliveries are at-least-once). Reads and writes are batched: the lookups and
+/// records of the deliveries handled at the same time share one statement (and one commit), so the database
+/// costs a round trip per batch rather than per event.
 public final class EventLedger: Sendable {
     /// (marketplace id, event or command id)
     public struct Key: Sendable, Hashable {
@@ -19,6 +33,8 @@ public final class EventLedger: Sendable {
     private let accepted: BatchWriter<Key, Bool>
     private let processed: BatchWriter<Key, Void>
     private let completed: BatchWriter<Completion, Void>
+    private let matching: BatchWriter<Key, MatchingState?>
+    private let completions: BatchWriter<String, Bool>
 
     /// An action that reached its final outcome.
     struct Completion: Sendable {
@@ -43,6 +59,15 @@ public final class EventLedger: Sendable {
                 """, logger: logger)
             return completions.map { _ in () }
         }
+        matching = BatchWriter { keys in try await Self.matchingStates(keys, client: client, logger: logger) }
+        completions = BatchWriter { commandIDs in
+            let rows = try await client.query(
+                "SELECT command_id FROM completed_actions WHERE command_id = ANY(\(commandIDs)::text[])",
+                logger: logger)
+            var found = Set<String>()
+            for try await id in rows.decode(String.self) { found.insert(id) }
+            return commandIDs.map(found.contains)
+        }
     }
 
     /// Records an event as accepted after the broker confirmed it; returns false when it was accepted before.
@@ -57,14 +82,40 @@ public final class EventLedger: Sendable {
 
     /// Whether an action already reached its final outcome (a redelivery must not perform it again).
     public func isCompleted(commandID: String) async throws -> Bool {
-        let rows = try await client.query("SELECT 1 FROM completed_actions WHERE command_id = \(commandID)", logger: logger)
-        for try await _ in rows { return true }
-        return false
+        try await completions.submit(commandID)
+    }
+
+    /// The marketplace's rules version and whether the event was processed, in one round trip shared with the
+    /// other events looked up at the same time; nil for an unknown marketplace. The rules version is read after
+    /// the event was published, so a rule saved before the event is in force for it.
+    public func matchingState(marketplaceID: String, eventID: String) async throws -> MatchingState? {
+        try await matching.submit(Key(marketplaceID: marketplaceID, id: eventID))
     }
 
     /// Records an action's final outcome (`success` or `failed`).
     public func markCompleted(commandID: String, status: String) async throws {
         try await completed.submit(Completion(commandID: commandID, status: status))
+    }
+
+    /// One statement for a batch of `matchingState` lookups; `n` ties each row to its key.
+    private static func matchingStates(_ keys: [Key], client: PostgresClient, logger: Logger) async throws
+        -> [MatchingState?]
+    {
+        let rows = try await client.query(
+            """
+            SELECT k.n, m.rules_version,
+                   EXISTS (SELECT 1 FROM processed_events p
+                           WHERE p.marketplace_id = k.marketplace_id AND p.event_id = k.event_id)
+            FROM unnest(\(keys.map(\.marketplaceID))::text[], \(keys.map(\.id))::text[])
+                 WITH ORDINALITY AS k(marketplace_id, event_id, n)
+            JOIN marketplaces m ON m.id = k.marketplace_id
+            """, logger: logger)
+        var states = [MatchingState?](repeating: nil, count: keys.count)
+        for try await (n, version, processed) in rows.decode((Int64, Int64, Bool).self) {
+            let index = Int(n) - 1
+            if states.indices.contains(index) { states[index] = MatchingState(rulesVersion: version, processed: processed) }
+        }
+        return states
     }
 
     /// Inserts the keys that are new and tells, per key, whether it was new. A key that appears twice in one batch

@@ -46,17 +46,4 @@ public struct MarketplaceStore: Sendable {
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
-
-    /// The marketplace's rules version (bumped by every rule change) and whether the event was processed:
-    /// one round trip that tells the matcher both whether its rule cache is fresh and whether to skip.
-    public func matchingState(marketplaceID: String, eventID: String) async throws -> (rulesVersion: Int64, processed: Bool)? {
-        let rows = try await client.query(
-            """
-            SELECT m.rules_version,
-                   EXISTS (SELECT 1 FROM processed_events p WHERE p.marketplace_id = m.id AND p.event_id = \(eventID))
-            FROM marketplaces m WHERE m.id = \(marketplaceID)
-            """, logger: logger)
-        for try await (version, processed) in rows.decode((Int64, Bool).self) { return (version, processed) }
-        return nil
-    }
 }

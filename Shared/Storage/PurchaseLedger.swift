@@ -8,10 +8,33 @@ import PostgresNIO
 public struct PurchaseLedger: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// Purchases of the events handled at the same time go out in one statement and one commit.
+    private let writer: BatchWriter<[Purchase], Void>
+
+    /// One product bought by one event.
+    struct Purchase: Sendable {
+        var marketplaceID: String
+        var eventID: String
+        var productID: String
+        var email: String
+        var at: Date
+    }
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        writer = BatchWriter { events in
+            let purchases = events.flatMap { $0 }
+            try await client.query(
+                """
+                INSERT INTO purchases (marketplace_id, event_id, product_id, customer_email, occurred_at)
+                SELECT * FROM unnest(\(purchases.map(\.marketplaceID))::text[], \(purchases.map(\.eventID))::text[],
+                    \(purchases.map(\.productID))::text[], \(purchases.map(\.email))::text[],
+                    \(purchases.map(\.at))::timestamptz[])
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            return events.map { _ in () }
+        }
     }
 
     /// Records that a customer bought these products. Idempotent per (event, product): redeliveries add nothing.
@@ -19,14 +42,10 @@ public struct PurchaseLedger: Sendable {
         marketplaceID: String, eventID: String, email: String, productIDs: [String], at occurredAt: Date
     ) async throws {
         guard !productIDs.isEmpty else { return }
-        let emails = Array(repeating: email.lowercased(), count: productIDs.count)
-        try await client.query(
-            """
-            INSERT INTO purchases (marketplace_id, event_id, product_id, customer_email, occurred_at)
-            SELECT \(marketplaceID), \(eventID), p, e, \(occurredAt)
-            FROM unnest(\(productIDs)::text[], \(emails)::text[]) AS t(p, e)
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+        let email = email.lowercased()
+        try await writer.submit(productIDs.map { productID in
+            Purchase(marketplaceID: marketplaceID, eventID: eventID, productID: productID, email: email, at: occurredAt)
+        })
     }
 
     /// Whether the customer (email compared case-insensitively) bought the product at or after `since`.
