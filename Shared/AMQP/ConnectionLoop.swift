@@ -186,6 +186,8 @@ final class ConnectionLoop {
     private var consumerByChannel: [UInt16: UInt64] = [:]
     /// Contents being reassembled, by channel.
     private var incoming: [UInt16: IncomingContent] = [:]
+    /// Unsettled deliveries per consumer channel, to coalesce acks.
+    private var windows: [UInt16: DeliveryWindow] = [:]
 
     /// Creates the loop; called on the connection thread.
     init(core: ConnectionCore, configuration: AMQPConfiguration, topology: AMQPTopology, logger: Logger) {
@@ -319,6 +321,7 @@ final class ConnectionLoop {
         amqp_destroy_connection(conn)
         connection = nil
         openChannels = []
+        windows = [:]
     }
 
     /// Fails everything in flight with `.connectionLost` and forgets per-connection state; consumers stay
@@ -350,6 +353,10 @@ final class ConnectionLoop {
                 break
             }
         }
+        if connection != nil, let reason = flushAcks() {
+            logger.debug("AMQP: error while flushing acks at shutdown: \(reason)")
+            connectionLost(reason: reason)
+        }
         failAllPublishes(with: AMQPError(code: .closed, message: "the connection was shut down"))
         if let conn = connection {
             for channel in openChannels.sorted(by: >) {
@@ -378,14 +385,19 @@ final class ConnectionLoop {
         ]
         while true {
             let (commands, stop) = core.takeCommands()
-            for command in commands {
-                if let reason = handle(command, closing: false) { return reason }
-            }
+            // Several frames to write: hold them in the socket until all are written, so that the publishes and
+            // acks of one iteration leave in a few full packets instead of one small packet (and one wake-up of
+            // the broker) each.
+            let cork = !stop && commands.count + waiting.count > 1
+            if cork { sy_socket_cork(socketFD, 1) }
+            var failure = handleAll(commands) ?? flushAcks()
+            if failure == nil && !stop { failure = flushPublishes() }
+            if cork { sy_socket_cork(socketFD, 0) }
+            if let failure { return failure }
             if stop {
                 stopRequested = true
                 return nil
             }
-            if let reason = flushPublishes() { return reason }
             expireTimeouts()
 
             if amqp_frames_enqueued(conn) == 0 && amqp_data_in_buffer(conn) == 0 {
@@ -420,7 +432,34 @@ final class ConnectionLoop {
         return nil
     }
 
-    /// Handles one command; returns a reason if the connection broke while doing so.
+    /// Handles commands in order; returns a reason if the connection broke while doing so.
+    private func handleAll(_ commands: [ConnectionCommand]) -> String? {
+        for command in commands {
+            if let reason = handle(command, closing: false) { return reason }
+        }
+        return nil
+    }
+
+    /// Sends the acks noted since the last call: per channel one `multiple` ack for the oldest deliveries that
+    /// are all settled, single acks for the rest (see `DeliveryWindow`).
+    private func flushAcks() -> String? {
+        guard let conn = connection else { return nil }
+        for channel in Array(windows.keys) where windows[channel]?.hasAcks == true {
+            guard let acks = windows[channel]?.takeAcks() else { continue }
+            if let through = acks.through {
+                let status = amqp_basic_ack(conn, channel, through, 1)
+                if status != AMQP_STATUS_OK.rawValue { return "ack failed: \(Self.statusString(status))" }
+            }
+            for tag in acks.singles {
+                let status = amqp_basic_ack(conn, channel, tag, 0)
+                if status != AMQP_STATUS_OK.rawValue { return "ack failed: \(Self.statusString(status))" }
+            }
+        }
+        return nil
+    }
+
+    /// Handles one command; returns a reason if the connection broke while doing so. Acks of known deliveries
+    /// are only noted here and sent by `flushAcks()`.
     private func handle(_ command: ConnectionCommand, closing: Bool) -> String? {
         switch command {
         case .publish(let request):
@@ -433,6 +472,7 @@ final class ConnectionLoop {
             guard let conn = connection, generation == self.generation, openChannels.contains(channel) else {
                 return nil
             }
+            if windows[channel]?.ack(tag) == true { return nil }
             let status = amqp_basic_ack(conn, channel, tag, 0)
             if status != AMQP_STATUS_OK.rawValue { return "ack failed: \(Self.statusString(status))" }
         case .reject(let channel, let tag, let generation, let requeue):
@@ -441,6 +481,7 @@ final class ConnectionLoop {
             }
             let status = amqp_basic_reject(conn, channel, tag, requeue ? 1 : 0)
             if status != AMQP_STATUS_OK.rawValue { return "reject failed: \(Self.statusString(status))" }
+            windows[channel]?.settledAlone(tag)
         case .addConsumer(let registration):
             let consumer = ConsumerState(registration)
             if closing {
@@ -837,6 +878,7 @@ final class ConnectionLoop {
     private func channelClosed(_ channel: UInt16, reason: String) -> String? {
         openChannels.remove(channel)
         incoming[channel] = nil
+        windows[channel] = nil
         if channel == Self.publisherChannel {
             failUnconfirmed(with: AMQPError(code: .protocolError,
                                             message: "the broker closed the publishing channel: \(reason)"))
@@ -875,7 +917,10 @@ final class ConnectionLoop {
                let context = consumer.context {
                 let delivery = AMQPDelivery(message: content.message, exchange: exchange, routingKey: routingKey,
                                             redelivered: redelivered, deliveryTag: tag, context: context)
-                if case .enqueued = consumer.continuation.yield(delivery) { return nil }
+                if case .enqueued = consumer.continuation.yield(delivery) {
+                    windows[channel, default: DeliveryWindow()].delivered(tag)
+                    return nil
+                }
             }
             // Nobody will handle it (cancelled or stream gone): give it back so nothing is lost.
             guard let conn = connection else { return nil }

@@ -10,6 +10,20 @@
 #endif
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+/* Holds small writes back while `on` is 1 and sends them in full packets when set back to 0 (Linux TCP_CORK;
+   elsewhere a no-op, each write then goes out at once as before). */
+static inline void sy_socket_cork(int fd, int on) {
+#ifdef TCP_CORK
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+#else
+    (void)fd;
+    (void)on;
+#endif
+}
 
 /* Swift cannot call C variadic functions: amqp_login is wrapped here for the PLAIN mechanism. */
 static inline amqp_rpc_reply_t sy_login_plain(amqp_connection_state_t state, const char *vhost, int channel_max,

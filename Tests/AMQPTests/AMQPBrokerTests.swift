@@ -159,6 +159,46 @@ struct AMQPBrokerTests {
         }
     }
 
+    @Test func acksInAnyOrderSettleExactlyTheAckedDeliveries() async throws {
+        // Acks of consecutive deliveries are coalesced into one `multiple` ack; one that is still being handled
+        // (here: never acked) must not be swept up with them, whatever the order the others finish in.
+        let names = TestNames("ackorder")
+        let topology = names.topology()
+        let total = 40
+        let held = [0, 17, 39]
+        let first = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
+                                   logger: TestBroker.logger)
+        try await withRunning(first) { connection in
+            for index in 0..<total {
+                try await connection.publish(AMQPMessage(body: Array("m\(index)".utf8), messageID: "m-\(index)"),
+                                             exchange: names.exchange, routingKey: names.routingKey)
+            }
+            let consumer = connection.consume(queue: names.queue, prefetch: UInt16(total))
+            try await withCollector(consumer, ack: false) { collector in
+                let deliveries = await collector.wait(for: total, timeout: .seconds(5))
+                try #require(deliveries.count == total)
+                // Newest first, in small groups, so acks arrive both out of order and several per loop turn.
+                for (offset, delivery) in deliveries.enumerated().reversed()
+                where !held.contains(Int(delivery.message.messageID?.dropFirst(2) ?? "") ?? -1) {
+                    delivery.ack()
+                    if offset % 5 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                try await Task.sleep(for: .milliseconds(300))  // let the acks reach the broker
+            }
+        }
+        let second = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
+                                    logger: TestBroker.logger)
+        try await withRunning(second) { connection in
+            let consumer = connection.consume(queue: names.queue, prefetch: UInt16(total))
+            try await withCollector(consumer, ack: true) { collector in
+                _ = await collector.wait(for: held.count, timeout: .seconds(5))
+                try await Task.sleep(for: .milliseconds(300))  // room for wrongly unsettled ones to show up
+                let redelivered = collector.deliveries.compactMap(\.message.messageID).sorted()
+                #expect(redelivered == held.map { "m-\($0)" }.sorted())
+            }
+        }
+    }
+
     @Test func cancelEndsTheConsumer() async throws {
         let names = TestNames("cancel")
         let connection = AMQPConnection(configuration: try TestBroker.configuration(), topology: names.topology(),
