@@ -45,27 +45,35 @@ public final class EventLedger: Sendable {
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
-        accepted = BatchWriter { keys in try await Self.insertNew(keys, table: "accepted_events", client: client, logger: logger) }
+        accepted = BatchWriter { keys in
+            var inserted = Set<Key>()
+            for try await key in try await client.execute(InsertAccepted(keys), logger: logger) {
+                inserted.insert(key)
+            }
+            // A key that appears twice in one batch is new only the first time.
+            return keys.map { inserted.remove($0) != nil }
+        }
         processed = BatchWriter { keys in
-            _ = try await Self.insertNew(keys, table: "processed_events", client: client, logger: logger)
+            try await client.run(InsertProcessed(keys), logger: logger)
             return keys.map { _ in () }
         }
         completed = BatchWriter { completions in
-            try await client.query(
-                """
-                INSERT INTO completed_actions (command_id, status)
-                SELECT * FROM unnest(\(completions.map(\.commandID))::text[], \(completions.map(\.status))::text[])
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
+            try await client.run(InsertCompleted(completions), logger: logger)
             return completions.map { _ in () }
         }
-        matching = BatchWriter { keys in try await Self.matchingStates(keys, client: client, logger: logger) }
+        matching = BatchWriter { keys in
+            var states = [MatchingState?](repeating: nil, count: keys.count)
+            for try await (index, state) in try await client.execute(SelectMatchingStates(keys), logger: logger)
+            where states.indices.contains(index) {
+                states[index] = state
+            }
+            return states
+        }
         completions = BatchWriter { commandIDs in
-            let rows = try await client.query(
-                "SELECT command_id FROM completed_actions WHERE command_id = ANY(\(commandIDs)::text[])",
-                logger: logger)
             var found = Set<String>()
-            for try await id in rows.decode(String.self) { found.insert(id) }
+            for try await id in try await client.execute(SelectCompleted(commandIDs: commandIDs), logger: logger) {
+                found.insert(id)
+            }
             return commandIDs.map(found.contains)
         }
     }
@@ -95,50 +103,5 @@ public final class EventLedger: Sendable {
     /// Records an action's final outcome (`success` or `failed`).
     public func markCompleted(commandID: String, status: String) async throws {
         try await completed.submit(Completion(commandID: commandID, status: status))
-    }
-
-    /// One statement for a batch of `matchingState` lookups; `n` ties each row to its key.
-    private static func matchingStates(_ keys: [Key], client: PostgresClient, logger: Logger) async throws
-        -> [MatchingState?]
-    {
-        let rows = try await client.query(
-            """
-            SELECT k.n, m.rules_version,
-                   EXISTS (SELECT 1 FROM processed_events p
-                           WHERE p.marketplace_id = k.marketplace_id AND p.event_id = k.event_id)
-            FROM unnest(\(keys.map(\.marketplaceID))::text[], \(keys.map(\.id))::text[])
-                 WITH ORDINALITY AS k(marketplace_id, event_id, n)
-            JOIN marketplaces m ON m.id = k.marketplace_id
-            """, logger: logger)
-        var states = [MatchingState?](repeating: nil, count: keys.count)
-        for try await (n, version, processed) in rows.decode((Int64, Int64, Bool).self) {
-            let index = Int(n) - 1
-            if states.indices.contains(index) { states[index] = MatchingState(rulesVersion: version, processed: processed) }
-        }
-        return states
-    }
-
-    /// Inserts the keys that are new and tells, per key, whether it was new. A key that appears twice in one batch
-    /// is new only the first time.
-    private static func insertNew(_ keys: [Key], table: String, client: PostgresClient, logger: Logger) async throws -> [Bool] {
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    INSERT INTO \(table) (marketplace_id, event_id)
-                    SELECT * FROM unnest($1::text[], $2::text[])
-                    ON CONFLICT DO NOTHING
-                    RETURNING marketplace_id, event_id
-                    """,
-                binds: {
-                    var bindings = PostgresBindings()
-                    bindings.append(keys.map(\.marketplaceID))
-                    bindings.append(keys.map(\.id))
-                    return bindings
-                }()), logger: logger)
-        var inserted = Set<Key>()
-        for try await (marketplaceID, id) in rows.decode((String, String).self) {
-            inserted.insert(Key(marketplaceID: marketplaceID, id: id))
-        }
-        return keys.map { inserted.remove($0) != nil }
     }
 }

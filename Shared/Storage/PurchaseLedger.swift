@@ -24,17 +24,31 @@ public struct PurchaseLedger: Sendable {
         self.client = client
         self.logger = logger
         writer = BatchWriter { events in
-            let purchases = events.flatMap { $0 }
-            try await client.query(
-                """
-                INSERT INTO purchases (marketplace_id, event_id, product_id, customer_email, occurred_at)
-                SELECT * FROM unnest(\(purchases.map(\.marketplaceID))::text[], \(purchases.map(\.eventID))::text[],
-                    \(purchases.map(\.productID))::text[], \(purchases.map(\.email))::text[],
-                    \(purchases.map(\.at))::timestamptz[])
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
+            try await client.run(InsertPurchases(purchases: events.flatMap { $0 }), logger: logger)
             return events.map { _ in () }
         }
+    }
+
+    /// Records purchases; prepared once per connection, since it runs for every batch.
+    struct InsertPurchases: PostgresPreparedStatement {
+        static let sql = """
+            INSERT INTO purchases (marketplace_id, event_id, product_id, customer_email, occurred_at)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+            ON CONFLICT DO NOTHING
+            """
+        let purchases: [Purchase]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(purchases.map(\.marketplaceID))
+            bindings.append(purchases.map(\.eventID))
+            bindings.append(purchases.map(\.productID))
+            bindings.append(purchases.map(\.email))
+            bindings.append(purchases.map(\.at))
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     /// Records that a customer bought these products. Idempotent per (event, product): redeliveries add nothing.
