@@ -24,7 +24,9 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     let written = Counter(label: "switchyard_logs_outcomes_written_total")
     // Outcomes written ÷ batches is the batch size: how well writes share a transaction under load.
     let batches = Counter(label: "switchyard_logs_write_batches_total")
-    let writer = BatchWriter<Outcome, Void>(maximumBatch: 500, maximumConcurrentFlushes: 2) { outcomes in
+    // One flush at a time: writers take turns on an advisory lock anyway (see LogStore.write), so a second flush
+    // would only hold a connection while it waits; meanwhile outcomes gather into the next, larger batch.
+    let writer = BatchWriter<Outcome, Void>(maximumBatch: 500, maximumConcurrentFlushes: 1) { outcomes in
         try await store.write(outcomes)
         retention.noteWritten(Set(outcomes.map(\.marketplaceID)))
         written.increment(by: outcomes.count)
