@@ -9,9 +9,15 @@ struct EventPublisher: Sendable {
     let topology: BrokerTopology
     let timeout: Duration
 
-    func publish(_ message: TriggerMessage) async throws {
+    /// Publishes a validated event; `eventJSON` is the body it was decoded from, forwarded as it is (see
+    /// `TriggerMessage.encoded`).
+    func publish(_ event: TriggerEvent, eventJSON: some Collection<UInt8>, marketplaceID: String) async throws {
+        let body = try TriggerMessage.encoded(
+            marketplaceID: marketplaceID, receivedAt: Date(), event: event, eventJSON: eventJSON)
         try await connection.publish(
-            AMQPMessage(body: try MessageCoding.encode(message), messageID: message.messageID, type: TriggerMessage.contract),
+            AMQPMessage(
+                body: body, messageID: TriggerMessage.messageID(marketplaceID: marketplaceID, eventID: event.id),
+                type: TriggerMessage.contract),
             exchange: topology.eventsExchange, routingKey: BrokerTopology.triggerRoutingKey, timeout: timeout)
     }
 }

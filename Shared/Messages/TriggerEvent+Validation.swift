@@ -22,8 +22,7 @@ extension TriggerEvent {
     /// Checks what JSON decoding cannot: required fields per trigger, formats and lengths.
     public func validate() throws(EventValidationError) {
         try Self.checkID(id, field: "id")
-        let email = customer.email.trimmingCharacters(in: .whitespaces)
-        guard Self.looksLikeEmail(email) else {
+        guard Self.isEmailAddress(customer.email) else {
             throw EventValidationError(field: "customer.email", message: "must be an email address such as jane@example.com")
         }
         if type.requiresProduct {
@@ -60,8 +59,14 @@ extension TriggerEvent {
         }
     }
 
+    // The checks run for every event the gateway accepts. Each has a fast path over the UTF-8 bytes for the
+    // plain ASCII values stores send; anything else takes the Character-based rule, which stays the definition.
+
     static func checkID(_ value: String, field: String) throws(EventValidationError) {
-        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+        // An ASCII byte other than space and tab is not trimmed, so the id is not blank.
+        let notBlank = value.utf8.contains { $0 < 0x80 && $0 != 0x20 && $0 != 0x09 }
+            || !value.trimmingCharacters(in: .whitespaces).isEmpty
+        guard notBlank else {
             throw EventValidationError(field: field, message: "must not be empty")
         }
         guard value.utf8.count <= maximumIDLength else {
@@ -71,18 +76,55 @@ extension TriggerEvent {
 
     static func checkAmount(_ value: String?, field: String) throws(EventValidationError) {
         guard let value else { return }
-        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }
-        guard valid else {
+        // Digits, optionally one dot with digits on both sides. A non-ASCII byte is never a digit or a dot, so
+        // the byte rule is the Character rule.
+        var digits = 0
+        var dots = 0
+        var valid = true
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: ".") {
+                valid = valid && digits > 0 && dots == 0
+                dots += 1
+                digits = 0
+            } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                digits += 1
+            } else {
+                valid = false
+            }
+        }
+        guard valid && digits > 0 else {
             throw EventValidationError(field: field, message: "must be a decimal string such as \"49.00\"")
         }
     }
 
     static func checkCurrency(_ value: String?, field: String) throws(EventValidationError) {
         guard let value else { return }
-        guard value.count == 3, value.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+        // Three ASCII capitals are three bytes A–Z (any other byte makes it not ASCII or not a capital).
+        guard value.utf8.count == 3, value.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+        else {
             throw EventValidationError(field: field, message: "must be an ISO 4217 code such as \"USD\"")
         }
+    }
+
+    /// The email check on the address as sent: spaces and tabs around it are ignored. ASCII addresses are
+    /// checked byte by byte (the same rule as `looksLikeEmail`, whose whitespace in ASCII is exactly space, tab,
+    /// line feed, vertical tab, form feed and carriage return); others go through `looksLikeEmail`.
+    static func isEmailAddress(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            return looksLikeEmail(value.trimmingCharacters(in: .whitespaces))
+        }
+        let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let start = bytes.firstIndex(where: { !isBlank($0) }), let end = bytes.lastIndex(where: { !isBlank($0) })
+        else { return false }
+        let address = bytes[start...end]
+        guard address.count <= 254, !address.contains(where: { (0x09...0x0D).contains($0) || $0 == 0x20 }),
+            let at = address.firstIndex(of: UInt8(ascii: "@")), at > start
+        else { return false }
+        let domain = address[(at + 1)...]
+        let dot = UInt8(ascii: ".")
+        return !domain.contains(UInt8(ascii: "@")) && domain.contains(dot) && domain.first != dot
+            && domain.last != dot
     }
 
     /// A deliberately loose check: one `@`, something before it, a dot in the domain, no spaces.
@@ -101,10 +143,6 @@ extension TriggerEvent.Product {
         try TriggerEvent.checkAmount(price, field: "\(field).price")
         try TriggerEvent.checkCurrency(currency, field: "\(field).currency")
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 extension EventValidationError {

@@ -29,7 +29,48 @@ public struct TriggerMessage: Contract, Equatable {
     public var isDue: Bool { delayed ?? false }
 
     /// The broker message id: unique per marketplace and event, so duplicates are recognisable.
-    public var messageID: String { "\(marketplaceID)/\(event.id)" }
+    public var messageID: String { Self.messageID(marketplaceID: marketplaceID, eventID: event.id) }
+
+    /// The broker message id of an event of a marketplace (see `messageID`).
+    public static func messageID(marketplaceID: String, eventID: String) -> String { "\(marketplaceID)/\(eventID)" }
+
+    /// The broker body of a trigger the gateway accepted, built around the event's JSON exactly as the store sent
+    /// it. The gateway has decoded (and so validated) those bytes with the decoder the matcher uses, so it
+    /// forwards them rather than encoding the decoded event again; the body decodes like
+    /// `TriggerMessage(marketplaceID:receivedAt:event:)` with that event. Bytes that cannot stand inside another
+    /// JSON document as they are (UTF-16 or UTF-32 text, a byte order mark, a raw NUL) are not forwarded: then
+    /// the decoded event is encoded.
+    public static func encoded(
+        marketplaceID: String, receivedAt: Date, event: TriggerEvent, eventJSON: some Collection<UInt8>
+    ) throws -> [UInt8] {
+        guard isEmbeddableObject(eventJSON) else {
+            return try MessageCoding.encode(TriggerMessage(marketplaceID: marketplaceID, receivedAt: receivedAt, event: event))
+        }
+        // The members in the order the encoder writes them (sorted keys), so both forms read alike in a queue.
+        let marketplace = try MessageCoding.encode(marketplaceID)
+        let received = try MessageCoding.encode(receivedAt)
+        var body: [UInt8] = []
+        body.reserveCapacity(eventJSON.count + marketplace.count + received.count + 40)
+        body.append(contentsOf: #"{"event":"#.utf8)
+        body.append(contentsOf: eventJSON)
+        body.append(contentsOf: #","marketplace_id":"#.utf8)
+        body.append(contentsOf: marketplace)
+        body.append(contentsOf: #","received_at":"#.utf8)
+        body.append(contentsOf: received)
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
+
+    /// Whether decoded JSON bytes are a UTF-8 object that can be a member's value as they are: the first byte
+    /// after whitespace opens an object, and no byte is NUL (text in UTF-16 or UTF-32, which the decoder also
+    /// accepts, has NUL bytes in every ASCII character).
+    static func isEmbeddableObject(_ json: some Collection<UInt8>) -> Bool {
+        let whitespace: [UInt8] = [0x20, 0x09, 0x0A, 0x0D]
+        guard let first = json.first(where: { !whitespace.contains($0) }), first == UInt8(ascii: "{") else {
+            return false
+        }
+        return !json.contains(0)
+    }
 
     enum CodingKeys: String, CodingKey {
         case event, delayed

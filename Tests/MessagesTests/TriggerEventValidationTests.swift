@@ -44,6 +44,29 @@ import Testing
         #expect(validate("not json")?.field == nil)
     }
 
+    @Test func emailsAmountsAndCurrenciesFollowTheLooseRules() {
+        func event(email: String = "a@b.co", price: String = "1.00", currency: String = "USD") -> String {
+            #"{"id":" e ","type":"product.purchased","customer":{"email":"\#(email)"},"product":{"id":"p","price":"\#(price)","currency":"\#(currency)"}}"#
+        }
+        for email in ["a@b.co", " \\t jane.doe+x@mail.example.com\\t ", "ü@bü.de", "x@y.z"] {
+            #expect(validate(event(email: email)) == nil, "\(email) should be accepted")
+        }
+        for email in ["", "   ", "@b.co", "a@b", "a@.co", "a@b.co.", "a@@b.co", "a@b@c.co", "a b@c.co", "a@b.co\\n",
+                      "a@\\rb.co", "a@b.c o", "a\u{00A0}b@c.co"] {
+            #expect(validate(event(email: email))?.field == "customer.email", "\(email) should be refused")
+        }
+        for price in ["0", "49", "49.00", "0.5"] {
+            #expect(validate(event(price: price)) == nil, "\(price) should be accepted")
+        }
+        for price in ["", ".5", "5.", "1.2.3", "1,5", "-1", "4\u{0301}9", "١٢", " 1"] {
+            #expect(validate(event(price: price))?.field == "product.price", "\(price) should be refused")
+        }
+        for currency in ["usd", "US", "USDD", "ÜSD", "U D"] {
+            #expect(validate(event(currency: currency))?.field == "product.currency", "\(currency) should be refused")
+        }
+        #expect(validate(#"{"id":" \t ","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"}}"#)?.field == "id")
+    }
+
     @Test func orderCompletedNeedsItemsButNoProduct() throws {
         let json = #"{"id":"e","type":"order.completed","customer":{"email":"a@b.co"},"order":{"id":"o","items":[{"product":{"id":"p1"}},{"product":{"id":"p2"}}]}}"#
         let event = try TriggerEvent.validated(from: Array(json.utf8))

@@ -34,7 +34,7 @@ struct EventRoutes: Sendable {
                 rejected.increment()
                 throw APIError.badRequest(error.message, field: error.field)
             }
-            let result = try await accept(event, marketplaceID: marketplaceID)
+            let result = try await accept(event, json: body.readableBytesView, marketplaceID: marketplaceID)
             return try JSONResponse.make(.accepted, result)
         }
 
@@ -47,7 +47,8 @@ struct EventRoutes: Sendable {
                     group.addTask {
                         do {
                             let event = try TriggerEvent.validated(from: item)
-                            return (index, .init(accepted: try await accept(event, marketplaceID: marketplaceID)))
+                            let result = try await accept(event, json: item, marketplaceID: marketplaceID)
+                            return (index, .init(accepted: result))
                         } catch let error as EventValidationError {
                             rejected.increment()
                             return (index, .init(index: index, error: .badRequest(error.message, field: error.field)))
@@ -67,10 +68,12 @@ struct EventRoutes: Sendable {
     }
 
     /// Publishes, then records the id as accepted. Recording happens after the confirm so that a failed publish
-    /// can never make a later retry look like a duplicate.
-    private func accept(_ event: TriggerEvent, marketplaceID: String) async throws -> AcceptResult {
+    /// can never make a later retry look like a duplicate. `json` is what `event` was decoded from.
+    private func accept(_ event: TriggerEvent, json: some Collection<UInt8>, marketplaceID: String)
+        async throws -> AcceptResult
+    {
         do {
-            try await publisher.publish(TriggerMessage(marketplaceID: marketplaceID, receivedAt: Date(), event: event))
+            try await publisher.publish(event, eventJSON: json, marketplaceID: marketplaceID)
         } catch {
             unavailable.increment()
             logger.warning("event refused: broker unavailable", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
