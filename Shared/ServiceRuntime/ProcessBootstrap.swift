@@ -27,8 +27,7 @@ extension ProcessBootstrap {
         do {
             return try await body()
         } catch let error as SettingsError {
-            FileHandle.standardError.write(Data("\(processName): configuration error: \(error)\n".utf8))
-            exit(78)
+            exitMisconfigured(processName, error)
         }
     }
 }
@@ -39,8 +38,12 @@ extension ProcessBootstrap {
         do {
             return try body()
         } catch let error as SettingsError {
-            FileHandle.standardError.write(Data("\(processName): configuration error: \(error)\n".utf8))
-            exit(78)
+            exitMisconfigured(processName, error)
         }
+    }
+
+    private static func exitMisconfigured(_ processName: String, _ error: SettingsError) -> Never {
+        FileHandle.standardError.write(Data("\(processName): configuration error: \(error)\n".utf8))
+        exit(78)
     }
 }
