@@ -20,6 +20,10 @@ extension TriggerEvent {
     }
 
     /// Checks what JSON decoding cannot: required fields per trigger, formats and lengths.
+    ///
+    /// Strict about what matters, liberal about the rest: a field a trigger does not use (`purchase_kind` on a
+    /// refund, an order on a subscription event) is kept as information, never a reason to refuse the event;
+    /// its value is still checked when present.
     public func validate() throws(EventValidationError) {
         try Self.checkID(id, field: "id")
         guard Self.isEmailAddress(customer.email) else {
@@ -53,9 +57,6 @@ extension TriggerEvent {
         if let refund {
             try Self.checkAmount(refund.amount, field: "refund.amount")
             try Self.checkCurrency(refund.currency, field: "refund.currency")
-        }
-        if purchaseKind != nil && !type.isPurchase {
-            throw EventValidationError(field: "purchase_kind", message: "applies only to product.purchased and upsell.purchased")
         }
     }
 
