@@ -1,4 +1,5 @@
-/// Why a published event was refused, naming the offending field so a store developer can fix the request.
+/// Why a published event (or the text of a management request, see `TextField`) was refused, naming the offending
+/// field so a store developer can fix the request. The edge answers it with `400`.
 public struct EventValidationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The dotted path of the offending field (`customer.email`, `order.items[0].product.id`), or nil for the body.
     public var field: String?

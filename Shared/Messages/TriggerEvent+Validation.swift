@@ -5,8 +5,12 @@ extension TriggerEvent {
     public static let maximumIDLength = 200
 
     /// Decodes and validates an event body, turning every problem into an error that names its field.
+    ///
+    /// The body must be valid UTF-8 (or UTF-16/32 text, which the decoder transcodes and checks itself): the
+    /// decoder does not look at the strings of fields it skips, and the gateway forwards these very bytes.
     public static func validated(from body: some Sequence<UInt8>) throws(EventValidationError) -> TriggerEvent {
         let data = Data(body)
+        if isUTF8(data) { try TextField.checkUTF8(data, field: nil) }
         let event: TriggerEvent
         do {
             event = try MessageCoding.decoder.decode(TriggerEvent.self, from: data)
@@ -19,19 +23,38 @@ extension TriggerEvent {
         return event
     }
 
-    /// Checks what JSON decoding cannot: required fields per trigger, formats and lengths.
+    /// Whether the decoder reads a body as UTF-8: JSON text in UTF-16 or UTF-32 starts with a byte order mark or
+    /// has a NUL among its first two bytes (its first character is ASCII).
+    static func isUTF8(_ data: Data) -> Bool {
+        guard data.count >= 2 else { return true }
+        let first = data[data.startIndex]
+        let second = data[data.startIndex + 1]
+        return first != 0 && second != 0 && !(first == 0xFE && second == 0xFF) && !(first == 0xFF && second == 0xFE)
+    }
+
+    /// Checks what JSON decoding cannot: required fields per trigger, formats and lengths, and no control
+    /// characters in any string (`TextField`).
+    ///
+    /// Strict about what matters, liberal about the rest: a field a trigger does not use (`purchase_kind` on a
+    /// refund, an order on a subscription event) is kept as information, never a reason to refuse the event;
+    /// its value is still checked when present.
     public func validate() throws(EventValidationError) {
+        try TextField.check(id, field: "id")
         try Self.checkID(id, field: "id")
-        guard Self.isEmailAddress(customer.email) else {
-            throw EventValidationError(field: "customer.email", message: "must be an email address such as jane@example.com")
+        // The email as it flows on: trimmed (decoding trims already; a value set in code may not be).
+        let email = EmailAddress.trimmed(customer.email)
+        try TextField.check(email, field: "customer.email")
+        guard Self.isEmailAddress(email) else {
+            throw EventValidationError(
+                field: "customer.email", message: "must be an email address such as jane@example.com")
         }
-        if type.requiresProduct {
-            guard let product else {
-                throw EventValidationError(field: "product", message: "is required for \(type.rawValue) events")
-            }
+        try TextField.check(customer.firstName, field: "customer.first_name")
+        try TextField.check(customer.lastName, field: "customer.last_name")
+        try TextField.check(customer.phone, field: "customer.phone")
+        if let product {
             try product.validate(field: "product")
-        } else if let product {
-            try product.validate(field: "product")
+        } else if type.requiresProduct {
+            throw EventValidationError(field: "product", message: "is required for \(type.rawValue) events")
         }
         if type == .orderCompleted {
             guard let order else {
@@ -40,41 +63,49 @@ extension TriggerEvent {
             guard let items = order.items, !items.isEmpty else {
                 throw EventValidationError(field: "order.items", message: "must list at least one item")
             }
-            for (index, item) in items.enumerated() {
+        }
+        if let order {
+            try TextField.check(order.id, field: "order.id")
+            try Self.checkID(order.id, field: "order.id")
+            try TextField.check(order.coupon, field: "order.coupon")
+            try TextField.check(order.total, field: "order.total")
+            try Self.checkAmount(order.total, field: "order.total")
+            try TextField.check(order.currency, field: "order.currency")
+            try Self.checkCurrency(order.currency, field: "order.currency")
+            // Every item, whatever the trigger: their product ids are among the event's `productIDs`.
+            for (index, item) in (order.items ?? []).enumerated() {
                 try item.product.validate(field: "order.items[\(index)].product")
             }
         }
-        if let order {
-            try Self.checkID(order.id, field: "order.id")
-            try Self.checkAmount(order.total, field: "order.total")
-            try Self.checkCurrency(order.currency, field: "order.currency")
+        if let subscription {
+            try TextField.check(subscription.id, field: "subscription.id")
+            try Self.checkID(subscription.id, field: "subscription.id")
+            try TextField.check(subscription.status, field: "subscription.status")
         }
-        if let subscription { try Self.checkID(subscription.id, field: "subscription.id") }
         if let refund {
+            try TextField.check(refund.amount, field: "refund.amount")
             try Self.checkAmount(refund.amount, field: "refund.amount")
+            try TextField.check(refund.currency, field: "refund.currency")
             try Self.checkCurrency(refund.currency, field: "refund.currency")
-        }
-        if purchaseKind != nil && !type.isPurchase {
-            throw EventValidationError(field: "purchase_kind", message: "applies only to product.purchased and upsell.purchased")
         }
     }
 
     // The checks run for every event the gateway accepts. Each has a fast path over the UTF-8 bytes for the
     // plain ASCII values stores send; anything else takes the Character-based rule, which stays the definition.
 
-    static func checkID(_ value: String, field: String) throws(EventValidationError) {
+    static func checkID(_ value: String, field: @autoclosure () -> String) throws(EventValidationError) {
         // An ASCII byte other than space and tab is not trimmed, so the id is not blank.
         let notBlank = value.utf8.contains { $0 < 0x80 && $0 != 0x20 && $0 != 0x09 }
             || !value.trimmingCharacters(in: .whitespaces).isEmpty
         guard notBlank else {
-            throw EventValidationError(field: field, message: "must not be empty")
+            throw EventValidationError(field: field(), message: "must not be empty")
         }
         guard value.utf8.count <= maximumIDLength else {
-            throw EventValidationError(field: field, message: "must be at most \(maximumIDLength) bytes long")
+            throw EventValidationError(field: field(), message: "must be at most \(maximumIDLength) bytes long")
         }
     }
 
-    static func checkAmount(_ value: String?, field: String) throws(EventValidationError) {
+    static func checkAmount(_ value: String?, field: @autoclosure () -> String) throws(EventValidationError) {
         guard let value else { return }
         // Digits, optionally one dot with digits on both sides. A non-ASCII byte is never a digit or a dot, so
         // the byte rule is the Character rule.
@@ -93,16 +124,16 @@ extension TriggerEvent {
             }
         }
         guard valid && digits > 0 else {
-            throw EventValidationError(field: field, message: "must be a decimal string such as \"49.00\"")
+            throw EventValidationError(field: field(), message: "must be a decimal string such as \"49.00\"")
         }
     }
 
-    static func checkCurrency(_ value: String?, field: String) throws(EventValidationError) {
+    static func checkCurrency(_ value: String?, field: @autoclosure () -> String) throws(EventValidationError) {
         guard let value else { return }
         // Three ASCII capitals are three bytes A–Z (any other byte makes it not ASCII or not a capital).
         guard value.utf8.count == 3, value.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
         else {
-            throw EventValidationError(field: field, message: "must be an ISO 4217 code such as \"USD\"")
+            throw EventValidationError(field: field(), message: "must be an ISO 4217 code such as \"USD\"")
         }
     }
 
@@ -138,10 +169,15 @@ extension TriggerEvent {
 }
 
 extension TriggerEvent.Product {
-    func validate(field: String) throws(EventValidationError) {
-        try TriggerEvent.checkID(id, field: "\(field).id")
-        try TriggerEvent.checkAmount(price, field: "\(field).price")
-        try TriggerEvent.checkCurrency(currency, field: "\(field).currency")
+    /// Checks a product at `field` (`product`, `order.items[0].product`); field names are built only on refusal.
+    func validate(field: @autoclosure () -> String) throws(EventValidationError) {
+        try TextField.check(id, field: "\(field()).id")
+        try TriggerEvent.checkID(id, field: "\(field()).id")
+        try TextField.check(name, field: "\(field()).name")
+        try TextField.check(price, field: "\(field()).price")
+        try TriggerEvent.checkAmount(price, field: "\(field()).price")
+        try TextField.check(currency, field: "\(field()).currency")
+        try TriggerEvent.checkCurrency(currency, field: "\(field()).currency")
     }
 }
 

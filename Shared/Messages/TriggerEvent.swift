@@ -49,17 +49,34 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
 
     /// The customer the event is about; only the email is required.
     public struct Customer: Codable, Sendable, Equatable {
+        /// The address as the store sent it, trimmed (`EmailAddress.trimmed`) and in its original case.
         public var email: String
         public var firstName: String?
         public var lastName: String?
         public var phone: String?
 
+        /// A customer; the email is trimmed here as when decoded, so no code path sees the store's padding.
         public init(email: String, firstName: String? = nil, lastName: String? = nil, phone: String? = nil) {
-            self.email = email
+            self.email = EmailAddress.trimmed(email)
             self.firstName = firstName
             self.lastName = lastName
             self.phone = phone
         }
+
+        /// Decodes a customer with the email trimmed. The gateway forwards the store's own bytes, so trimming on
+        /// decode is what makes every service (matcher, log service, workers) see the same trimmed address.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                email: try container.decode(String.self, forKey: .email),
+                firstName: try container.decodeIfPresent(String.self, forKey: .firstName),
+                lastName: try container.decodeIfPresent(String.self, forKey: .lastName),
+                phone: try container.decodeIfPresent(String.self, forKey: .phone))
+        }
+
+        /// The address to compare by (trimmed and lowercased): a purchase as `Jane@x.com ` is the same customer
+        /// as `jane@x.com`. Display and vendors keep `email`.
+        public var normalizedEmail: String { EmailAddress.normalized(email) }
 
         enum CodingKeys: String, CodingKey {
             case email, phone

@@ -38,8 +38,8 @@ public struct TriggerMessage: Contract, Equatable {
     /// it. The gateway has decoded (and so validated) those bytes with the decoder the matcher uses, so it
     /// forwards them rather than encoding the decoded event again; the body decodes like
     /// `TriggerMessage(marketplaceID:receivedAt:event:)` with that event. Bytes that cannot stand inside another
-    /// JSON document as they are (UTF-16 or UTF-32 text, a byte order mark, a raw NUL) are not forwarded: then
-    /// the decoded event is encoded.
+    /// JSON document as they are (UTF-16 or UTF-32 text, a byte order mark, a raw or escaped NUL) are not
+    /// forwarded: then the decoded event is encoded.
     public static func encoded(
         marketplaceID: String, receivedAt: Date, event: TriggerEvent, eventJSON: some Collection<UInt8>
     ) throws -> [UInt8] {
@@ -62,14 +62,39 @@ public struct TriggerMessage: Contract, Equatable {
     }
 
     /// Whether decoded JSON bytes are a UTF-8 object that can be a member's value as they are: the first byte
-    /// after whitespace opens an object, and no byte is NUL (text in UTF-16 or UTF-32, which the decoder also
-    /// accepts, has NUL bytes in every ASCII character).
+    /// after whitespace opens an object, no byte is NUL (text in UTF-16 or UTF-32, which the decoder also
+    /// accepts, has NUL bytes in every ASCII character), and no string has an escaped NUL (`\u0000`). Validation
+    /// refuses that escape in the event's own fields, but a field the decoder skipped may still carry it, and
+    /// PostgreSQL refuses it in `jsonb`: re-encoding drops such fields.
     static func isEmbeddableObject(_ json: some Collection<UInt8>) -> Bool {
         let whitespace: [UInt8] = [0x20, 0x09, 0x0A, 0x0D]
         guard let first = json.first(where: { !whitespace.contains($0) }), first == UInt8(ascii: "{") else {
             return false
         }
-        return !json.contains(0)
+        return json.withContiguousStorageIfAvailable(hasNoNUL) ?? Array(json).withUnsafeBufferPointer(hasNoNUL)
+    }
+
+    /// Whether JSON bytes have neither a NUL byte nor a `\u0000` escape. An escape's second character is
+    /// skipped, so an escaped backslash followed by `u0000` (the text `\u0000`) is not taken for one.
+    private static func hasNoNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let backslash = UInt8(ascii: "\\")
+        let zero = UInt8(ascii: "0")
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0 { return false }
+            if byte == backslash {
+                if index + 5 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == zero,
+                    bytes[index + 3] == zero, bytes[index + 4] == zero, bytes[index + 5] == zero
+                {
+                    return false
+                }
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        return true
     }
 
     enum CodingKeys: String, CodingKey {

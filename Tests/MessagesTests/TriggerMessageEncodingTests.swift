@@ -37,4 +37,22 @@ import Testing
             #expect(message == expected)
         }
     }
+
+    @Test("an escaped NUL in a field the event does not have is not forwarded: the event is encoded instead")
+    func escapedNULInAnUnknownFieldIsNotForwarded() throws {
+        let json = Array(#"{"id":"evt_3","type":"product.purchased","customer":{"email":"a@b.co"},"#.utf8)
+            + Array(#""product":{"id":"p"},"note":"x\u0000y"}"#.utf8)
+        let event = try TriggerEvent.validated(from: json)
+        let body = try TriggerMessage.encoded(
+            marketplaceID: "mkt_1", receivedAt: receivedAt, event: event, eventJSON: json)
+        #expect(!String(decoding: body, as: UTF8.self).contains("note"))
+        #expect(try MessageCoding.decode(TriggerMessage.self, from: body).event == event)
+        // The text `\u0000` (an escaped backslash, then `u0000`) is no NUL: those bytes are forwarded.
+        let text = Array(#"{"id":"evt_4","type":"product.purchased","customer":{"email":"a@b.co"},"#.utf8)
+            + Array(#""product":{"id":"p"},"note":"x\\u0000y"}"#.utf8)
+        let forwarded = try TriggerMessage.encoded(
+            marketplaceID: "mkt_1", receivedAt: receivedAt, event: try TriggerEvent.validated(from: text),
+            eventJSON: text)
+        #expect(String(decoding: forwarded, as: UTF8.self).contains(#""note":"x\\u0000y""#))
+    }
 }
