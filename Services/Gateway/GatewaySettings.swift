@@ -1,3 +1,4 @@
+import Connectors
 import Foundation
 import ServiceRuntime
 
@@ -17,19 +18,21 @@ struct GatewaySettings: Sendable {
     var oauthStateTTL: Duration
     /// Where merchants' browsers reach this gateway; the OAuth redirect URI is built from it.
     var publicURL: String
+    /// Internal networks webhook rules may name (`SWITCHYARD_WEBHOOK_ALLOW_NETWORKS`).
+    var webhookEgress: EgressPolicy
 
     /// The URI the app sends the merchant back to after an OAuth sign-in (registered with the app).
     var oauthRedirectURI: String { publicURL + "/v1/oauth/callback" }
 
     init(_ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_GATEWAY_PORT", default: 8080)
+        port = try settings.int("SWITCHYARD_GATEWAY_PORT", default: 8080, in: 0...65535)
         guard let key = settings.optionalString("SWITCHYARD_ENCRYPTION_KEY") else {
             throw SettingsError(key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required: base64 of 32 random bytes (openssl rand -base64 32)")
         }
         encryptionKey = key
         adminToken = settings.optionalString("SWITCHYARD_ADMIN_TOKEN")
-        publishTimeout = try settings.duration("SWITCHYARD_PUBLISH_TIMEOUT", default: .seconds(5))
+        publishTimeout = try settings.positiveDuration("SWITCHYARD_PUBLISH_TIMEOUT", default: .seconds(5))
         connectorTimeout = try settings.duration("SWITCHYARD_CONNECTOR_TIMEOUT", default: .seconds(15))
         guard connectorTimeout > .zero else {
             throw SettingsError(key: "SWITCHYARD_CONNECTOR_TIMEOUT", message: "must be longer than zero")
@@ -38,6 +41,7 @@ struct GatewaySettings: Sendable {
         guard oauthStateTTL > .zero else {
             throw SettingsError(key: "SWITCHYARD_OAUTH_STATE_TTL", message: "must be longer than zero")
         }
+        webhookEgress = try settings.webhookEgressPolicy()
         let url = settings.string("SWITCHYARD_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw SettingsError(key: "SWITCHYARD_PUBLIC_URL", message: "must be an http or https URL, not \"\(url)\"")

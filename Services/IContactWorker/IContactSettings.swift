@@ -20,10 +20,7 @@ struct IContactSettings: Sendable {
                 key: "SWITCHYARD_ICONTACT_API_URL", message: "must be an http or https URL, not \"\(url)\"")
         }
         apiURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        timeout = try settings.duration("SWITCHYARD_ICONTACT_TIMEOUT", default: .seconds(10))
-        guard timeout > .zero else {
-            throw SettingsError(key: "SWITCHYARD_ICONTACT_TIMEOUT", message: "must be longer than zero")
-        }
+        timeout = try settings.positiveDuration("SWITCHYARD_ICONTACT_TIMEOUT", default: .seconds(10))
         pageSize = try settings.int("SWITCHYARD_ICONTACT_PAGE_SIZE", default: 500)
         guard pageSize > 0 else {
             throw SettingsError(key: "SWITCHYARD_ICONTACT_PAGE_SIZE", message: "must be at least 1, not \(pageSize)")

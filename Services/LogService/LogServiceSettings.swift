@@ -13,8 +13,8 @@ struct LogServiceSettings: Sendable {
 
     init(_ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_LOGS_PORT", default: 8081)
-        prefetch = UInt16(clamping: try settings.int("SWITCHYARD_PREFETCH", default: 1000))
+        port = try settings.int("SWITCHYARD_LOGS_PORT", default: 8081, in: 0...65535)
+        prefetch = try settings.prefetch("SWITCHYARD_PREFETCH", default: 1000)
         retention = try settings.int("SWITCHYARD_LOG_RETENTION", default: 1000)
         guard retention >= 1 else {
             throw SettingsError(key: "SWITCHYARD_LOG_RETENTION", message: "must be at least 1")

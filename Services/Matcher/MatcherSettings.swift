@@ -11,8 +11,8 @@ struct MatcherSettings: Sendable {
 
     init(_ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_MATCHER_PORT", default: 8082)
-        prefetch = UInt16(clamping: try settings.int("SWITCHYARD_PREFETCH", default: 200))
-        prospectDelay = try settings.duration("SWITCHYARD_PROSPECT_DELAY", default: .seconds(2 * 60 * 60))
+        port = try settings.int("SWITCHYARD_MATCHER_PORT", default: 8082, in: 0...65535)
+        prefetch = try settings.prefetch("SWITCHYARD_PREFETCH", default: 200)
+        prospectDelay = try settings.positiveDuration("SWITCHYARD_PROSPECT_DELAY", default: .seconds(2 * 60 * 60))
     }
 }

@@ -1,3 +1,4 @@
+import Connectors
 import Foundation
 
 /// Reads a process's configuration from environment variables, with defaults that work on one machine.
@@ -22,6 +23,28 @@ public struct Settings: Sendable {
     public func int(_ key: String, default defaultValue: Int) throws(SettingsError) -> Int {
         guard let text = optionalString(key) else { return defaultValue }
         guard let value = Int(text) else { throw SettingsError(key: key, message: "must be a whole number, not \"\(text)\"") }
+        return value
+    }
+
+    /// A whole number within `range`: `SWITCHYARD_PREFETCH=0` would mean "unlimited" to the broker, and a negative
+    /// port or count means nothing, so such values stop the process at start-up instead.
+    public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingsError) -> Int {
+        let value = try int(key, default: defaultValue)
+        guard range.contains(value) else {
+            throw SettingsError(key: key, message: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
+        return value
+    }
+
+    /// A prefetch count: 1 to 65535 (0 would mean unlimited to the broker).
+    public func prefetch(_ key: String, default defaultValue: Int) throws(SettingsError) -> UInt16 {
+        UInt16(try int(key, default: defaultValue, in: 1...Int(UInt16.max)))
+    }
+
+    /// A duration that must be longer than zero (a timeout, a delay, a lease).
+    public func positiveDuration(_ key: String, default defaultValue: Duration) throws(SettingsError) -> Duration {
+        let value = try duration(key, default: defaultValue)
+        guard value > .zero else { throw SettingsError(key: key, message: "must be longer than zero") }
         return value
     }
 
@@ -83,5 +106,18 @@ extension Duration {
     public var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension Settings {
+    /// `SWITCHYARD_WEBHOOK_ALLOW_NETWORKS`: internal networks the operator lets webhooks reach (CIDRs, comma
+    /// separated; none by default). Read by the gateway (rules naming an address) and the webhook worker (every
+    /// connection).
+    public func webhookEgressPolicy() throws(SettingsError) -> EgressPolicy {
+        do {
+            return try EgressPolicy(allowList: string("SWITCHYARD_WEBHOOK_ALLOW_NETWORKS", default: ""))
+        } catch {
+            throw SettingsError(key: "SWITCHYARD_WEBHOOK_ALLOW_NETWORKS", message: "has \(error)")
+        }
     }
 }
