@@ -3,6 +3,9 @@
 /// at low load a batch is a single item written at once; under load, items queue behind the flushes in flight
 /// and go out together. One commit costs a disk sync (milliseconds), so this is what lets thousands of events
 /// per second through.
+///
+/// A batch refused for its data (`DatabaseFailure.isDataError`: one item holds a value the database will never
+/// take) is written again item by item, so only the bad item fails and the others of its batch are not held back.
 public actor BatchWriter<Item: Sendable, Output: Sendable> {
     /// Writes a batch and returns one output per item, in order.
     public typealias Flush = @Sendable ([Item]) async throws -> [Output]
@@ -51,12 +54,12 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
         while start < batch.count {
             let chunk = batch[start..<min(start + maximumBatch, batch.count)]
             start += chunk.count
-            let outcome: Result<[Output], any Error>
-            do {
-                let outputs = try await flush(chunk.map(\.item))
-                outcome = outputs.count == chunk.count ? .success(outputs) : .failure(BatchCountMismatch())
-            } catch {
-                outcome = .failure(error)
+            let outcome = await write(chunk.map(\.item))
+            if case .failure(let error) = outcome, chunk.count > 1, DatabaseFailure.isDataError(error) {
+                for entry in chunk {
+                    deliver(await write([entry.item]).map { $0[0] }, to: entry.ticket)
+                }
+                continue
             }
             for (offset, entry) in chunk.enumerated() {
                 deliver(outcome.map { $0[offset] }, to: entry.ticket)
@@ -66,6 +69,15 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
         if let leader {
             self.leader = nil
             leader.resume()
+        }
+    }
+
+    private func write(_ items: [Item]) async -> Result<[Output], any Error> {
+        do {
+            let outputs = try await flush(items)
+            return outputs.count == items.count ? .success(outputs) : .failure(BatchCountMismatch())
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -222,5 +222,43 @@ extension Migration {
                 """,
             ]
         ),
+        Migration(
+            version: 5, name: "claims before acting, replay outbox",
+            statements: [
+                // The matcher claims an event before it publishes anything for it: `done` is false while a
+                // claimant (a process instance) holds it until `lease_until`; rows from before claims existed
+                // are done.
+                """
+                ALTER TABLE processed_events ADD COLUMN claimant text,
+                    ADD COLUMN lease_until timestamptz, ADD COLUMN done boolean NOT NULL DEFAULT true
+                """,
+                // A worker claims each attempt of an action before it performs it, and stores what the attempt
+                // must publish before it publishes it: a redelivery then republishes instead of performing again.
+                """
+                CREATE TABLE action_claims (
+                    completion_key text NOT NULL,
+                    attempt integer NOT NULL,
+                    claimant text NOT NULL,
+                    lease_until timestamptz NOT NULL,
+                    state text NOT NULL CHECK (state IN ('claimed', 'performed', 'published')),
+                    followups bytea,
+                    claimed_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (completion_key, attempt)
+                )
+                """,
+                "CREATE INDEX action_claims_claimed ON action_claims (claimed_at)",
+                // A replay is queued through this outbox in the same transaction that marks its entry pending,
+                // so a crash between the two cannot leave the entry pending forever.
+                """
+                CREATE TABLE replay_outbox (
+                    completion_key text PRIMARY KEY,
+                    entry_id text NOT NULL,
+                    connector text NOT NULL,
+                    command bytea NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+            ]
+        ),
     ]
 }
