@@ -7,6 +7,8 @@ extension LogStore {
     public struct Replay: Sendable {
         /// The command to publish: same id as the entry, the next attempt number, the replay number.
         public var command: ActionCommand
+        /// The command, encoded as it was put in the outbox.
+        public var body: [UInt8]
         /// The entry's progress before the replay, to undo it if the command cannot be queued.
         public var previousProgress: Int
     }
@@ -22,6 +24,8 @@ extension LogStore {
 
     /// Moves a failed entry back to `pending` for a replay and returns the command that performs it, or why not.
     /// The update is conditional on the entry still being failed, so two simultaneous replays queue one command.
+    /// The command is put in the replay outbox in the same transaction: if the process dies before it is published,
+    /// `pendingReplays` hands it out again, so the entry cannot stay pending for ever.
     public func beginReplay(marketplaceID: String, id: String, at: Date = Date()) async throws
         -> Result<Replay, ReplayRefusal>
     {
@@ -43,32 +47,69 @@ extension LogStore {
         // progress = attempt * 4 + status rank, so the failed attempt is progress / 4 and the replay is the next.
         let attempt = found.progress / 4 + 1
         let progress = attempt * 4 + LogStatus.pending.rank
-        let updated = try await client.query(
-            """
-            UPDATE log_entries SET status = 'pending', reason = 'Replay requested; waiting to be performed.',
-                progress = \(progress), replays = replays + 1, updated_at = \(at)
-            WHERE marketplace_id = \(marketplaceID) AND id = \(id) AND status = 'failed'
-                AND progress = \(found.progress)
-            RETURNING replays
-            """, logger: logger)
-        var replay: Int?
-        for try await number in updated.decode(Int.self) { replay = number }
-        guard let replay else { return .failure(.notFailed(.pending)) }
         let command = ActionCommand(
             commandID: id, marketplaceID: marketplaceID, event: event, rule: rule, attempt: attempt,
-            createdAt: at, replay: replay)
-        return .success(Replay(command: command, previousProgress: found.progress))
+            createdAt: at, replay: found.replays + 1, firstAttempt: attempt)
+        let body = try MessageCoding.encode(command)
+        let replayed = try await client.withTransaction(logger: logger) { connection -> Int? in
+            let updated = try await connection.query(
+                """
+                UPDATE log_entries SET status = 'pending', reason = 'Replay requested; waiting to be performed.',
+                    progress = \(progress), replays = replays + 1, updated_at = \(at)
+                WHERE marketplace_id = \(marketplaceID) AND id = \(id) AND status = 'failed'
+                    AND progress = \(found.progress)
+                RETURNING replays
+                """, logger: logger)
+            var replay: Int?
+            for try await number in updated.decode(Int.self) { replay = number }
+            guard let replay, replay == command.replay else { return nil }
+            try await connection.query(
+                """
+                INSERT INTO replay_outbox (completion_key, entry_id, connector, command)
+                VALUES (\(command.completionKey), \(id), \(rule.connector), \(ByteBuffer(bytes: body)))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            return replay
+        }
+        guard replayed != nil else { return .failure(.notFailed(.pending)) }
+        return .success(Replay(command: command, body: body, previousProgress: found.progress))
     }
 
-    /// Puts an entry back to `failed` when its replay could not be queued, unless a worker already moved it on.
-    public func abandonReplay(_ replay: Replay, reason: String) async throws {
-        let command = replay.command
-        let pending = command.attempt * 4 + LogStatus.pending.rank
-        try await client.query(
+    /// A replay queued in the outbox and not yet published.
+    public struct QueuedReplay: Sendable {
+        public var completionKey: String
+        public var connector: String
+        /// The encoded `ActionCommand`.
+        public var body: [UInt8]
+    }
+
+    /// Replays queued at least `age` ago and still in the outbox: their publisher died or the broker was away.
+    public func pendingReplays(queuedBefore age: Duration, limit: Int = 100) async throws -> [QueuedReplay] {
+        let seconds = age.secondsForSQL
+        let rows = try await client.query(
             """
-            UPDATE log_entries SET status = 'failed', reason = \(reason), progress = \(replay.previousProgress),
-                updated_at = now()
-            WHERE marketplace_id = \(command.marketplaceID) AND id = \(command.commandID) AND progress = \(pending)
+            SELECT completion_key, connector, command FROM replay_outbox
+            WHERE created_at < now() - make_interval(secs => \(seconds)) ORDER BY created_at LIMIT \(limit)
             """, logger: logger)
+        var replays: [QueuedReplay] = []
+        for try await (key, connector, command) in rows.decode((String, String, ByteBuffer).self) {
+            replays.append(QueuedReplay(completionKey: key, connector: connector, body: Array(command.readableBytesView)))
+        }
+        return replays
+    }
+
+    /// Removes a replay from the outbox once the broker confirmed its command.
+    public func finishReplay(completionKey: String) async throws {
+        try await client.query("DELETE FROM replay_outbox WHERE completion_key = \(completionKey)", logger: logger)
+    }
+
+    /// The ids of a marketplace's failed entries matching `query` (its status is ignored), newest first, at most
+    /// `limit`: what a bulk replay replays.
+    public func failedEntryIDs(marketplaceID: String, _ query: LogQuery, limit: Int) async throws -> [String] {
+        var query = query
+        query.status = .failed
+        query.limit = limit
+        query.before = nil
+        return try await search(marketplaceID: marketplaceID, query, withAttempts: false).entries.map(\.id)
     }
 }

@@ -11,8 +11,10 @@ extension LogStore {
         return ids
     }
 
-    /// Deletes a marketplace's entries older than its `keep` newest, in batches of `batchSize` (attempts cascade),
-    /// and returns how many went. Each statement walks the `(marketplace_id, seq DESC)` index: one to find the
+    /// Deletes a marketplace's final entries (success, failed, skipped) older than its `keep` newest, in batches of
+    /// `batchSize` (attempts cascade), and returns how many went. Entries still in flight (pending, retrying, a
+    /// prospect waiting) are never deleted, however old: their action would come back without its event; they go in
+    /// a later pass once final. Each statement walks the `(marketplace_id, seq DESC)` index: one to find the
     /// `keep`-th newest seq, then short deletes below it, so ingest never waits behind a long lock.
     @discardableResult
     public func prune(marketplaceID: String, keep: Int, batchSize: Int = 500) async throws -> Int {
@@ -31,6 +33,7 @@ extension LogStore {
                 """
                 DELETE FROM log_entries WHERE id IN (
                     SELECT id FROM log_entries WHERE marketplace_id = \(marketplaceID) AND seq < \(horizon)
+                        AND status IN ('success', 'failed', 'skipped')
                     ORDER BY seq LIMIT \(batchSize))
                 RETURNING 1
                 """, logger: logger)

@@ -57,7 +57,9 @@ public struct LogStore: Sendable {
     /// advisory lock: commits happen in seq order, every seq below a visible one is already visible, and a
     /// `seq < cursor` page neither repeats nor drops an entry while new (larger) ones arrive. Status updates
     /// never change `seq`. Taking turns costs little: writes are batches of up to 500 outcomes.
-    public func search(marketplaceID: String, _ query: LogQuery) async throws -> (entries: [LogEntry], next: Int64?) {
+    public func search(marketplaceID: String, _ query: LogQuery, withAttempts: Bool = true) async throws
+        -> (entries: [LogEntry], next: Int64?)
+    {
         var bindings = PostgresBindings()
         bindings.append(marketplaceID)
         var sql = "SELECT \(Self.columns) FROM log_entries WHERE marketplace_id = $1"
@@ -65,7 +67,9 @@ public struct LogStore: Sendable {
             bindings.append(value)
             sql += " AND " + condition.replacingOccurrences(of: "?", with: "$\(bindings.count)")
         }
-        if let email = query.email { filter("lower(customer_email) = lower(?)", email.trimmingCharacters(in: .whitespaces)) }
+        if let email = query.email {
+            filter("lower(customer_email) = lower(?)", email.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         if let trigger = query.trigger { filter("trigger = ?", trigger) }
         if let status = query.status { filter("status = ?", status.rawValue) }
         if let integrationID = query.integrationID { filter("integration_id = ?", integrationID) }
@@ -82,7 +86,7 @@ public struct LogStore: Sendable {
         }
         let more = rows.count > limit
         if more { rows.removeLast() }
-        let entries = try await withAttempts(rows.map(\.entry))
+        let entries = withAttempts ? try await self.withAttempts(rows.map(\.entry)) : rows.map(\.entry)
         return (entries, more ? rows.last?.seq : nil)
     }
 

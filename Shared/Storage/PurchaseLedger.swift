@@ -56,18 +56,19 @@ public struct PurchaseLedger: Sendable {
         marketplaceID: String, eventID: String, email: String, productIDs: [String], at occurredAt: Date
     ) async throws {
         guard !productIDs.isEmpty else { return }
-        let email = email.lowercased()
+        let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         try await writer.submit(productIDs.map { productID in
             Purchase(marketplaceID: marketplaceID, eventID: eventID, productID: productID, email: email, at: occurredAt)
         })
     }
 
-    /// Whether the customer (email compared case-insensitively) bought the product at or after `since`.
+    /// Whether the customer (email trimmed and compared case-insensitively) bought the product at or after `since`.
     public func bought(marketplaceID: String, email: String, productID: String, since: Date) async throws -> Bool {
+        let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let rows = try await client.query(
             """
             SELECT 1 FROM purchases
-            WHERE marketplace_id = \(marketplaceID) AND customer_email = \(email.lowercased())
+            WHERE marketplace_id = \(marketplaceID) AND customer_email = \(email)
               AND product_id = \(productID) AND occurred_at >= \(since)
             LIMIT 1
             """, logger: logger)
