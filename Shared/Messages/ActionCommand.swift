@@ -17,10 +17,13 @@ public struct ActionCommand: Contract, Equatable {
     /// Set when a merchant replayed the action from the log: the number of that replay (1, 2, …). A replay is a
     /// new performance of a command that already completed, so workers key completion by id and replay.
     public var replay: Int?
+    /// The attempt number this performance started at: 1, or the first attempt of a replay. The retry schedule
+    /// counts from it, so a replay gets the whole schedule again.
+    public var firstAttempt: Int?
 
     public init(
         commandID: String, marketplaceID: String, event: TriggerEvent, rule: RuleSnapshot, attempt: Int = 1,
-        createdAt: Date, replay: Int? = nil
+        createdAt: Date, replay: Int? = nil, firstAttempt: Int? = nil
     ) {
         self.commandID = commandID
         self.marketplaceID = marketplaceID
@@ -29,7 +32,11 @@ public struct ActionCommand: Contract, Equatable {
         self.attempt = attempt
         self.createdAt = createdAt
         self.replay = replay
+        self.firstAttempt = firstAttempt
     }
+
+    /// This attempt's place in the retry schedule: 1 for the first try of the action or of a replay.
+    public var scheduledAttempt: Int { attempt - (firstAttempt ?? 1) + 1 }
 
     /// The key under which the worker records that this performance of the action completed. The first
     /// performance keeps the bare command id (as before replays existed); replay n adds `/replay/n`, so a
@@ -44,5 +51,6 @@ public struct ActionCommand: Contract, Equatable {
         case commandID = "command_id"
         case marketplaceID = "marketplace_id"
         case createdAt = "created_at"
+        case firstAttempt = "first_attempt"
     }
 }

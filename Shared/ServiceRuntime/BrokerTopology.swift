@@ -8,7 +8,8 @@ import AMQP
 /// <p>.actions ──<connector>──▶ <p>.actions.<connector> ──▶ connector workers
 /// <p>.retry.<delay> ──▶ <p>.retry.<delay> (TTL) ──dead-letter──▶ <p>.actions (same routing key)
 /// <p>.outcomes ──outcome──▶ <p>.outcomes ──▶ log service
-/// work queues ──after the delivery limit──▶ <p>.dead ──▶ <p>.dead (kept for inspection)
+/// work queues ──after the delivery limit, or a handler's verdict──▶ <p>.dead ──▶ log service (a final log entry)
+/// log service ──what it cannot record──▶ <p>.dead.parked (bounded, for an operator)
 /// <p>.requests ──<connector>──▶ <p>.requests.<connector> ──▶ connector workers ──reply──▶ <p>.replies.<instance>
 /// ```
 public struct BrokerTopology: Sendable {
@@ -47,6 +48,11 @@ public struct BrokerTopology: Sendable {
             arguments: ["x-queue-type": .string("classic"), "x-expires": .int(60_000)])
     }
     public var deadQueue: String { "\(prefix).dead" }
+    /// Dead letters the log service could not attribute to a marketplace or record: kept for an operator (published
+    /// through the default exchange), bounded so that it cannot grow without limit.
+    public var parkedQueue: String { "\(prefix).dead.parked" }
+    /// The most messages the parked queue keeps; the oldest go first.
+    public static let parkedLimit: Int64 = 10_000
     public func retryExchange(delay: Duration) -> String { "\(prefix).retry.\(Settings.format(delay))" }
     /// Where a trigger that fires later (`prospect.created`) waits; named by its delay, because a queue's TTL
     /// cannot change once declared.
@@ -83,6 +89,9 @@ public struct BrokerTopology: Sendable {
             queues: [
                 workQueue(triggersQueue), workQueue(outcomesQueue),
                 .init(name: deadQueue, arguments: ["x-queue-type": .string("quorum")]),
+                .init(
+                    name: parkedQueue,
+                    arguments: ["x-queue-type": .string("quorum"), "x-max-length": .int(Self.parkedLimit)]),
             ],
             bindings: [
                 .init(queue: triggersQueue, exchange: eventsExchange, routingKey: Self.triggerRoutingKey),

@@ -1,4 +1,5 @@
 import AMQP
+import Foundation
 import Logging
 import Storage
 
@@ -10,6 +11,10 @@ public struct CoreSettings: Sendable {
     public var amqpPrefix: String
     public var httpHost: String
     public var logLevel: Logger.Level
+    /// How long a claim on a message protects the process that took it (`ClaimLedger`): longer than any one
+    /// attempt takes. Another process takes over a claim only after it ran out, so this is also how long work of a
+    /// crashed process waits before another performs it.
+    public var claimLease: Duration
 
     public init(_ settings: Settings = Settings()) throws(SettingsError) {
         databaseURL = settings.string(
@@ -22,6 +27,13 @@ public struct CoreSettings: Sendable {
             throw SettingsError(key: "SWITCHYARD_LOG_LEVEL", message: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
+        claimLease = try settings.positiveDuration("SWITCHYARD_CLAIM_LEASE", default: .seconds(60))
+    }
+
+    /// A name for this process instance, unique across restarts and machines: who holds a claim.
+    public static func instanceName(_ processName: String) -> String {
+        "\(processName)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
+            + Identifier.randomToken(bytes: 4)
     }
 
     public func databaseConfiguration(maximumConnections: Int = 20) throws -> DatabaseConfiguration {
