@@ -67,15 +67,15 @@ let package = Package(
         shared("Connectors", ["Messages"]),
         shared("Storage", ["Messages", postgres, crypto, logging, lifecycle]),
         shared("VendorFakes", [hummingbird, crypto]),
-        shared("ServiceRuntime", ["AMQP", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
+        shared("ServiceRuntime", ["AMQP", "Connectors", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
         shared(
             "ConnectorKit",
             ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, logging, metrics,
              prometheus, lifecycle]),
 
         service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
-        service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage"]),
-        service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", httpClient, crypto]),
+        service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage", lifecycle]),
+        service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", "ServiceRuntime", httpClient, crypto]),
         service("IContactWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, logging]),
         service("MailchimpWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, crypto, logging]),
         .executableTarget(
@@ -88,7 +88,7 @@ let package = Package(
 
         tests("AMQPTests", ["AMQP"]),
         tests("MessagesTests", ["Messages"]),
-        tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "ServiceRuntime", crypto]),
+        tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", crypto, httpClient]),
         tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
         tests("MailchimpWorkerTests", [
             "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "VendorFakes", hummingbird,

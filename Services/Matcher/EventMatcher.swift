@@ -3,17 +3,19 @@ import Foundation
 import Logging
 import Messages
 import Metrics
+import ServiceLifecycle
 import ServiceRuntime
 import Storage
 
 /// Matches one trigger event against its marketplace's rules and publishes the resulting commands.
 ///
-/// Order matters for "nothing lost, nothing twice": publish every command (and its pending log outcome), wait
-/// for the confirms, then mark the event processed, then ack. A crash before the mark republishes the same
-/// commands (same ids), which workers recognise; a crash after it only redelivers an event that is skipped.
+/// Order matters for "nothing lost, nothing twice": claim the event (so of two matchers given the same event id
+/// one matches it; the other waits and then finds it done), publish every command (and its pending log outcome),
+/// wait for the confirms, then mark the event processed, then ack. A crash before the mark leaves the claim to run
+/// out; the redelivery then publishes the same commands (same ids), whose attempts workers claim once each.
 struct EventMatcher: Sendable {
     let rules: RulesCache
-    let ledger: EventLedger
+    let claims: ClaimLedger
     /// Purchases and completed orders: what makes an order complete once and a prospect moot.
     let purchases: PurchaseLedger
     let connection: AMQPConnection
@@ -21,57 +23,79 @@ struct EventMatcher: Sendable {
     /// How long a `prospect.created` waits before it fires.
     let prospectDelay: Duration
     let logger: Logger
+    /// Bytes of commands and outcomes being built and published at once, over every event in flight: an event
+    /// that fires many rules copies itself into each, so the prefetch alone does not bound the memory.
+    let publishing = ByteBudget(limit: 64 * 1024 * 1024)
     let serializer = KeyedSerializer()
     let matched = Counter(label: "switchyard_matcher_events_total", dimensions: [("result", "matched")])
     let unmatched = Counter(label: "switchyard_matcher_events_total", dimensions: [("result", "unmatched")])
     let duplicates = Counter(label: "switchyard_matcher_events_total", dimensions: [("result", "duplicate")])
     let commands = Counter(label: "switchyard_matcher_commands_total")
 
-    func handle(_ delivery: AMQPDelivery) async {
+    /// Publications sent at once for one event; bigger fan-outs go out in slices of this many.
+    static let publishSlice = 100
+
+    func handle(_ delivery: AMQPDelivery) async -> DeliveryDisposition {
         let message: TriggerMessage
         do {
             guard delivery.message.type == nil || delivery.message.type == TriggerMessage.contract else {
-                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown contract \(delivery.message.type ?? "")"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: [], debugDescription: "unknown contract \(delivery.message.type ?? "")"))
             }
             message = try MessageCoding.decode(TriggerMessage.self, from: delivery.message.body)
         } catch {
-            // A message no version of this code can read: park it in the dead-letter queue for inspection.
+            // A message no version of this code can read: dead-letter it with the reason.
             logger.error("unreadable trigger message; dead-lettering it", metadata: ["error": "\(error)"])
-            delivery.reject(requeue: false)
-            return
+            return .deadLetter(reason: ProcessingFailure.describe(error))
         }
         var eventLogger = logger
         eventLogger[metadataKey: "event_id"] = "\(message.event.id)"
         eventLogger[metadataKey: "marketplace_id"] = "\(message.marketplaceID)"
         let logger = eventLogger
+        let scheduling = message.event.type.isDelayed && !message.isDue
+        // A delayed trigger passes twice (scheduled, then due); each pass is claimed under its own key so the due
+        // pass is not taken for a duplicate of the first.
+        let ledgerID = scheduling ? "\(message.event.id)#scheduled" : message.event.id
         do {
             try await serializer.run(key: message.messageID) {
-                try await retryingTransientFailures(logger: logger, what: "matching an event") {
-                    try await process(message, logger: logger)
-                }
+                try await process(message, ledgerID: ledgerID, bodySize: delivery.message.body.count, logger: logger)
             }
-            delivery.ack()
+            return .ack
         } catch {
-            // Only when shutting down: the message stays unacked and is delivered again.
-            logger.info("event left for redelivery", metadata: ["error": "\(error)"])
+            if Task.isShuttingDownGracefully || error is CancellationError {
+                await claims.release(event: EventLedger.Key(marketplaceID: message.marketplaceID, id: ledgerID))
+                logger.info("event left for redelivery", metadata: ["error": "\(error)"])
+                return .redeliver
+            }
+            logger.error("event cannot be processed; dead-lettering it", metadata: ["error": "\(error)"])
+            return .deadLetter(reason: ProcessingFailure.describe(error))
         }
     }
 
-    private func process(_ message: TriggerMessage, logger: Logger) async throws {
+    private func process(_ message: TriggerMessage, ledgerID: String, bodySize: Int, logger: Logger) async throws {
         let event = message.event
         let scheduling = event.type.isDelayed && !message.isDue
-        // A delayed trigger passes twice (scheduled, then due); each pass is recorded under its own key so the
-        // due pass is not taken for a duplicate of the first.
-        let ledgerID = scheduling ? "\(event.id)#scheduled" : event.id
-        guard let state = try await ledger.matchingState(marketplaceID: message.marketplaceID, eventID: ledgerID) else {
-            logger.warning("event for an unknown marketplace dropped")
-            return
+        var rulesVersion: Int64?
+        while rulesVersion == nil {
+            let claim = try await retryingTransientFailures(logger: logger, what: "claiming the event") {
+                try await claims.claimEvent(marketplaceID: message.marketplaceID, eventID: ledgerID)
+            }
+            switch claim {
+            case .claimed(let version):
+                rulesVersion = version
+            case .done:
+                duplicates.increment()
+                return
+            case .unknownMarketplace:
+                logger.warning("event for an unknown marketplace dropped")
+                return
+            case .held(let remaining):
+                // Another matcher has it (a copy of the same event): wait until it is done or its lease ran out.
+                if Task.isShuttingDownGracefully { throw CancellationError() }
+                try await Task.sleep(for: min(max(remaining, .milliseconds(100)), .seconds(1)))
+            }
         }
-        if state.processed {
-            duplicates.increment()
-            return
-        }
-        let all = try await rules.rules(marketplaceID: message.marketplaceID, version: state.rulesVersion)
+        let all = try await rules.rules(marketplaceID: message.marketplaceID, version: rulesVersion ?? 0)
         let matching = Self.matching(all, event: event)
         let occurredAt = event.occurredAt ?? message.receivedAt
         if event.type.recordsPurchase {
@@ -80,7 +104,7 @@ struct EventMatcher: Sendable {
                 productIDs: event.productIDs, at: occurredAt)
         }
         let now = Date()
-        var publishes: [(AMQPMessage, exchange: String, routingKey: String)] = []
+        var publishes: [Publication] = []
         if scheduling && matching.isEmpty {
             // Rules in force when the cart was abandoned decide whether the prospect waits at all.
             unmatched.increment()
@@ -95,9 +119,11 @@ struct EventMatcher: Sendable {
             dueMessage.delayed = true
             dueMessage.waitingRuleIDs = matching.map(\.rule.id)
             publishes.append(
-                (AMQPMessage(body: try MessageCoding.encode(dueMessage), messageID: "\(message.messageID)/due",
-                             type: TriggerMessage.contract),
-                 topology.delayedTriggersExchange(delay: prospectDelay), ""))
+                Publication(
+                    AMQPMessage(
+                        body: try MessageCoding.encode(dueMessage), messageID: "\(message.messageID)/due",
+                        type: TriggerMessage.contract),
+                    exchange: topology.delayedTriggersExchange(delay: prospectDelay), routingKey: ""))
         } else if let reason = try await skipReason(message, occurredAt: occurredAt) {
             logger.info("event skipped", metadata: ["reason": "\(reason)"])
             publishes += try entries(for: matching, message: message, status: .skipped, reason: reason, at: now)
@@ -120,21 +146,36 @@ struct EventMatcher: Sendable {
                     commandID: Self.entryID(message, rule: active), marketplaceID: message.marketplaceID, event: event,
                     rule: Self.snapshot(active), createdAt: now)
                 publishes.append(
-                    (AMQPMessage(
-                        body: try MessageCoding.encode(command), messageID: command.commandID,
-                        type: ActionCommand.contract),
-                     topology.actionsExchange, active.connector))
+                    Publication(
+                        AMQPMessage(
+                            body: try MessageCoding.encode(command), messageID: command.commandID,
+                            type: ActionCommand.contract),
+                        exchange: topology.actionsExchange, routingKey: active.connector))
             }
             commands.increment(by: matching.count)
             publishes += try closedWaitingEntries(message, matching: matching, at: now)
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (amqpMessage, exchange, routingKey) in publishes {
-                group.addTask { try await connection.publish(amqpMessage, exchange: exchange, routingKey: routingKey) }
+        // What this event's fan-out holds in memory is bounded with every other event's (a huge rule count for one
+        // marketplace waits its turn instead of growing the process).
+        let cost = min(publishes.reduce(0) { $0 + $1.message.body.count } + bodySize, 64 * 1024 * 1024)
+        await publishing.acquire(cost)
+        do {
+            var start = 0
+            while start < publishes.count {
+                let slice = Array(publishes[start..<min(start + Self.publishSlice, publishes.count)])
+                try await retryingTransientFailures(logger: logger, what: "publishing commands") {
+                    try await connection.publishAll(slice)
+                }
+                start += slice.count
             }
-            try await group.waitForAll()
+        } catch {
+            await publishing.release(cost)
+            throw error
         }
-        try await ledger.markProcessed(marketplaceID: message.marketplaceID, eventID: ledgerID)
+        await publishing.release(cost)
+        try await retryingTransientFailures(logger: logger, what: "marking the event processed") {
+            try await claims.finishEvent(marketplaceID: message.marketplaceID, eventID: ledgerID)
+        }
     }
 
     /// Why an event that is due must not fire, in words for the merchant: an order completes once, and a
@@ -165,7 +206,7 @@ struct EventMatcher: Sendable {
     /// changed while it waited): without them those entries would say "pending" forever.
     private func closedWaitingEntries(
         _ message: TriggerMessage, matching: [ActiveRule], at now: Date
-    ) throws -> [(AMQPMessage, exchange: String, routingKey: String)] {
+    ) throws -> [Publication] {
         let event = message.event
         let stillMatching = Set(matching.map(\.rule.id))
         return try (message.waitingRuleIDs ?? []).filter { !stillMatching.contains($0) }.map { ruleID in
@@ -183,7 +224,7 @@ struct EventMatcher: Sendable {
     /// the event's single entry.
     private func entries(
         for matching: [ActiveRule], message: TriggerMessage, status: LogStatus, reason: String, at now: Date
-    ) throws -> [(AMQPMessage, exchange: String, routingKey: String)] {
+    ) throws -> [Publication] {
         let event = message.event
         guard !matching.isEmpty else {
             let outcome = Outcome(
@@ -221,10 +262,11 @@ struct EventMatcher: Sendable {
             connector: active.connector, action: active.rule.action, destination: active.rule.destination)
     }
 
-    private func outcomeMessage(_ outcome: Outcome) throws -> (AMQPMessage, exchange: String, routingKey: String) {
+    private func outcomeMessage(_ outcome: Outcome) throws -> Publication {
         let id = "\(outcome.entryID)/\(outcome.attemptNumber)/\(outcome.status.rawValue)"
-        return (AMQPMessage(body: try MessageCoding.encode(outcome), messageID: id, type: Outcome.contract),
-                topology.outcomesExchange, BrokerTopology.outcomeRoutingKey)
+        return Publication(
+            AMQPMessage(body: try MessageCoding.encode(outcome), messageID: id, type: Outcome.contract),
+            exchange: topology.outcomesExchange, routingKey: BrokerTopology.outcomeRoutingKey)
     }
 
     /// The rules an event fires: those whose trigger the event's type fires, global ones for any product and

@@ -12,26 +12,32 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+    let monitor = DatabaseMonitor(client: postgres, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
     let amqp = AMQPConnection(
         configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-matcher"),
         topology: topology.amqpTopology(triggerDelay: settings.prospectDelay), logger: logger)
     let matcher = EventMatcher(
         rules: RulesCache(store: RuleStore(client: postgres, logger: logger)),
-        ledger: EventLedger(client: postgres, logger: logger),
+        claims: ClaimLedger(
+            client: postgres, claimant: CoreSettings.instanceName("switchyard-matcher"),
+            lease: settings.core.claimLease, logger: logger),
         purchases: PurchaseLedger(client: postgres, logger: logger),
         connection: amqp, topology: topology, prospectDelay: settings.prospectDelay, logger: logger)
-    let consumer = DeliveryConsumer(connection: amqp, queue: topology.triggersQueue, prefetch: settings.prefetch) { delivery in
+    let consumer = DeliveryConsumer(
+        connection: amqp, queue: topology.triggersQueue, prefetch: settings.prefetch,
+        deadExchange: topology.deadExchange, logger: logger
+    ) { delivery in
         await matcher.handle(delivery)
     }
 
     let router = Router()
     router.addOperationalRoutes(
         registry: registry,
-        checks: HealthChecks.standard(broker: amqp, database: postgres))
+        checks: HealthChecks.standard(broker: amqp, database: monitor))
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-matcher"),
-        services: [postgres, amqp, consumer],
+        services: [postgres, monitor, amqp, consumer],
         logger: logger)
 }

@@ -4,17 +4,20 @@ import Foundation
 import Logging
 import Messages
 import Metrics
+import ServiceLifecycle
 import ServiceRuntime
 import Storage
 
-/// Performs a connector's action commands: act, then publish the outcome (and a delayed retry for a transient
-/// failure), then record completion, then ack. A redelivered command that already completed is only acked, so
-/// several worker processes on one queue never perform an action twice.
+/// Performs a connector's action commands. Each attempt is claimed first (`ClaimLedger`), so of several worker
+/// processes given the same command exactly one performs it; the attempt's follow-ups (its outcome, and a delayed
+/// retry for a transient failure) are stored with the claim, then published, then the claim is marked published,
+/// then the command is acked. A redelivery finds the claim: published → only ack; performed → publish the stored
+/// follow-ups (never a second retry chain); held by a live process → wait for it.
 struct ActionCommandHandler<C: Connector>: Sendable {
     let connector: C
     let credentials: CredentialsCache
     let integrations: IntegrationStore
-    let ledger: EventLedger
+    let claims: ClaimLedger
     let connection: AMQPConnection
     let topology: BrokerTopology
     let retry: RetryPolicy
@@ -23,13 +26,13 @@ struct ActionCommandHandler<C: Connector>: Sendable {
     let metrics: ActionMetrics
 
     init(
-        connector: C, credentials: CredentialsCache, integrations: IntegrationStore, ledger: EventLedger,
+        connector: C, credentials: CredentialsCache, integrations: IntegrationStore, claims: ClaimLedger,
         connection: AMQPConnection, topology: BrokerTopology, retry: RetryPolicy, logger: Logger
     ) {
         self.connector = connector
         self.credentials = credentials
         self.integrations = integrations
-        self.ledger = ledger
+        self.claims = claims
         self.connection = connection
         self.topology = topology
         self.retry = retry
@@ -37,51 +40,76 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         self.metrics = ActionMetrics(connector: connector.descriptor.name)
     }
 
-    func handle(_ amqpDelivery: AMQPDelivery) async {
+    func handle(_ amqpDelivery: AMQPDelivery) async -> DeliveryDisposition {
         let command: ActionCommand
         do {
             guard amqpDelivery.message.type == nil || amqpDelivery.message.type == ActionCommand.contract else {
-                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown contract"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: [], debugDescription: "unknown contract \(amqpDelivery.message.type ?? "")"))
             }
             command = try MessageCoding.decode(ActionCommand.self, from: amqpDelivery.message.body)
         } catch {
             logger.error("unreadable action command; dead-lettering it", metadata: ["error": "\(error)"])
-            amqpDelivery.reject(requeue: false)
-            return
+            return .deadLetter(reason: ProcessingFailure.describe(error))
         }
         var commandLogger = logger
         commandLogger[metadataKey: "command_id"] = "\(command.commandID)"
         commandLogger[metadataKey: "event_id"] = "\(command.event.id)"
         commandLogger[metadataKey: "rule_id"] = "\(command.rule.id)"
         let logger = commandLogger
+        let key = ClaimLedger.AttemptKey(completionKey: command.completionKey, attempt: command.attempt)
         do {
-            try await serializer.run(key: "\(command.commandID)/\(command.attempt)") {
-                let done = try await retryingTransientFailures(logger: logger, what: "checking completion") {
-                    try await ledger.isCompleted(commandID: command.completionKey)
-                }
-                if !done {
-                    let publishes = try await perform(command, logger: logger)
-                    try await retryingTransientFailures(logger: logger, what: "publishing the outcome") {
-                        try await publishAll(publishes.messages)
-                        if let final = publishes.finalStatus {
-                            try await ledger.markCompleted(commandID: command.completionKey, status: final.rawValue)
-                        }
-                    }
-                }
+            try await serializer.run(key: "\(key.completionKey)/\(key.attempt)") {
+                try await handleClaimed(command, key: key, logger: logger)
             }
-            amqpDelivery.ack()
+            return .ack
         } catch {
-            logger.info("command left for redelivery", metadata: ["error": "\(error)"])
+            if Task.isShuttingDownGracefully || error is CancellationError {
+                await claims.release(attempt: key)
+                logger.info("command left for redelivery", metadata: ["error": "\(error)"])
+                return .redeliver
+            }
+            logger.error("action command cannot be processed; dead-lettering it", metadata: ["error": "\(error)"])
+            return .deadLetter(reason: ProcessingFailure.describe(error))
         }
     }
 
-    /// What to publish after an attempt; `finalStatus` is set when the action will not be tried again.
-    struct Publishes {
-        var messages: [(AMQPMessage, exchange: String, routingKey: String)]
-        var finalStatus: LogStatus?
+    private func handleClaimed(_ command: ActionCommand, key: ClaimLedger.AttemptKey, logger: Logger) async throws {
+        while true {
+            let claim = try await retryingTransientFailures(logger: logger, what: "claiming the attempt") {
+                try await claims.claimAttempt(key)
+            }
+            switch claim {
+            case .done:
+                return
+            case .held(let remaining):
+                // Another process performs this attempt now (or did, and died: its lease then runs out).
+                if Task.isShuttingDownGracefully { throw CancellationError() }
+                try await Task.sleep(for: min(max(remaining, .milliseconds(100)), .seconds(1)))
+            case .republish(let stored):
+                let publications = try MessageCoding.decode([Publication].self, from: stored)
+                try await publish(publications, key: key, logger: logger)
+                return
+            case .perform:
+                let publications = try await perform(command, logger: logger)
+                let stored = try MessageCoding.encode(publications)
+                try await retryingTransientFailures(logger: logger, what: "recording the attempt") {
+                    try await claims.recordPerformed(key, followups: stored)
+                }
+                try await publish(publications, key: key, logger: logger)
+                return
+            }
+        }
     }
 
-    private func perform(_ command: ActionCommand, logger: Logger) async throws -> Publishes {
+    private func publish(_ publications: [Publication], key: ClaimLedger.AttemptKey, logger: Logger) async throws {
+        try await retryingTransientFailures(logger: logger, what: "publishing the outcome") {
+            try await connection.publishAll(publications)
+            try await claims.recordPublished(key)
+        }
+    }
+
+    private func perform(_ command: ActionCommand, logger: Logger) async throws -> [Publication] {
         let at = Date()
         let label = command.rule.integrationLabel
         let appName = connector.descriptor.displayName
@@ -123,7 +151,7 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         let attemptOutcome: Outcome.AttemptOutcome
         let status: LogStatus
         var reason = result.reason
-        var messages: [(AMQPMessage, exchange: String, routingKey: String)] = []
+        var messages: [Publication] = []
         switch result.verdict {
         case .success:
             attemptOutcome = .success
@@ -133,19 +161,30 @@ struct ActionCommandHandler<C: Connector>: Sendable {
             status = .failed
         case .transient(let retryAfter):
             attemptOutcome = .transientFailure
-            if let delay = retry.delay(afterAttempt: command.attempt, retryAfter: retryAfter) {
+            let scheduled = command.scheduledAttempt
+            let age = Date().timeIntervalSince(command.createdAt)
+            if let delay = retry.delay(afterAttempt: scheduled, retryAfter: retryAfter),
+                age + Double(delay.milliseconds) / 1000 <= Double(retry.maximumAge.milliseconds) / 1000
+            {
                 status = .retrying
-                reason += " Retrying in \(Settings.format(delay)) (attempt \(command.attempt + 1) of \(retry.maximumAttempts))."
+                let expiration = retry.jittered(delay, notBefore: retryAfter)
+                reason += " Retrying in \(Settings.format(expiration.roundedToSeconds)) "
+                    + "(attempt \(scheduled + 1) of \(retry.maximumAttempts))."
                 var next = command
                 next.attempt += 1
                 messages.append(
-                    (AMQPMessage(
-                        body: try MessageCoding.encode(next), messageID: next.commandID, type: ActionCommand.contract,
-                        expiration: retry.jittered(delay)),
-                     topology.retryExchange(delay: delay), command.rule.connector))
+                    Publication(
+                        AMQPMessage(
+                            body: try MessageCoding.encode(next), messageID: next.commandID,
+                            type: ActionCommand.contract, expiration: expiration),
+                        exchange: topology.retryExchange(delay: delay), routingKey: command.rule.connector))
+            } else if retry.delay(afterAttempt: scheduled, retryAfter: retryAfter) != nil {
+                status = .failed
+                reason = "Gave up: the action is \(Settings.format(.seconds(Int64(age)).roundedToHours)) old and "
+                    + "may not be retried after \(Settings.format(retry.maximumAge)). " + reason
             } else {
                 status = .failed
-                reason = "Gave up after \(command.attempt) attempts: " + reason
+                reason = "Gave up after \(scheduled) attempts: " + reason
             }
         }
         metrics.outcome(status).increment()
@@ -154,26 +193,18 @@ struct ActionCommandHandler<C: Connector>: Sendable {
             entryID: command.commandID, marketplaceID: command.marketplaceID, eventID: command.event.id,
             trigger: command.event.type, test: command.event.isTest, customerEmail: command.event.customer.email,
             productID: command.rule.productID ?? command.event.productIDs.first, rule: command.rule, status: status,
-            reason: reason, attemptNumber: command.attempt,
+            reason: reason.sanitizedForLog(), attemptNumber: command.attempt,
             attempt: Outcome.Attempt(
                 at: at, outcome: attemptOutcome, request: result.request, response: result.response,
                 durationMS: Int(result.duration.milliseconds)),
             at: Date())
         messages.append(
-            (AMQPMessage(
-                body: try MessageCoding.encode(outcome), messageID: "\(command.commandID)/\(command.attempt)/\(status.rawValue)",
-                type: Outcome.contract),
-             topology.outcomesExchange, BrokerTopology.outcomeRoutingKey))
-        return Publishes(messages: messages, finalStatus: status == .retrying ? nil : status)
-    }
-
-    private func publishAll(_ messages: [(AMQPMessage, exchange: String, routingKey: String)]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (message, exchange, routingKey) in messages {
-                group.addTask { try await connection.publish(message, exchange: exchange, routingKey: routingKey) }
-            }
-            try await group.waitForAll()
-        }
+            Publication(
+                AMQPMessage(
+                    body: try MessageCoding.encode(outcome),
+                    messageID: "\(command.commandID)/\(command.attempt)/\(status.rawValue)", type: Outcome.contract),
+                exchange: topology.outcomesExchange, routingKey: BrokerTopology.outcomeRoutingKey))
+        return messages
     }
 }
 
@@ -204,6 +235,11 @@ struct ActionMetrics: Sendable {
 }
 
 extension Duration {
+    /// Whole seconds, for the log's "retrying in …".
+    var roundedToSeconds: Duration { .seconds(max(1, (milliseconds + 500) / 1000)) }
+    /// Whole hours (at least one), for the log's "the action is … old".
+    var roundedToHours: Duration { .seconds(max(1, (milliseconds + 1_800_000) / 3_600_000) * 3600) }
+
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000

@@ -30,14 +30,18 @@ public struct ConnectorWorkerSettings: Sendable {
 
     public init(connector: String, defaultPort: Int, _ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_\(connector.uppercased())_WORKER_PORT", default: defaultPort)
+        port = try settings.int("SWITCHYARD_\(connector.uppercased())_WORKER_PORT", default: defaultPort, in: 0...65535)
         guard let key = settings.optionalString("SWITCHYARD_ENCRYPTION_KEY") else {
             throw SettingsError(key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required to read credentials: base64 of 32 random bytes")
         }
         encryptionKey = key
-        prefetch = UInt16(clamping: try settings.int("SWITCHYARD_PREFETCH", default: 64))
-        requestPrefetch = UInt16(clamping: try settings.int("SWITCHYARD_REQUEST_PREFETCH", default: 8))
-        retry = RetryPolicy(delays: try settings.durations("SWITCHYARD_RETRY_DELAYS", default: RetryPolicy.defaultDelays))
+        prefetch = try settings.prefetch("SWITCHYARD_PREFETCH", default: 64)
+        requestPrefetch = try settings.prefetch("SWITCHYARD_REQUEST_PREFETCH", default: 8)
+        let delays = try settings.durations("SWITCHYARD_RETRY_DELAYS", default: RetryPolicy.defaultDelays)
+        let maximumAge = try settings.optionalString("SWITCHYARD_RETRY_MAX_AGE").map { _ in
+            try settings.positiveDuration("SWITCHYARD_RETRY_MAX_AGE", default: RetryPolicy.defaultMaximumAge)
+        }
+        retry = RetryPolicy(delays: delays, maximumAge: maximumAge)
     }
 }
 
@@ -79,6 +83,7 @@ public enum ConnectorWorker {
         let database = try workerSettings.core.databaseConfiguration()
         try await Database.migrate(database, logger: logger)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let monitor = DatabaseMonitor(client: postgres, logger: logger)
         let topology = BrokerTopology(
             prefix: workerSettings.core.amqpPrefix,
             connectors: BrokerTopology.knownConnectors.contains(name) ? BrokerTopology.knownConnectors : BrokerTopology.knownConnectors + [name])
@@ -87,12 +92,15 @@ public enum ConnectorWorker {
             topology: topology.amqpTopology(retryDelays: workerSettings.retry.delays), logger: logger)
         let cipher = try CredentialCipher(base64Key: workerSettings.encryptionKey)
         let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
+        let claims = ClaimLedger(
+            client: postgres, claimant: CoreSettings.instanceName(processName), lease: workerSettings.core.claimLease,
+            logger: logger)
         let handler = ActionCommandHandler(
             connector: connector, credentials: CredentialsCache(store: integrations), integrations: integrations,
-            ledger: EventLedger(client: postgres, logger: logger), connection: amqp, topology: topology,
-            retry: workerSettings.retry, logger: logger)
+            claims: claims, connection: amqp, topology: topology, retry: workerSettings.retry, logger: logger)
         let actions = DeliveryConsumer(
-            connection: amqp, queue: topology.actionsQueue(connector: name), prefetch: workerSettings.prefetch
+            connection: amqp, queue: topology.actionsQueue(connector: name), prefetch: workerSettings.prefetch,
+            deadExchange: topology.deadExchange, logger: logger
         ) { delivery in
             await handler.handle(delivery)
         }
@@ -106,12 +114,15 @@ public enum ConnectorWorker {
         }
 
         let router = Router()
-        router.addOperationalRoutes(registry: registry, checks: HealthChecks.standard(broker: amqp, database: postgres))
+        router.addOperationalRoutes(registry: registry, checks: HealthChecks.standard(broker: amqp, database: monitor))
         return Application(
             router: router,
             configuration: .init(
                 address: .hostname(workerSettings.core.httpHost, port: workerSettings.port), serverName: processName),
-            services: [postgres, amqp, HTTPClientService(client: httpClient), actions, requests],
+            services: [
+                postgres, monitor, amqp,
+                HTTPClientService(client: httpClient, release: { await connector.shutdown() }), actions, requests,
+            ],
             onServerRunning: { channel in
                 logger.info(
                     "\(name) worker health endpoint listening",
@@ -136,9 +147,12 @@ extension ConnectorWorker {
 /// Keeps the HTTP client alive for the process and shuts it down after the consumers have drained.
 struct HTTPClientService: Service {
     let client: HTTPClient
+    /// What the connector releases of its own first.
+    let release: @Sendable () async -> Void
 
     func run() async throws {
         try? await gracefulShutdown()
+        await release()
         try await client.shutdown()
     }
 }

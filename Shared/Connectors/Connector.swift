@@ -27,6 +27,14 @@ public protocol Connector: Sendable {
     /// Reads the app's current lists, tags, groups… (every page). Throws `ConnectorReply.Failure`
     /// (`invalidCredentials` marks the integration `needs_reconnect`).
     func catalog(credentials: IntegrationCredentials) async throws -> [CatalogItem]
+
+    /// Releases what the connector holds of its own (HTTP clients besides the shared one) once the worker drained.
+    func shutdown() async
+}
+
+extension Connector {
+    /// Most connectors hold nothing of their own.
+    public func shutdown() async {}
 }
 
 /// An integration's decrypted credentials, handed to the connector for one call.
