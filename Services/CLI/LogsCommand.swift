@@ -1,10 +1,10 @@
 import ArgumentParser
 
-/// `switchyard logs search|show|replay`: the integration log.
+/// `switchyard logs search|show|replay|replay-failed`: the integration log.
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs", abstract: "What happened to each event, and why.",
-        subcommands: [Search.self, Show.self, Replay.self])
+        subcommands: [Search.self, Show.self, Replay.self, ReplayFailed.self])
 
     static let columns: [(header: String, key: String)] = [
         ("ID", "id"), ("CREATED", "created_at"), ("EVENT", "event_id"), ("TRIGGER", "trigger"),
@@ -77,6 +77,37 @@ struct LogsCommand: AsyncParsableCommand {
         func run() async throws {
             let answer = try await options.logs().send(.POST, "/v1/logs/\(id.pathEscaped)/replay")
             options.output(answer) { Table.record($0, keys: ["id", "status", "attempt", "replay"]) }
+        }
+    }
+
+    /// Replays every failed entry matching the filters (bounded), e.g. all failed of one integration since a time.
+    struct ReplayFailed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replay-failed",
+            abstract: "Perform the actions of the failed entries matching the filters again (at most --limit).")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Customer email (case-insensitive).") var email: String?
+        @Option(help: "Trigger type.") var trigger: String?
+        @Option(help: "Integration id.") var integrationID: String?
+        @Option(help: "Product id.") var productID: String?
+        @Option(help: "Event id.") var eventID: String?
+        @Option(help: "Entries created at or after this RFC 3339 time.") var since: String?
+        @Option(help: "Entries created before this RFC 3339 time.") var until: String?
+        @Option(help: "The most entries to replay (1–500, default 100).") var limit: Int?
+
+        func run() async throws {
+            let answer = try await options.logs().send(
+                .POST, "/v1/logs/replay",
+                query: [
+                    ("email", email), ("trigger", trigger), ("integration_id", integrationID),
+                    ("product_id", productID), ("event_id", eventID), ("since", since), ("until", until),
+                    ("limit", limit.map { String($0) }),
+                ])
+            options.output(answer) { value in
+                let queued = value["queued"]?.text ?? "0"
+                let more = value["more"]?.text == "true" ? " (more matched: run it again)" : ""
+                return "queued \(queued) replays\(more)"
+            }
         }
     }
 }

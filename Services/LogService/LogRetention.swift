@@ -8,6 +8,9 @@ import Synchronization
 /// only at those this process wrote to since (`noteWritten`), which keeps an idle installation's passes free.
 final class LogRetention: Service, Sendable {
     let store: LogStore
+    /// Action claims are kept long after any retry could come (`claimsAge`), then pruned in full passes.
+    let claims: ClaimLedger?
+    static let claimsAge: Duration = .seconds(8 * 24 * 3600)
     let keep: Int
     let interval: Duration
     let logger: Logger
@@ -17,8 +20,9 @@ final class LogRetention: Service, Sendable {
     static let fullPassEvery = 60
     private let passCount = Mutex(0)
 
-    init(store: LogStore, keep: Int, interval: Duration, logger: Logger) {
+    init(store: LogStore, claims: ClaimLedger? = nil, keep: Int, interval: Duration, logger: Logger) {
         self.store = store
+        self.claims = claims
         self.keep = keep
         self.interval = interval
         self.logger = logger
@@ -61,6 +65,13 @@ final class LogRetention: Service, Sendable {
         if let taken {
             ids = Array(taken)
         } else {
+            if let claims {
+                do {
+                    try await claims.prune(olderThan: Self.claimsAge)
+                } catch {
+                    logger.warning("pruning action claims failed", metadata: ["error": "\(error)"])
+                }
+            }
             do {
                 ids = try await store.marketplaceIDs()
             } catch {

@@ -5,6 +5,7 @@ import Messages
 import Metrics
 import PostgresNIO
 import Prometheus
+import ServiceLifecycle
 import ServiceRuntime
 import Storage
 
@@ -14,13 +15,17 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+    let monitor = DatabaseMonitor(client: postgres, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
     let amqp = AMQPConnection(
         configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-log-service"),
         topology: topology.amqpTopology(), logger: logger)
     let store = LogStore(client: postgres, logger: logger)
+    let claims = ClaimLedger(
+        client: postgres, claimant: CoreSettings.instanceName("switchyard-log-service"),
+        lease: settings.core.claimLease, logger: logger)
     let retention = LogRetention(
-        store: store, keep: settings.retention, interval: settings.retentionInterval, logger: logger)
+        store: store, claims: claims, keep: settings.retention, interval: settings.retentionInterval, logger: logger)
     let written = Counter(label: "switchyard_logs_outcomes_written_total")
     // Outcomes written ÷ batches is the batch size: how well writes share a transaction under load.
     let batches = Counter(label: "switchyard_logs_write_batches_total")
@@ -33,31 +38,50 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
         batches.increment()
         return outcomes.map { _ in () }
     }
-    let consumer = DeliveryConsumer(connection: amqp, queue: topology.outcomesQueue, prefetch: settings.prefetch) { delivery in
+    let consumer = DeliveryConsumer(
+        connection: amqp, queue: topology.outcomesQueue, prefetch: settings.prefetch,
+        deadExchange: topology.deadExchange, logger: logger
+    ) { delivery in
         let outcome: Outcome
         do {
             outcome = try MessageCoding.decode(Outcome.self, from: delivery.message.body)
         } catch {
             logger.error("unreadable outcome; dead-lettering it", metadata: ["error": "\(error)"])
-            delivery.reject(requeue: false)
-            return
+            return .deadLetter(reason: ProcessingFailure.describe(error))
         }
         do {
             try await retryingTransientFailures(logger: logger, what: "writing log entries") {
                 try await writer.submit(outcome)
             }
-            delivery.ack()
+            return .ack
         } catch {
-            logger.info("outcome left for redelivery", metadata: ["entry_id": "\(outcome.entryID)"])
+            if Task.isShuttingDownGracefully {
+                logger.info("outcome left for redelivery", metadata: ["entry_id": "\(outcome.entryID)"])
+                return .redeliver
+            }
+            // Only this outcome's data is refused (a batch that fails for its data is written item by item).
+            logger.error(
+                "outcome cannot be written; dead-lettering it",
+                metadata: ["entry_id": "\(outcome.entryID)", "error": "\(error)"])
+            return .deadLetter(reason: ProcessingFailure.describe(error))
         }
     }
+    let recorder = DeadLetterRecorder(writer: writer, connection: amqp, topology: topology, logger: logger)
+    let deadLetters = DeliveryConsumer(
+        connection: amqp, queue: topology.deadQueue, prefetch: 50, deadExchange: nil, logger: logger
+    ) { delivery in
+        await recorder.handle(delivery)
+    }
+    let outbox = ReplayOutbox(store: store, connection: amqp, topology: topology, interval: .seconds(5), logger: logger)
 
     let router = Router()
     router.add(middleware: ErrorMiddleware(logger: logger))
+    router.add(middleware: TextInputMiddleware())
+    router.add(middleware: DatabaseAvailabilityMiddleware(monitor: monitor))
     router.addOpenAPIRoute()
     router.addOperationalRoutes(
         registry: registry,
-        checks: HealthChecks.standard(broker: amqp, database: postgres))
+        checks: HealthChecks.standard(broker: amqp, database: monitor))
     let authenticator = APIKeyAuthenticator(store: MarketplaceStore(client: postgres, logger: logger))
     LogRoutes(store: store, authenticator: authenticator).register(on: router)
     ReplayRoutes(store: store, authenticator: authenticator, connection: amqp, topology: topology, logger: logger)
@@ -67,7 +91,7 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-log-service"),
-        services: [postgres, amqp, consumer, retention],
+        services: [postgres, monitor, amqp, consumer, deadLetters, outbox, retention],
         onServerRunning: { channel in
             logger.info("log service listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },

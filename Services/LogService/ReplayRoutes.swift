@@ -6,10 +6,15 @@ import Messages
 import ServiceRuntime
 import Storage
 
-/// `POST /v1/logs/{id}/replay`: performs a failed entry's action again. The entry goes back to `pending` (a new
-/// attempt) and the rebuilt command is published to the connector's queue; the worker's outcome then moves the
-/// entry to success or failed like any other attempt.
+/// `POST /v1/logs/{id}/replay` and `POST /v1/logs/replay` (bulk): perform failed entries' actions again. Each
+/// entry goes back to `pending` (a new attempt, with the whole retry schedule again) and its rebuilt command is put
+/// in the replay outbox in the same transaction, then published to the connector's queue; the worker's outcome then
+/// moves the entry to success or failed like any other attempt. A command that could not be published now is
+/// published by `ReplayOutbox` once the broker is back, so an accepted replay is never lost.
 struct ReplayRoutes: Sendable {
+    /// The most entries one bulk replay queues; the answer says when more matched.
+    static let bulkLimit = 500
+
     let store: LogStore
     let authenticator: APIKeyAuthenticator
     let connection: AMQPConnection
@@ -24,7 +29,36 @@ struct ReplayRoutes: Sendable {
         var replay: Int
     }
 
+    /// What the bulk replay answers: how many entries were queued, and whether more matched than the limit.
+    struct BulkAccepted: Encodable {
+        var queued: Int
+        var ids: [String]
+        var more: Bool
+    }
+
     func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/logs/replay") { request, _ -> Response in
+            let marketplaceID = try await authenticator.marketplaceID(for: request)
+            let parameters = request.uri.queryParameters
+            var query = try LogRoutes.query(from: parameters)
+            if let status = query.status, status != .failed {
+                throw APIError.badRequest("only failed entries can be replayed", field: "status")
+            }
+            query.status = .failed
+            let limit = try Self.limit(parameters)
+            let ids = try await store.failedEntryIDs(marketplaceID: marketplaceID, query, limit: limit + 1)
+            var queued: [String] = []
+            for id in ids.prefix(limit) {
+                // Another replay may have taken an entry meanwhile: only the ones queued here are counted.
+                if case .success(let replay) = try await store.beginReplay(marketplaceID: marketplaceID, id: id) {
+                    await publish(replay)
+                    queued.append(id)
+                }
+            }
+            logger.info("bulk replay queued", metadata: ["count": "\(queued.count)", "marketplace_id": "\(marketplaceID)"])
+            return try JSONResponse.make(.accepted, BulkAccepted(queued: queued.count, ids: queued, more: ids.count > limit))
+        }
+
         router.post("/v1/logs/:id/replay") { request, context -> Response in
             let marketplaceID = try await authenticator.marketplaceID(for: request)
             let id = try context.parameters.require("id")
@@ -43,26 +77,39 @@ struct ReplayRoutes: Sendable {
                     .conflict, code: "not_replayable",
                     message: "this entry was recorded before replays were possible, so its event is not stored")
             }
+            await publish(replay)
             let command = replay.command
-            do {
-                let message = AMQPMessage(
-                    body: try MessageCoding.encode(command), messageID: command.completionKey,
-                    type: ActionCommand.contract)
-                try await connection.publish(
-                    message, exchange: topology.actionsExchange, routingKey: command.rule.connector)
-            } catch {
-                logger.warning("replay could not be queued", metadata: ["entry_id": "\(id)", "error": "\(error)"])
-                try await store.abandonReplay(replay, reason: "The replay could not be queued; try again in a moment.")
-                throw APIError(
-                    .serviceUnavailable, code: "broker_unavailable",
-                    message: "the replay could not be queued; try again",
-                    headers: [.retryAfter: "5"])
-            }
-            logger.info(
-                "replay queued",
-                metadata: ["entry_id": "\(id)", "attempt": "\(command.attempt)", "replay": "\(command.replay ?? 0)"])
             return try JSONResponse.make(
                 .accepted, Accepted(id: id, status: .pending, attempt: command.attempt, replay: command.replay ?? 0))
+        }
+    }
+
+    /// `limit` of a bulk replay: 1 to `bulkLimit`, 100 by default.
+    static func limit(_ parameters: Hummingbird.Parameters) throws -> Int {
+        guard let text = parameters.get("limit"), !text.isEmpty else { return 100 }
+        guard let value = Int(text), (1...bulkLimit).contains(value) else {
+            throw APIError.badRequest("must be a whole number from 1 to \(bulkLimit)", field: "limit")
+        }
+        return value
+    }
+
+    /// Publishes a replay's command and takes it out of the outbox; if the broker cannot take it now, the outbox
+    /// keeps it for `ReplayOutbox`.
+    private func publish(_ replay: LogStore.Replay) async {
+        let command = replay.command
+        do {
+            try await connection.publish(
+                AMQPMessage(body: replay.body, messageID: command.completionKey, type: ActionCommand.contract),
+                exchange: topology.actionsExchange, routingKey: command.rule.connector)
+            try await store.finishReplay(completionKey: command.completionKey)
+            logger.info(
+                "replay queued",
+                metadata: ["entry_id": "\(command.commandID)", "attempt": "\(command.attempt)",
+                           "replay": "\(command.replay ?? 0)"])
+        } catch {
+            logger.warning(
+                "replay kept in the outbox; it is published once the broker takes it",
+                metadata: ["entry_id": "\(command.commandID)", "error": "\(error)"])
         }
     }
 }

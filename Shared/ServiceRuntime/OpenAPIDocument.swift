@@ -823,7 +823,35 @@ public enum OpenAPIDocument {
               "type": "string"
              },
              "status": {
-              "type": "string"
+              "type": "string",
+              "enum": [
+               "accepted",
+               "duplicate",
+               "rejected",
+               "unavailable"
+              ]
+             },
+             "http_status": {
+              "type": "integer",
+              "description": "for a refused event: the status a single POST /v1/events would have answered (400, 413, 503)"
+             },
+             "error": {
+              "type": "object",
+              "properties": {
+               "code": {
+                "type": "string"
+               },
+               "message": {
+                "type": "string"
+               },
+               "field": {
+                "type": "string"
+               }
+              },
+              "required": [
+               "code",
+               "message"
+              ]
              }
             }
            }
@@ -1373,6 +1401,129 @@ public enum OpenAPIDocument {
       "description": "from next_cursor",
       "schema": {
        "type": "string"
+      }
+     }
+    ],
+    "tags": [
+     "logs"
+    ]
+   }
+  },
+  "/v1/logs/replay": {
+   "post": {
+    "summary": "Bulk replay: perform again the failed entries that match the search filters, newest first, at most limit (1 to 500, default 100)",
+    "responses": {
+     "202": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "queued": {
+           "type": "integer"
+          },
+          "ids": {
+           "type": "array",
+           "items": {
+            "type": "string"
+           }
+          },
+          "more": {
+           "type": "boolean"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error"
+     }
+    },
+    "parameters": [
+     {
+      "name": "email",
+      "in": "query",
+      "required": false,
+      "description": "case-insensitive",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "trigger",
+      "in": "query",
+      "required": false,
+      "description": "",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "description": "failed only",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "integration_id",
+      "in": "query",
+      "required": false,
+      "description": "",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "product_id",
+      "in": "query",
+      "required": false,
+      "description": "",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "event_id",
+      "in": "query",
+      "required": false,
+      "description": "",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "since",
+      "in": "query",
+      "required": false,
+      "description": "RFC 3339",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "until",
+      "in": "query",
+      "required": false,
+      "description": "RFC 3339",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "1 to 500",
+      "schema": {
+       "type": "integer"
       }
      }
     ],
