@@ -8,7 +8,8 @@ import ServiceRuntime
 import Storage
 
 /// `POST /v1/events` and `POST /v1/events/batch`: validate, publish with confirm, answer 202 only once the broker
-/// holds the event. A replayed id is published again (the matcher processes an id once) and answered "duplicate".
+/// holds the event. An id accepted before is answered "duplicate" and not published again; two requests with a new
+/// id at the same moment may both publish it, and the matcher's claim processes it once.
 struct EventRoutes: Sendable {
     static let bodyLimit = 64 * 1024
     static let batchBodyLimit = 4 * 1024 * 1024
@@ -46,6 +47,10 @@ struct EventRoutes: Sendable {
                 for (index, item) in items.enumerated() {
                     group.addTask {
                         do {
+                            guard item.count <= Self.bodyLimit else {
+                                rejected.increment()
+                                return (index, .init(index: index, error: Self.tooLarge))
+                            }
                             let event = try TriggerEvent.validated(from: item)
                             let result = try await accept(event, json: item, marketplaceID: marketplaceID)
                             return (index, .init(accepted: result))
@@ -72,6 +77,11 @@ struct EventRoutes: Sendable {
     private func accept(_ event: TriggerEvent, json: some Collection<UInt8>, marketplaceID: String)
         async throws -> AcceptResult
     {
+        // Unknown when the database is away: then the event is published (the matcher still processes it once).
+        if (try? await ledger.wasAccepted(marketplaceID: marketplaceID, eventID: event.id)) == true {
+            duplicates.increment()
+            return AcceptResult(eventID: event.id, status: "duplicate")
+        }
         do {
             try await publisher.publish(event, eventJSON: json, marketplaceID: marketplaceID)
         } catch {
@@ -96,6 +106,10 @@ struct EventRoutes: Sendable {
             return AcceptResult(eventID: event.id, status: "accepted")
         }
     }
+
+    /// Each event of a batch has the limit of a single one.
+    static let tooLarge = APIError(
+        .contentTooLarge, code: "payload_too_large", message: "an event may be at most \(bodyLimit / 1024) KiB")
 
     /// Splits `{"events":[…]}` into the raw bytes of each event, so each is validated and answered on its own.
     static func splitBatch(_ body: ByteBuffer) throws -> [[UInt8]] {
@@ -126,6 +140,8 @@ struct BatchResult: Encodable, Sendable {
     var index: Int?
     var eventID: String?
     var status: String
+    /// The status a single `POST /v1/events` of this event would have had (400, 413, 503), for refused events.
+    var httpStatus: Int?
     var error: Detail?
 
     struct Detail: Encodable, Sendable {
@@ -142,11 +158,13 @@ struct BatchResult: Encodable, Sendable {
     init(index: Int, error: APIError) {
         self.index = index
         status = error.status == .serviceUnavailable ? "unavailable" : "rejected"
+        httpStatus = Int(error.status.code)
         self.error = Detail(code: error.code, message: error.message, field: error.field)
     }
 
     enum CodingKeys: String, CodingKey {
         case index, status, error
         case eventID = "event_id"
+        case httpStatus = "http_status"
     }
 }
