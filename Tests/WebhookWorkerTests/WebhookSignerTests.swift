@@ -1,5 +1,6 @@
 import ConnectorKit
 import Foundation
+import Messages
 import NIOHTTP1
 import ServiceRuntime
 import Testing
@@ -32,7 +33,32 @@ import Testing
             let jittered = policy.jittered(.seconds(10))
             #expect(jittered >= .seconds(8) && jittered <= .seconds(12))
         }
-        #expect(RetryPolicy().totalSpan > .seconds(30 * 3600), "the default outlasts the well-known senders")
+        #expect(RetryPolicy().totalSpan >= .seconds(72 * 3600), "the default spans at least 72 hours (Stripe: 3 days)")
+        #expect(RetryPolicy().maximumAge >= RetryPolicy().totalSpan * 6 / 5, "the maximum age fits the jittered schedule")
+    }
+
+    @Test func retryAfterIsAFloorThatJitterOnlyAddsTo() {
+        let policy = RetryPolicy(delays: [.seconds(5), .seconds(30), .seconds(120)])
+        // A Retry-After of 28 s picks the 30 s tier, whose jitter (24–36 s) would often fall below 28 s.
+        for _ in 0..<500 {
+            let tier = policy.delay(afterAttempt: 1, retryAfter: .seconds(28)) ?? .zero
+            let expiration = policy.jittered(tier, notBefore: .seconds(28))
+            #expect(expiration >= .seconds(28) && expiration <= .seconds(36), "\(expiration)")
+        }
+    }
+
+    @Test func aReplayGetsTheWholeScheduleAgain() {
+        let policy = RetryPolicy(delays: [.seconds(5), .seconds(30)])
+        let event = TriggerEvent(id: "e", type: .productPurchased, customer: .init(email: "a@x.io"))
+        let rule = RuleSnapshot(
+            id: "r", trigger: .productPurchased, productID: nil, integrationID: "i", integrationLabel: "L",
+            connector: "webhook", action: "post", destination: .init(kind: .url, name: "http://x.io"))
+        // The original gave up after attempt 3; its replay starts at attempt 4.
+        let replay = ActionCommand(
+            commandID: "c", marketplaceID: "m", event: event, rule: rule, attempt: 4, createdAt: Date(), replay: 1,
+            firstAttempt: 4)
+        #expect(replay.scheduledAttempt == 1)
+        #expect(policy.delay(afterAttempt: replay.scheduledAttempt) == .seconds(5))
     }
 
     @Test func classifiesStatusesAsTheDeliveryConventionsSay() throws {
