@@ -51,10 +51,11 @@ struct IContactClient: Sendable {
         let bytes: ByteBuffer
         let retryAfter: Duration?
         do {
-            let response = try await http.execute(request, timeout: .init(timeout))
+            // One deadline for the head and the whole body: a slow answer never holds a worker slot past it.
+            let response = try await http.executeBounded(request, timeout: timeout, maximumBytes: Self.maximumBody)
             status = Int(response.status.code)
             retryAfter = response.headers.retryAfter
-            bytes = try await response.body.collect(upTo: Self.maximumBody)
+            bytes = response.body
         } catch {
             let failure = classify(error)
             trail.record(request: summary, response: "no answer: \(failure.message)")

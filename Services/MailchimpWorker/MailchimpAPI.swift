@@ -109,9 +109,10 @@ struct MailchimpAPI: Sendable {
 
     private func send(_ request: HTTPClientRequest, summary: String, transcript: Transcript) async throws -> Answer {
         do {
-            let response = try await client.execute(request, timeout: .init(settings.timeout))
-            let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
-            let answer = Answer(status: Int(response.status.code), headers: response.headers, body: body)
+            // One deadline for the head and the whole body: a slow answer never holds a worker slot past it.
+            let response = try await client.executeBounded(
+                request, timeout: settings.timeout, maximumBytes: 16 * 1024 * 1024)
+            let answer = Answer(status: Int(response.status.code), headers: response.headers, body: response.body)
             transcript.record(summary, Self.summary(of: answer))
             return answer
         } catch {

@@ -46,6 +46,10 @@ struct WebhookConnector: Connector {
         []
     }
 
+    func shutdown() async {
+        await delivery.resolver.shutdown()
+    }
+
     static let notHere = ConnectorReply.Failure(
         code: .badRequest, message: "Webhook integrations are created with their signing secret; there is nothing to verify.")
 }

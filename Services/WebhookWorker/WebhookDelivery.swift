@@ -12,7 +12,12 @@ struct WebhookDelivery: Sendable {
     typealias Result = ActionResult
 
     let client: HTTPClient
+    /// One deadline for the whole attempt: connecting, the answer's head and its body.
     let timeout: Duration
+    /// Where webhooks may go (`SWITCHYARD_WEBHOOK_ALLOW_NETWORKS`), checked when connecting.
+    let resolver: PinnedResolver
+    /// The most of an answer read; the log keeps its first 300 characters.
+    static let maximumAnswer = 64 * 1024
 
     /// The body receivers get: `{"type":…,"timestamp":…,"data":{the event}}`.
     struct Payload: Encodable {
@@ -38,9 +43,21 @@ struct WebhookDelivery: Sendable {
         request.headers.add(name: "webhook-signature", value: signer.signature(id: id, timestamp: timestamp, body: body))
         request.body = .bytes(ByteBuffer(bytes: body))
         let summary = "POST \(urlString) (\(body.count) bytes, webhook-id \(id))"
+        let pinned: HTTPClient
         do {
-            let response = try await client.execute(request, timeout: .init(timeout))
-            let excerpt = await Self.excerpt(of: response.body)
+            pinned = try await resolver.client(for: host, shared: client)
+        } catch let refusal as PinnedResolver.Refusal {
+            return Result(
+                verdict: .permanent, reason: "Not sent: \(refusal.reason).", request: summary, response: "not sent",
+                duration: ContinuousClock.now - started)
+        } catch {
+            let (verdict, reason) = Self.classify(error, host: host, timeout: timeout)
+            return Result(verdict: verdict, reason: reason, request: summary, response: "not sent", duration: .zero)
+        }
+        do {
+            let response = try await pinned.executeBounded(
+                request, timeout: timeout, maximumBytes: Self.maximumAnswer, truncating: true)
+            let excerpt = Self.excerpt(of: response.body)
             let status = response.status
             let answered = "HTTP \(status.code) \(status.reasonPhrase)" + (excerpt.isEmpty ? "" : ": \(excerpt)")
             let duration = ContinuousClock.now - started
@@ -83,16 +100,9 @@ struct WebhookDelivery: Sendable {
         return (.transient(retryAfter: nil), NetworkFailure(error).sentence(app: host, timeout: timeout))
     }
 
-    /// The first 300 characters of the answer, for the log; the rest is read and dropped.
-    static func excerpt(of body: HTTPClientResponse.Body) async -> String {
-        var bytes: [UInt8] = []
-        do {
-            for try await chunk in body where bytes.count < 300 {
-                bytes.append(contentsOf: chunk.readableBytesView.prefix(300 - bytes.count))
-            }
-        } catch {
-            return ""
-        }
-        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The first 300 characters of the answer, for the log (made safe to store by the runtime).
+    static func excerpt(of body: ByteBuffer) -> String {
+        let prefix = body.readableBytesView.prefix(300)
+        return String(decoding: prefix, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -1,4 +1,6 @@
 import ConnectorKit
+import Connectors
+import ServiceRuntime
 
 /// The webhook connector worker: POSTs signed events to merchants' URLs. Run more processes to share the load.
 @main
@@ -8,7 +10,10 @@ struct WebhookWorker {
             try WebhookConnector(
                 delivery: WebhookDelivery(
                     client: context.httpClient,
-                    timeout: context.settings.duration("SWITCHYARD_WEBHOOK_TIMEOUT", default: .seconds(15))))
+                    timeout: context.settings.positiveDuration("SWITCHYARD_WEBHOOK_TIMEOUT", default: .seconds(15)),
+                    resolver: PinnedResolver(
+                        policy: try context.settings.webhookEgressPolicy(),
+                        configuration: ConnectorWorker.httpClientConfiguration)))
         }
     }
 }

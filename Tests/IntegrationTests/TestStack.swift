@@ -102,6 +102,9 @@ final class TestStack: Sendable {
             "SWITCHYARD_ICONTACT_WORKER_PORT": "\(ports[5])",
             "SWITCHYARD_RETRY_DELAYS": "1s,2s",
             "SWITCHYARD_WEBHOOK_TIMEOUT": "3s",
+            // The test receivers listen on loopback, which webhooks may otherwise never reach.
+            "SWITCHYARD_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
+            "SWITCHYARD_CLAIM_LEASE": "10s",
             "SWITCHYARD_CONNECTOR_TIMEOUT": "\(workerTimeoutSeconds)s",
             "SWITCHYARD_PUBLIC_URL": "http://127.0.0.1:\(ports[0])",
             "SWITCHYARD_PROSPECT_DELAY": "\(Int(TestStack.prospectDelaySeconds))s",

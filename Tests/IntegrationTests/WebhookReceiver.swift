@@ -4,7 +4,8 @@ import Synchronization
 
 /// A merchant's webhook endpoint inside the test process. It records every request and answers by path:
 /// `/ok/…` 204, `/fail/…` 503, `/gone/…` 410, `/notfound/…` 404, `/flaky/…` 503 twice then 200,
-/// `/switch/…` 503 until the test calls `answer(path:status:)`.
+/// `/switch/…` 503 until the test calls `answer(path:status:)`, `/slow/…` 204 after a second,
+/// `/trickle/…` 200 with a body of one byte every 5 s.
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         var path: String
@@ -62,6 +63,21 @@ final class WebhookReceiver: Sendable {
                 status = .notFound
             } else if path.hasPrefix("/switch/") {
                 status = log.switched.withLock { $0[path] } ?? .serviceUnavailable
+            } else if path.hasPrefix("/trickle/") {
+                // 200 and its headers at once, then one byte every 5 s: a body that never ends in time.
+                return Response(
+                    status: .ok,
+                    body: ResponseBody { writer in
+                        for _ in 0..<12 {
+                            try await writer.write(ByteBuffer(string: "."))
+                            try await Task.sleep(for: .seconds(5))
+                        }
+                        try await writer.finish(nil)
+                    })
+            } else if path.hasPrefix("/slow/") {
+                // Long enough for a second worker to take a second copy of the same command meanwhile.
+                try await Task.sleep(for: .seconds(1))
+                status = .noContent
             } else if path.hasPrefix("/flaky/") {
                 status = count <= 2 ? .serviceUnavailable : .ok
             } else {

@@ -441,6 +441,8 @@ export_service_env() {
     export SWITCHYARD_LOG_LEVEL="${SWITCHYARD_LOG_LEVEL:-info}"
     export SWITCHYARD_HTTP_HOST="${SWITCHYARD_HTTP_HOST:-127.0.0.1}"
     export SWITCHYARD_ENCRYPTION_KEY SWITCHYARD_ADMIN_TOKEN
+    # Webhooks never reach internal addresses unless allowed: the demo's receiver listens on 127.0.0.1 only.
+    export SWITCHYARD_WEBHOOK_ALLOW_NETWORKS="${SWITCHYARD_WEBHOOK_ALLOW_NETWORKS:-127.0.0.1/32}"
     if [[ "${SWITCHYARD_USE_FAKES:-0}" == 1 ]]; then
         # The connector workers talk to the local vendor fakes (switchyard-vendor-fakes) instead of the real apps.
         local mc="http://127.0.0.1:${SWITCHYARD_FAKE_MAILCHIMP_PORT:-9301}"

@@ -12,6 +12,8 @@ struct RuleRoutes: Sendable {
     let rules: RuleStore
     let catalog: CatalogStore
     let authenticator: APIKeyAuthenticator
+    /// A webhook URL whose host is an internal address is refused when saved (names are checked when connecting).
+    let egress: EgressPolicy
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/rules") { request, _ -> Response in
@@ -96,6 +98,12 @@ struct RuleRoutes: Sendable {
         if kind == .url {
             guard let url = URL(string: name), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
                 throw APIError.badRequest("must be an http or https URL", field: "destination.name")
+            }
+            if let host = url.host, let address = IPAddress(host), let refusal = egress.refusal(for: address) {
+                throw APIError.badRequest(
+                    "must not point at \(address): it is \(refusal), which webhooks may not reach "
+                        + "(an operator can allow it with SWITCHYARD_WEBHOOK_ALLOW_NETWORKS)",
+                    field: "destination.name")
             }
         }
         let parentID = body.destination.parentID?.trimmingCharacters(in: .whitespaces).nonEmpty

@@ -1,0 +1,54 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// An app's answer, read whole within one deadline and a byte cap.
+public struct BoundedResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    /// At most the cap's bytes of the body.
+    public var body: ByteBuffer
+    /// The body was longer than the cap (only with `truncating`; otherwise that is an error).
+    public var truncated: Bool
+}
+
+extension HTTPClient {
+    /// Executes a request with ONE deadline for connecting, the response head and the whole body, reading at most
+    /// `maximumBytes`. AsyncHTTPClient's own timeout ends once the head arrives, so a peer that sends its headers
+    /// and then trickles the body would otherwise hold the caller for ever. Past the deadline the request is
+    /// cancelled (the connection closed) and `HTTPClientError.deadlineExceeded` thrown. A longer body is cut at the
+    /// cap when `truncating` (a reply kept for the log), else refused with `HTTPClientError.bodyLengthMismatch`.
+    public func executeBounded(
+        _ request: HTTPClientRequest, timeout: Duration, maximumBytes: Int, truncating: Bool = false
+    ) async throws -> BoundedResponse {
+        try await withThrowingTaskGroup(of: BoundedResponse?.self) { group in
+            group.addTask {
+                let response = try await self.execute(request, timeout: .init(timeout))
+                var body = ByteBuffer()
+                var truncated = false
+                for try await chunk in response.body {
+                    let room = maximumBytes - body.readableBytes
+                    if chunk.readableBytes > room {
+                        guard truncating else { throw HTTPClientError.bodyLengthMismatch }
+                        var chunk = chunk
+                        if let part = chunk.readSlice(length: max(room, 0)) { body.writeImmutableBuffer(part) }
+                        truncated = true
+                        break
+                    }
+                    body.writeImmutableBuffer(chunk)
+                }
+                return BoundedResponse(
+                    status: response.status, headers: response.headers, body: body, truncated: truncated)
+            }
+            group.addTask {
+                try await _Concurrency.Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else {
+                throw HTTPClientError.deadlineExceeded
+            }
+            return response
+        }
+    }
+}
