@@ -13,6 +13,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+    let monitor = DatabaseMonitor(client: postgres, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
     // Each gateway process has its own reply queue for its connector requests.
     let replyQueue = topology.replyQueue(instance: Identifier.random(prefix: "gateway"))
@@ -29,10 +30,12 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
 
     let router = Router()
     router.add(middleware: ErrorMiddleware(logger: logger))
+    router.add(middleware: TextInputMiddleware())
+    router.add(middleware: DatabaseAvailabilityMiddleware(monitor: monitor))
     router.addOpenAPIRoute()
     router.addOperationalRoutes(
         registry: registry,
-        checks: HealthChecks.standard(broker: amqp, database: postgres))
+        checks: HealthChecks.standard(broker: amqp, database: monitor))
     let authenticator = APIKeyAuthenticator(store: marketplaces)
     EventRoutes(
         publisher: EventPublisher(connection: amqp, topology: topology, timeout: settings.publishTimeout),
@@ -49,13 +52,13 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     ).register(on: router)
     RuleRoutes(
         integrations: integrations, rules: RuleStore(client: postgres, logger: logger), catalog: catalog,
-        authenticator: authenticator
+        authenticator: authenticator, egress: settings.webhookEgress
     ).register(on: router)
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
-        services: [postgres, amqp, connectors.replyConsumer],
+        services: [postgres, monitor, amqp, connectors.replyConsumer],
         onServerRunning: { channel in
             logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },
