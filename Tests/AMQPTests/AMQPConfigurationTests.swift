@@ -51,6 +51,37 @@ struct AMQPConfigurationTests {
         }
     }
 
+    @Test func amqpsTurnsOnVerifiedTLS() throws {
+        let plain = try AMQPConfiguration(url: "amqp://rabbit.internal/?heartbeat=5", connectionName: "t")
+        #expect(plain.tls == nil)
+        let secure = try AMQPConfiguration(url: "AMQPS://u:p@rabbit.internal/prod", connectionName: "t")
+        #expect(secure.port == 5671)
+        #expect(secure.virtualHost == "prod")
+        #expect(secure.tls == AMQPConfiguration.TLS(caFile: nil, verifyPeer: true, verifyHostname: true))
+        let withFiles = try AMQPConfiguration(
+            url: "amqps://rabbit.internal:5999/%2f?cacertfile=/etc/ca%20dir/ca.pem&certfile=/c.pem&keyfile=/k.pem"
+                + "&heartbeat=10",
+            connectionName: "t")
+        #expect(withFiles.port == 5999)
+        #expect(withFiles.virtualHost == "/")
+        #expect(withFiles.tls == AMQPConfiguration.TLS(
+            caFile: "/etc/ca dir/ca.pem", certificateFile: "/c.pem", keyFile: "/k.pem"))
+        let unverified = try AMQPConfiguration(url: "amqps://h/?verify=verify_none", connectionName: "t")
+        #expect(unverified.tls == AMQPConfiguration.TLS(verifyPeer: false, verifyHostname: false))
+    }
+
+    @Test(arguments: [
+        "amqp://h/?cacertfile=/ca.pem", "amqps://h/?verify=maybe", "amqps://h/?cacertfile=",
+        "amqps://h/?certfile=/c.pem", "amqpss://h/",
+    ])
+    func badTLSSettingsAreRejected(url: String) {
+        #expect {
+            _ = try AMQPConfiguration(url: url, connectionName: "t")
+        } throws: { error in
+            (error as? AMQPError)?.code == .invalidConfiguration
+        }
+    }
+
     @Test func errorDescription() {
         let error = AMQPError(code: .timeout, message: "no confirm")
         #expect(error.description == "timeout: no confirm")
