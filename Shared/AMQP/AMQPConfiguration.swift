@@ -164,6 +164,36 @@ public struct AMQPConfiguration: Sendable {
         self.tls = tls
     }
 
+    /// Overrides the URL's TLS settings from the environment, so that file paths need not be put into the URL:
+    /// `SWITCHYARD_AMQP_CA_FILE`, `SWITCHYARD_AMQP_CERT_FILE` and `SWITCHYARD_AMQP_KEY_FILE` (paths) and
+    /// `SWITCHYARD_AMQP_TLS_VERIFY` (`peer`, the default, or `none`). Empty values count as unset; any of them
+    /// with an `amqp://` URL throws `.invalidConfiguration` rather than connecting without TLS.
+    public mutating func applyTLSEnvironment(_ environment: [String: String]) throws(AMQPError) {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let names = ["SWITCHYARD_AMQP_CA_FILE", "SWITCHYARD_AMQP_CERT_FILE", "SWITCHYARD_AMQP_KEY_FILE",
+                     "SWITCHYARD_AMQP_TLS_VERIFY"]
+        guard let set = names.first(where: { value($0) != nil }) else { return }
+        guard var tls else {
+            throw AMQPError(code: .invalidConfiguration, message: "\(set) is set but the AMQP URL is not amqps://")
+        }
+        if let caFile = value("SWITCHYARD_AMQP_CA_FILE") { tls.caFile = caFile }
+        if let certificateFile = value("SWITCHYARD_AMQP_CERT_FILE") { tls.certificateFile = certificateFile }
+        if let keyFile = value("SWITCHYARD_AMQP_KEY_FILE") { tls.keyFile = keyFile }
+        switch value("SWITCHYARD_AMQP_TLS_VERIFY") {
+        case nil: break
+        case "peer": tls.verifyPeer = true
+        case "none": tls.verifyPeer = false
+        default:
+            throw AMQPError(code: .invalidConfiguration, message: "SWITCHYARD_AMQP_TLS_VERIFY must be peer or none")
+        }
+        if value("SWITCHYARD_AMQP_TLS_VERIFY") != nil { tls.verifyHostname = tls.verifyPeer }
+        guard (tls.certificateFile == nil) == (tls.keyFile == nil) else {
+            throw AMQPError(code: .invalidConfiguration,
+                            message: "SWITCHYARD_AMQP_CERT_FILE and SWITCHYARD_AMQP_KEY_FILE go together")
+        }
+        self.tls = tls
+    }
+
     /// The TLS settings of an `amqps` URL's query (nil for `amqp`).
     private static func tls(query: Substring, secure: Bool) throws(AMQPError) -> TLS? {
         var tls = TLS()

@@ -82,6 +82,27 @@ struct AMQPConfigurationTests {
         }
     }
 
+    @Test func tlsSettingsFromTheEnvironment() throws {
+        var config = try AMQPConfiguration(url: "amqps://h/?cacertfile=/url-ca.pem", connectionName: "t")
+        try config.applyTLSEnvironment(["SWITCHYARD_AMQP_CA_FILE": "/env-ca.pem", "SWITCHYARD_AMQP_KEY_FILE": "",
+                                        "OTHER": "x"])
+        #expect(config.tls == AMQPConfiguration.TLS(caFile: "/env-ca.pem"))
+        try config.applyTLSEnvironment(["SWITCHYARD_AMQP_TLS_VERIFY": "none", "SWITCHYARD_AMQP_CERT_FILE": "/c.pem",
+                                        "SWITCHYARD_AMQP_KEY_FILE": "/k.pem"])
+        #expect(config.tls == AMQPConfiguration.TLS(caFile: "/env-ca.pem", certificateFile: "/c.pem",
+                                                    keyFile: "/k.pem", verifyPeer: false, verifyHostname: false))
+
+        var plain = try AMQPConfiguration(url: "amqp://h/", connectionName: "t")
+        try plain.applyTLSEnvironment(["SWITCHYARD_AMQP_CA_FILE": ""])
+        #expect(plain.tls == nil)
+        for environment in [["SWITCHYARD_AMQP_CA_FILE": "/ca.pem"], ["SWITCHYARD_AMQP_TLS_VERIFY": "peer"]] {
+            #expect(throws: AMQPError.self) { try plain.applyTLSEnvironment(environment) }
+        }
+        var secure = try AMQPConfiguration(url: "amqps://h/", connectionName: "t")
+        #expect(throws: AMQPError.self) { try secure.applyTLSEnvironment(["SWITCHYARD_AMQP_TLS_VERIFY": "yes"]) }
+        #expect(throws: AMQPError.self) { try secure.applyTLSEnvironment(["SWITCHYARD_AMQP_CERT_FILE": "/c.pem"]) }
+    }
+
     @Test func errorDescription() {
         let error = AMQPError(code: .timeout, message: "no confirm")
         #expect(error.description == "timeout: no confirm")
