@@ -184,6 +184,9 @@ final class ConnectionLoop {
     private var deferred: [ConnectionCommand] = []
     /// What may be written in the current turn of `serve()`.
     private var budget = WriteBudget.unlimited
+    /// Whether this turn held a write back for lack of room: the loop then looks again in a few milliseconds
+    /// (POLLOUT would fire long before there is room) instead of spinning or sleeping.
+    private var heldBack = false
 
     /// Publishes waiting for room in the confirm window.
     private var waiting = PublishQueue()
@@ -452,6 +455,7 @@ final class ConnectionLoop {
             let commands = deferred.isEmpty ? new : deferred + new
             deferred = []
             budget = Self.writeBudget(socketFD)
+            heldBack = false
             // Several frames to write: hold them in the socket until all are written, so that the publishes and
             // acks of one iteration leave in a few full packets instead of one small packet (and one wake-up of
             // the broker) each.
@@ -469,10 +473,8 @@ final class ConnectionLoop {
 
             if amqp_frames_enqueued(conn) == 0 && amqp_data_in_buffer(conn) == 0 {
                 amqp_maybe_release_buffers(conn)
-                // Held back for lack of room: look again soon (POLLOUT would fire long before there is room).
-                let heldBack = budget.isExhausted && (!deferred.isEmpty || windows.values.contains { $0.hasAcks }
-                    || (!blocked && waiting.count > 0))
-                let canPublish = !blocked && waiting.count > 0 && pending.count < configuration.confirmWindow
+                let canPublish = !blocked && !heldBack && waiting.count > 0
+                    && pending.count < configuration.confirmWindow
                 fds[0].revents = 0
                 fds[1].revents = 0
                 let ready = poll(&fds, nfds_t(fds.count), heldBack ? 5 : canPublish ? 0 : 100)
@@ -524,8 +526,11 @@ final class ConnectionLoop {
         guard let conn = connection else { return nil }
         for channel in Array(windows.keys) where windows[channel]?.hasAcks == true {
             // Left noted in the window when they do not fit; a later turn sends them (coalesced further).
-            guard let count = windows[channel]?.ackCount, budget.admitControl(count: count),
-                  let acks = windows[channel]?.takeAcks() else { continue }
+            guard let count = windows[channel]?.ackCount, budget.admitControl(count: count) else {
+                heldBack = true
+                continue
+            }
+            guard let acks = windows[channel]?.takeAcks() else { continue }
             if let through = acks.through {
                 let status = amqp_basic_ack(conn, channel, through, 1)
                 if status != AMQP_STATUS_OK.rawValue { return "ack failed: \(Self.statusString(status))" }
@@ -587,6 +592,7 @@ final class ConnectionLoop {
     /// dropped (the broker redelivers what was not settled).
     private func admitControl(_ command: ConnectionCommand, closing: Bool) -> Bool {
         if budget.admitControl() { return true }
+        heldBack = true
         if closing {
             logger.debug("AMQP: the send queue is full at shutdown; dropping an ack, reject or cancel")
         } else {
@@ -734,7 +740,10 @@ final class ConnectionLoop {
             let bytes = message.encodedSizeBound(exchange: request.exchange, routingKey: request.routingKey,
                                                  messageID: messageID)
             // Stays first in line until the peer has read enough; its deadline still applies meanwhile.
-            guard budget.admitPublish(bytes: bytes) else { return nil }
+            guard budget.admitPublish(bytes: bytes) else {
+                heldBack = true
+                return nil
+            }
             _ = waiting.popFirst()
             if let reason = send(request) { return reason }
             sent += 1
@@ -1061,6 +1070,7 @@ final class ConnectionLoop {
             // Nobody will handle it (cancelled or stream gone): give it back so nothing is lost.
             guard let conn = connection else { return nil }
             guard budget.admitControl() else {
+                heldBack = true
                 deferred.append(.reject(channel: channel, deliveryTag: tag, generation: generation, requeue: true))
                 return nil
             }

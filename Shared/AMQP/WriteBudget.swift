@@ -57,12 +57,6 @@ struct WriteBudget: Equatable {
         self.room = room - bytes
         return true
     }
-
-    /// Whether anything was held back for lack of room, so the loop should come back soon rather than sleep.
-    var isExhausted: Bool {
-        guard let room else { return false }
-        return room < Self.controlReserve + Self.controlFrameBytes
-    }
 }
 
 extension AMQPMessage {
