@@ -10,6 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
 let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
@@ -51,6 +52,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -65,7 +67,7 @@ let package = Package(
         shared("AMQP", ["CRabbitMQ", logging, lifecycle]),
         shared("Messages", []),
         shared("Connectors", ["Messages"]),
-        shared("Storage", ["Messages", postgres, crypto, logging, lifecycle]),
+        shared("Storage", ["Messages", postgres, nioSSL, crypto, logging, lifecycle]),
         shared("VendorFakes", [hummingbird, crypto]),
         shared("ServiceRuntime", ["AMQP", "Connectors", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
         shared(
@@ -87,6 +89,7 @@ let package = Package(
         service("Bench", ["AMQP", "Messages", hummingbird, httpClient, argumentParser, logging]),
 
         tests("AMQPTests", ["AMQP"]),
+        tests("StorageTests", ["Storage", postgres, nioSSL, logging]),
         tests("MessagesTests", ["Messages"]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", crypto, httpClient]),
         tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),

@@ -60,6 +60,18 @@ public final class AMQPConnection: Service, Sendable {
     /// Whether the connection is currently open (topology declared, channels ready).
     public var isConnected: Bool { core.isConnected }
 
+    /// Whether the broker has blocked publishing on this connection: between its `connection.blocked` and
+    /// `connection.unblocked`. RabbitMQ sends the former when the connection publishes while a memory or disk
+    /// alarm is on, and then stops reading it, acks included (so publish and consume on separate connections,
+    /// see `consume`). The publish that met the alarm, and any others unconfirmed, fail with `.blocked` as soon
+    /// as the notice arrives (milliseconds, not their timeout); later ones fail with `.blocked` at once, without
+    /// being sent. A connection that only consumes is never blocked. Reset on reconnect (the broker tells the
+    /// new connection again on its first publish while the alarm lasts).
+    public var isBlocked: Bool { core.blockedReason != nil }
+
+    /// The broker's reason while `isBlocked` (e.g. "low on memory"), for logs and health reports.
+    public var blockedReason: String? { core.blockedReason }
+
     /// Suspends until connected or the timeout passes; returns whether it is connected.
     public func waitUntilConnected(timeout: Duration) async -> Bool {
         if core.isConnected { return true }
@@ -79,7 +91,8 @@ public final class AMQPConnection: Service, Sendable {
 
     /// Publishes a persistent, mandatory message and returns when the broker confirmed it.
     ///
-    /// Throws `.notConnected` at once when the connection is down (never waits for a reconnect), `.returned`
+    /// Throws `.notConnected` at once when the connection is down (never waits for a reconnect), `.blocked` at
+    /// once while the broker blocks publishing (`isBlocked`; the message was not sent), `.returned`
     /// when no queue is bound for the routing key, `.nacked` when the broker refused it, `.timeout` when no
     /// confirm arrived within `timeout`, `.connectionLost` if the connection dropped before the confirm,
     /// `.protocolError` if the broker closed the publishing channel (e.g. unknown exchange) and `.closed` after
@@ -99,6 +112,10 @@ public final class AMQPConnection: Service, Sendable {
     }
 
     /// Starts consuming `queue` with manual acks and the given prefetch; survives reconnections.
+    ///
+    /// A broker under a resource alarm stops reading a connection as soon as it publishes, acks included. So a
+    /// process that both consumes and publishes should use one `AMQPConnection` for each: the consuming one then
+    /// keeps acking (and receiving) while the publishing one is blocked.
     ///
     /// May be called before `run()`: the consumer starts as soon as the connection is up. After shutdown the
     /// returned sequence is already finished.

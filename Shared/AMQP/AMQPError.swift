@@ -12,6 +12,11 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         public var description: String { raw }
         /// The connection was not open when the call was made; retry later or answer "unavailable".
         public static let notConnected = Code("notConnected")
+        /// The broker blocked publishing on this connection (`connection.blocked`: a memory or disk alarm). The
+        /// message was not sent, or, for the publishes in flight when the block began, not confirmed: those may
+        /// still be delivered once the alarm clears (as after `.timeout`). Answer "unavailable" and retry after
+        /// a while; deliveries keep flowing on connections that only consume.
+        public static let blocked = Code("blocked")
         /// The connection dropped while the operation was in flight; its outcome is unknown.
         public static let connectionLost = Code("connectionLost")
         /// The broker refused responsibility for a published message (`basic.nack`).

@@ -34,22 +34,28 @@ final class CArena {
         return UnsafePointer(copy)
     }
 
-    /// Encodes headers or arguments as a field table (keys sorted, for deterministic output).
-    func table(_ entries: [String: AMQPValue]) -> amqp_table_t {
-        let size = MemoryLayout<amqp_table_entry_t>.stride * entries.count
-        guard !entries.isEmpty, let raw = malloc(size) else { return amqp_table_t(num_entries: 0, entries: nil) }
-        blocks.append(raw)
-        let typed = raw.bindMemory(to: amqp_table_entry_t.self, capacity: entries.count)
-        for (index, (key, value)) in entries.sorted(by: { $0.key < $1.key }).enumerated() {
-            let field: amqp_field_value_t
+    /// Encodes headers or arguments as a field table (keys sorted, for deterministic output); `tables` adds
+    /// entries whose values are tables themselves (client capabilities).
+    func table(_ entries: [String: AMQPValue], tables: [String: [String: AMQPValue]] = [:]) -> amqp_table_t {
+        var fields: [(key: String, value: amqp_field_value_t)] = []
+        for (key, value) in entries {
             switch value {
-            case .string(let text): field = sy_field_utf8(bytes(text))
-            case .int(let number): field = sy_field_i64(number)
-            case .bool(let flag): field = sy_field_bool(flag ? 1 : 0)
+            case .string(let text): fields.append((key, sy_field_utf8(bytes(text))))
+            case .int(let number): fields.append((key, sy_field_i64(number)))
+            case .bool(let flag): fields.append((key, sy_field_bool(flag ? 1 : 0)))
             }
-            (typed + index).initialize(to: amqp_table_entry_t(key: bytes(key), value: field))
         }
-        return amqp_table_t(num_entries: Int32(entries.count), entries: typed)
+        for (key, nested) in tables {
+            fields.append((key, sy_field_table(table(nested))))
+        }
+        let size = MemoryLayout<amqp_table_entry_t>.stride * fields.count
+        guard !fields.isEmpty, let raw = malloc(size) else { return amqp_table_t(num_entries: 0, entries: nil) }
+        blocks.append(raw)
+        let typed = raw.bindMemory(to: amqp_table_entry_t.self, capacity: fields.count)
+        for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+            (typed + index).initialize(to: amqp_table_entry_t(key: bytes(field.key), value: field.value))
+        }
+        return amqp_table_t(num_entries: Int32(fields.count), entries: typed)
     }
 
     /// Frees everything handed out since the last reset.

@@ -69,6 +69,8 @@ final class ConnectionCore: Sendable {
     struct State: Sendable {
         var phase: Phase = .idle
         var connected = false
+        /// The reason the broker gave in `connection.blocked`, until `connection.unblocked` or a reconnect.
+        var blockedReason: String?
         var stopRequested = false
         var commands: [ConnectionCommand] = []
         /// Whether a wake-up byte is already on its way; avoids one syscall per command under load.
@@ -122,6 +124,14 @@ final class ConnectionCore: Sendable {
     /// Whether the connection is open.
     var isConnected: Bool { state.withLock { $0.connected } }
 
+    /// Why the broker blocked publishing on this connection, or nil when it does not.
+    var blockedReason: String? { state.withLock { $0.blockedReason } }
+
+    /// Records `connection.blocked` (a reason) or `connection.unblocked` (nil); called by the thread.
+    func setBlocked(_ reason: String?) {
+        state.withLock { $0.blockedReason = reason }
+    }
+
     /// Queues a command unless the connection is closed; returns whether it was queued.
     @discardableResult
     func enqueue(_ command: ConnectionCommand) -> Bool {
@@ -136,7 +146,8 @@ final class ConnectionCore: Sendable {
         return queued
     }
 
-    /// Queues a publish if, and only if, the connection is open right now; otherwise returns the error to throw.
+    /// Queues a publish if, and only if, the connection is open and not blocked by the broker right now;
+    /// otherwise returns the error to throw.
     /// Checking and queueing under one lock means the thread either sees the publish before it declares the
     /// connection lost (and fails it with `.connectionLost`) or the caller gets `.notConnected`.
     func submitPublish(_ request: PublishRequest) -> AMQPError? {
@@ -149,6 +160,10 @@ final class ConnectionCore: Sendable {
             case .running:
                 guard state.connected else {
                     return (AMQPError(code: .notConnected, message: "not connected to the broker"), false)
+                }
+                if let reason = state.blockedReason {
+                    let message = "the broker blocked publishing (\(reason)); the message was not sent"
+                    return (AMQPError(code: .blocked, message: message), false)
                 }
                 state.commands.append(.publish(request))
                 let wake = !state.wakePending
@@ -208,8 +223,12 @@ final class ConnectionCore: Sendable {
     }
 
     /// Publishes the connection status; on connect resumes everyone waiting for it.
+    /// A lost connection is no longer blocked: the broker repeats `connection.blocked` on the next one.
     func setConnected(_ connected: Bool) {
-        state.withLock { $0.connected = connected }
+        state.withLock { state in
+            state.connected = connected
+            if !connected { state.blockedReason = nil }
+        }
         if connected { resumeWaiters(connected: true) }
     }
 
@@ -219,6 +238,7 @@ final class ConnectionCore: Sendable {
         let commands = state.withLock { state in
             state.phase = .closed
             state.connected = false
+            state.blockedReason = nil
             let commands = state.commands
             state.commands = []
             return commands

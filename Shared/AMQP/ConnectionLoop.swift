@@ -33,6 +33,16 @@ struct PublishQueue {
         count += 1
     }
 
+    /// The oldest publish, left in place.
+    var first: PublishRequest? {
+        var index = head
+        while index < items.count {
+            if let item = items[index] { return item }
+            index += 1
+        }
+        return nil
+    }
+
     /// Removes the oldest publish.
     mutating func popFirst() -> PublishRequest? {
         while head < items.count {
@@ -142,6 +152,8 @@ enum RPCFailure: Error {
 final class ConnectionLoop {
     /// The channel used for topology and publishing (in confirm mode).
     private static let publisherChannel: UInt16 = 1
+    /// Requested SO_SNDBUF; the kernel caps it (net.core.wmem_max).
+    private static let sendBufferBytes: Int32 = 4 << 20
 
     /// Shared state: commands in, status out.
     private let core: ConnectionCore
@@ -164,6 +176,17 @@ final class ConnectionLoop {
     private var nextChannel: UInt16 = 2
     /// Channels currently open in this connection; acks for others are dropped rather than upsetting the broker.
     private var openChannels: Set<UInt16> = []
+    /// Between `connection.blocked` and `connection.unblocked`: nothing is published (the broker would stop
+    /// reading the socket on the first publish) and queued publishes fail with `.blocked`.
+    private var blocked = false
+    /// Commands that write a frame of their own (rejects, acks of unknown tags, cancels) held back for lack of
+    /// room in the send queue; handled before newer commands.
+    private var deferred: [ConnectionCommand] = []
+    /// What may be written in the current turn of `serve()`.
+    private var budget = WriteBudget.unlimited
+    /// Whether this turn held a write back for lack of room: the loop then looks again in a few milliseconds
+    /// (POLLOUT would fire long before there is room) instead of spinning or sleeping.
+    private var heldBack = false
 
     /// Publishes waiting for room in the confirm window.
     private var waiting = PublishQueue()
@@ -265,16 +288,22 @@ final class ConnectionLoop {
     /// Returns nil on success or why it failed.
     private func connect() -> String? {
         guard let conn = amqp_new_connection() else { return "cannot allocate connection" }
-        guard let socket = amqp_tcp_socket_new(conn) else {
+        let socket: OpaquePointer
+        switch makeSocket(conn) {
+        case .success(let made): socket = made
+        case .failure(let failure):
             amqp_destroy_connection(conn)
-            return "cannot allocate socket"
+            return failure.description
         }
         var openTimeout = timeval(tv_sec: 5, tv_usec: 0)
         let status = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &openTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(conn)
-            return "cannot open socket: \(Self.statusString(status))"
+            let what = configuration.tls == nil ? "socket" : "TLS connection"
+            return "cannot open \(what): \(Self.statusString(status))"
         }
+        // A fixed, generous send queue: the room `WriteBudget` sees does not shrink to autotuning's first 16 KB.
+        sy_socket_set_send_buffer(amqp_get_sockfd(conn), Self.sendBufferBytes)
         var handshakeTimeout = timeval(tv_sec: 10, tv_usec: 0)
         _ = amqp_set_handshake_timeout(conn, &handshakeTimeout)
         var rpcTimeout = timeval(tv_sec: 30, tv_usec: 0)
@@ -283,7 +312,10 @@ final class ConnectionLoop {
         // Sub-second heartbeats round up to one second; zero (or less) disables them.
         let heartbeat = configuration.heartbeat > .zero
             ? Int32(clamping: max(1, configuration.heartbeat.components.seconds)) : 0
-        var properties = arena.table(["connection_name": .string(configuration.connectionName)])
+        // Without the `connection.blocked` capability the broker blocks the connection silently.
+        var properties = arena.table(
+            ["connection_name": .string(configuration.connectionName)],
+            tables: ["capabilities": ["connection.blocked": .bool(true)]])
         let reply = sy_login_plain_properties(
             conn, arena.cString(configuration.virtualHost), 0, 131_072, heartbeat, &properties,
             arena.cString(configuration.username), arena.cString(configuration.password))
@@ -297,6 +329,8 @@ final class ConnectionLoop {
         generation += 1
         nextChannel = 2
         openChannels = []
+        blocked = false
+        deferred = []
         do {
             try openChannel(Self.publisherChannel)
             try declareTopology()
@@ -310,6 +344,33 @@ final class ConnectionLoop {
         }
         core.setConnected(true)
         return nil
+    }
+
+    /// A TCP socket, or with `configuration.tls` an OpenSSL one with its CA, client key and verification set.
+    private func makeSocket(_ conn: amqp_connection_state_t) -> Result<OpaquePointer, RPCFailure> {
+        guard let tls = configuration.tls else {
+            guard let socket = amqp_tcp_socket_new(conn) else { return .failure(.connection("cannot allocate socket")) }
+            return .success(socket)
+        }
+        guard let socket = amqp_ssl_socket_new(conn) else {
+            return .failure(.connection("cannot allocate a TLS socket"))
+        }
+        if let caFile = tls.caFile ?? AMQPConfiguration.TLS.systemCAFile {
+            let status = amqp_ssl_socket_set_cacert(socket, caFile)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                return .failure(.connection("cannot load the CA file \(caFile): \(Self.statusString(status))"))
+            }
+        }
+        if let certificateFile = tls.certificateFile, let keyFile = tls.keyFile {
+            let status = amqp_ssl_socket_set_key(socket, certificateFile, keyFile)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                return .failure(.connection(
+                    "cannot load the client certificate \(certificateFile): \(Self.statusString(status))"))
+            }
+        }
+        amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
+        amqp_ssl_socket_set_verify_hostname(socket, tls.verifyHostname ? 1 : 0)
+        return .success(socket)
     }
 
     /// Closes (if asked) and frees the connection.
@@ -345,7 +406,9 @@ final class ConnectionLoop {
     /// Final shutdown: flushes queued acks, fails publishes with `.closed`, closes channels and the connection,
     /// and ends every consumer stream.
     private func shutdown() {
-        let commands = core.closeForShutdown()
+        let commands = deferred + core.closeForShutdown()
+        deferred = []
+        if let conn = connection { budget = Self.writeBudget(amqp_get_sockfd(conn)) }
         for command in commands {
             if let reason = handle(command, closing: true) {
                 logger.debug("AMQP: error while flushing commands at shutdown: \(reason)")
@@ -359,7 +422,11 @@ final class ConnectionLoop {
         }
         failAllPublishes(with: AMQPError(code: .closed, message: "the connection was shut down"))
         if let conn = connection {
-            for channel in openChannels.sorted(by: >) {
+            // A blocked connection is not read by the broker: one close that gives up after a second (closing the
+            // connection closes its channels) rather than a wait for every channel's close-ok.
+            var closeTimeout = timeval(tv_sec: blocked ? 1 : 5, tv_usec: 0)
+            _ = amqp_set_rpc_timeout(conn, &closeTimeout)
+            for channel in openChannels.sorted(by: >) where !blocked {
                 _ = amqp_channel_close(conn, channel, AMQP_REPLY_SUCCESS)
             }
             openChannels = []
@@ -384,7 +451,11 @@ final class ConnectionLoop {
             pollfd(fd: core.wakeReadFD, events: Int16(POLLIN), revents: 0),
         ]
         while true {
-            let (commands, stop) = core.takeCommands()
+            let (new, stop) = core.takeCommands()
+            let commands = deferred.isEmpty ? new : deferred + new
+            deferred = []
+            budget = Self.writeBudget(socketFD)
+            heldBack = false
             // Several frames to write: hold them in the socket until all are written, so that the publishes and
             // acks of one iteration leave in a few full packets instead of one small packet (and one wake-up of
             // the broker) each.
@@ -402,10 +473,11 @@ final class ConnectionLoop {
 
             if amqp_frames_enqueued(conn) == 0 && amqp_data_in_buffer(conn) == 0 {
                 amqp_maybe_release_buffers(conn)
-                let canPublish = waiting.count > 0 && pending.count < configuration.confirmWindow
+                let canPublish = !blocked && !heldBack && waiting.count > 0
+                    && pending.count < configuration.confirmWindow
                 fds[0].revents = 0
                 fds[1].revents = 0
-                let ready = poll(&fds, nfds_t(fds.count), canPublish ? 0 : 100)
+                let ready = poll(&fds, nfds_t(fds.count), heldBack ? 5 : canPublish ? 0 : 100)
                 if ready < 0 && errno != EINTR { return "poll failed: errno \(errno)" }
                 if fds[1].revents != 0 { core.drainWakePipe() }
             }
@@ -413,6 +485,14 @@ final class ConnectionLoop {
             // missed ones inside its wait functions.
             if let reason = readFrames(limit: 512) { return reason }
         }
+    }
+
+    /// The room in the socket's send queue now.
+    private static func writeBudget(_ socketFD: Int32) -> WriteBudget {
+        var capacity = 0
+        var queued = 0
+        guard socketFD >= 0, sy_socket_send_queue(socketFD, &capacity, &queued) != 0 else { return .unlimited }
+        return WriteBudget(capacity: capacity, queued: queued)
     }
 
     /// Reads and dispatches up to `limit` frames that are available right now.
@@ -445,6 +525,11 @@ final class ConnectionLoop {
     private func flushAcks() -> String? {
         guard let conn = connection else { return nil }
         for channel in Array(windows.keys) where windows[channel]?.hasAcks == true {
+            // Left noted in the window when they do not fit; a later turn sends them (coalesced further).
+            guard let count = windows[channel]?.ackCount, budget.admitControl(count: count) else {
+                heldBack = true
+                continue
+            }
             guard let acks = windows[channel]?.takeAcks() else { continue }
             if let through = acks.through {
                 let status = amqp_basic_ack(conn, channel, through, 1)
@@ -473,12 +558,14 @@ final class ConnectionLoop {
                 return nil
             }
             if windows[channel]?.ack(tag) == true { return nil }
+            guard admitControl(command, closing: closing) else { return nil }
             let status = amqp_basic_ack(conn, channel, tag, 0)
             if status != AMQP_STATUS_OK.rawValue { return "ack failed: \(Self.statusString(status))" }
         case .reject(let channel, let tag, let generation, let requeue):
             guard let conn = connection, generation == self.generation, openChannels.contains(channel) else {
                 return nil
             }
+            guard admitControl(command, closing: closing) else { return nil }
             let status = amqp_basic_reject(conn, channel, tag, requeue ? 1 : 0)
             if status != AMQP_STATUS_OK.rawValue { return "reject failed: \(Self.statusString(status))" }
             windows[channel]?.settledAlone(tag)
@@ -495,9 +582,23 @@ final class ConnectionLoop {
                 return error.description
             }
         case .cancelConsumer(let id):
+            guard admitControl(command, closing: closing) else { return nil }
             return cancel(consumerID: id)
         }
         return nil
+    }
+
+    /// Whether a command's frame fits in the send queue now; if not, it waits for a later turn, or at shutdown is
+    /// dropped (the broker redelivers what was not settled).
+    private func admitControl(_ command: ConnectionCommand, closing: Bool) -> Bool {
+        if budget.admitControl() { return true }
+        heldBack = true
+        if closing {
+            logger.debug("AMQP: the send queue is full at shutdown; dropping an ack, reject or cancel")
+        } else {
+            deferred.append(command)
+        }
+        return false
     }
 
     /// Handles commands while there is no connection: publishes fail, acks are dropped (the broker will
@@ -618,19 +719,49 @@ final class ConnectionLoop {
     // MARK: - Publishing
 
     /// Sends waiting publishes while the confirm window has room.
+    /// Sends waiting publishes while the confirm window and the socket's send queue have room. While the
+    /// broker blocks the connection, they fail with `.blocked` instead (they got in before it said so).
     private func flushPublishes() -> String? {
+        if blocked {
+            failWaiting(with: blockedError())
+            return nil
+        }
         var sent = 0
         let now = ContinuousClock.now
-        while sent < 1024, pending.count < configuration.confirmWindow, let request = waiting.popFirst() {
+        while sent < 1024, pending.count < configuration.confirmWindow, let request = waiting.first {
             if request.deadline <= now {
+                _ = waiting.popFirst()
                 request.continuation.resume(throwing: AMQPError(
                     code: .timeout, message: "no room in the confirm window before the timeout; not sent"))
                 continue
             }
+            let message = request.message
+            let messageID = message.messageID ?? "switchyard-internal-\(internalIDCounter + 1)"
+            let bytes = message.encodedSizeBound(exchange: request.exchange, routingKey: request.routingKey,
+                                                 messageID: messageID)
+            // Stays first in line until the peer has read enough; its deadline still applies meanwhile.
+            guard budget.admitPublish(bytes: bytes) else {
+                heldBack = true
+                return nil
+            }
+            _ = waiting.popFirst()
             if let reason = send(request) { return reason }
             sent += 1
         }
         return nil
+    }
+
+    /// The error of publishes refused while the broker blocks the connection.
+    private func blockedError() -> AMQPError {
+        let reason = core.blockedReason ?? "resource alarm"
+        return AMQPError(code: .blocked, message: "the broker blocked publishing (\(reason)); the message was not sent")
+    }
+
+    /// Fails the publishes that were not sent yet.
+    private func failWaiting(with error: AMQPError) {
+        for request in waiting.removeAll() {
+            request.continuation.resume(throwing: error)
+        }
     }
 
     /// Publishes one message (mandatory, with properties) and records it as unconfirmed.
@@ -769,9 +900,7 @@ final class ConnectionLoop {
 
     /// Fails waiting and unconfirmed publishes and resets confirm tracking.
     private func failAllPublishes(with error: AMQPError) {
-        for request in waiting.removeAll() {
-            request.continuation.resume(throwing: error)
-        }
+        failWaiting(with: error)
         failUnconfirmed(with: error)
     }
 
@@ -864,9 +993,25 @@ final class ConnectionLoop {
             if let conn = connection { _ = sy_send_connection_close_ok(conn) }
             return "closed by the broker: \(close.reply_code) \(close.reply_text.string)"
         case sy_method_connection_blocked():
-            logger.warning("AMQP: the broker blocked publishing (resource alarm)")
+            let reason = decoded.load(as: amqp_connection_blocked_t.self).reason.string
+            logger.warning("AMQP: the broker blocked publishing (\(reason.isEmpty ? "resource alarm" : reason))")
+            blocked = true
+            core.setBlocked(reason.isEmpty ? "resource alarm" : reason)
+            failWaiting(with: blockedError())
+            // The broker sends this when the connection publishes during an alarm, and stops reading it: the
+            // publishes it has not confirmed would only reach their deadline. Their callers learn now; the
+            // entries stay, so a confirm after the alarm clears is matched (and dropped) as after a timeout.
+            let inFlight = AMQPError(
+                code: .blocked, message: "the broker blocked publishing (\(core.blockedReason ?? "resource alarm")) "
+                    + "before confirming the message; it may still be delivered once the alarm clears")
+            for sequence in Array(pending.keys) {
+                pending[sequence]?.continuation?.resume(throwing: inFlight)
+                pending[sequence]?.continuation = nil
+            }
         case sy_method_connection_unblocked():
             logger.info("AMQP: the broker unblocked publishing")
+            blocked = false
+            core.setBlocked(nil)
         default:
             break
         }
@@ -924,6 +1069,11 @@ final class ConnectionLoop {
             }
             // Nobody will handle it (cancelled or stream gone): give it back so nothing is lost.
             guard let conn = connection else { return nil }
+            guard budget.admitControl() else {
+                heldBack = true
+                deferred.append(.reject(channel: channel, deliveryTag: tag, generation: generation, requeue: true))
+                return nil
+            }
             let status = amqp_basic_reject(conn, channel, tag, 1)
             if status != AMQP_STATUS_OK.rawValue { return "reject failed: \(Self.statusString(status))" }
         }

@@ -22,6 +22,8 @@ struct DeliveryWindow {
 
     /// Whether acks are waiting for `takeAcks()`.
     var hasAcks: Bool { !acked.isEmpty }
+    /// How many acks are waiting: an upper bound of the frames the next `takeAcks()` sends.
+    var ackCount: Int { acked.count }
 
     /// Notes a delivery handed to the consumer; tags grow on a channel.
     mutating func delivered(_ tag: UInt64) {

@@ -3,13 +3,16 @@
 
 #if __has_include(<rabbitmq-c/amqp.h>)
 #include <rabbitmq-c/amqp.h>
+#include <rabbitmq-c/ssl_socket.h>
 #include <rabbitmq-c/tcp_socket.h>
 #else
 #include <amqp.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #endif
 
 #include <string.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -23,6 +26,42 @@ static inline void sy_socket_cork(int fd, int on) {
     (void)fd;
     (void)on;
 #endif
+}
+
+/* How full the socket's send queue is, as far as the kernel tells: `capacity` is how many payload bytes it
+   holds before a write blocks, `queued` how many are in it (written, not yet acknowledged by the peer).
+   Returns 0 when it cannot tell. rabbitmq-c 0.11 writes publishes, acks and heartbeats with an infinite
+   deadline (its send loop polls for POLLOUT until the peer reads), so the connection thread only writes what
+   fits. Linux accepts writes while the queued memory (payload plus per-segment overhead) is below SO_SNDBUF;
+   getsockopt reports twice the requested size to cover that overhead, so half of it counts as payload room. */
+static inline int sy_socket_send_queue(int fd, long *capacity, long *queued) {
+    int sndbuf = 0;
+    socklen_t length = sizeof(sndbuf);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &length) != 0) return 0;
+#if defined(__linux__) && defined(TIOCOUTQ)
+    int outq = 0;
+    if (ioctl(fd, TIOCOUTQ, &outq) != 0) return 0; /* SIOCOUTQ on a TCP socket */
+    *capacity = (long)sndbuf / 2;
+    *queued = (long)outq;
+    return 1;
+#elif defined(SO_NWRITE)
+    int unsent = 0;
+    length = sizeof(unsent);
+    if (getsockopt(fd, SOL_SOCKET, SO_NWRITE, &unsent, &length) != 0) return 0;
+    *capacity = (long)sndbuf;
+    *queued = (long)unsent;
+    return 1;
+#else
+    (void)capacity;
+    (void)queued;
+    return 0;
+#endif
+}
+
+/* Asks for a send buffer of `bytes` (the kernel caps it at net.core.wmem_max); fixes its size, so the room
+   that sy_socket_send_queue reports does not depend on autotuning. */
+static inline void sy_socket_set_send_buffer(int fd, int bytes) {
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 }
 
 /* Swift cannot call C variadic functions: amqp_login is wrapped here for the PLAIN mechanism. */
@@ -85,6 +124,14 @@ static inline amqp_field_value_t sy_field_bool(int value) {
     memset(&v, 0, sizeof(v));
     v.kind = AMQP_FIELD_KIND_BOOLEAN;
     v.value.boolean = value ? 1 : 0;
+    return v;
+}
+
+static inline amqp_field_value_t sy_field_table(amqp_table_t table) {
+    amqp_field_value_t v;
+    memset(&v, 0, sizeof(v));
+    v.kind = AMQP_FIELD_KIND_TABLE;
+    v.value.table = table;
     return v;
 }
 

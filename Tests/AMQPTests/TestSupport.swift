@@ -9,8 +9,15 @@ enum TestBroker {
     static let url = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_AMQP_URL"]
     static let stopCommand = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_BROKER_STOP"]
     static let startCommand = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_BROKER_START"]
+    /// Command prefix that runs rabbitmqctl against the test node (deploy/local/test).
+    static let rabbitmqctl = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_RABBITMQCTL"]
+    /// The test broker's TLS listener, and the CA that signed its certificate.
+    static let amqpsURL = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_AMQPS_URL"]
+    static let caFile = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_TLS_CA_FILE"]
     static var isAvailable: Bool { url != nil }
     static var canRestart: Bool { url != nil && stopCommand != nil && startCommand != nil }
+    static var canRaiseAlarms: Bool { url != nil && rabbitmqctl != nil }
+    static var hasTLS: Bool { amqpsURL != nil && caFile != nil }
 
     static let logger: Logger = {
         var logger = Logger(label: "amqp-tests")
@@ -18,8 +25,8 @@ enum TestBroker {
         return logger
     }()
 
-    static func configuration(_ name: String = "amqp-tests") throws -> AMQPConfiguration {
-        var config = try AMQPConfiguration(url: url ?? "amqp://", connectionName: name)
+    static func configuration(_ name: String = "amqp-tests", url: String? = nil) throws -> AMQPConfiguration {
+        var config = try AMQPConfiguration(url: url ?? self.url ?? "amqp://", connectionName: name)
         config.initialBackoff = .milliseconds(50)
         config.maximumBackoff = .milliseconds(500)
         return config
@@ -27,14 +34,53 @@ enum TestBroker {
 
     /// Runs a shell command (used to stop/start the broker).
     static func shell(_ command: String) throws {
+        _ = try output(of: command)
+    }
+
+    /// Runs a shell command; returns what it printed.
+    static func output(of command: String) throws -> String {
         let process = Process()
+        let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
+        process.standardOutput = output
         try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw AMQPError(code: .protocolError, message: "command failed: \(command)")
         }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Runs rabbitmqctl against the test node.
+    @discardableResult
+    static func rabbitmqctl(_ arguments: String) throws -> String {
+        try output(of: "\(rabbitmqctl ?? "false") \(arguments)")
+    }
+
+    /// Runs `body` while the broker has a memory alarm (a high watermark no node stays under), so it blocks
+    /// publishing connections; the watermark is restored to RabbitMQ's default afterwards, also on failure.
+    static func withMemoryAlarm<T>(_ body: () async throws -> T) async throws -> T {
+        try rabbitmqctl("set_vm_memory_high_watermark 0.0000001")
+        do {
+            let result = try await body()
+            try rabbitmqctl("set_vm_memory_high_watermark 0.4")
+            return result
+        } catch {
+            _ = try? rabbitmqctl("set_vm_memory_high_watermark 0.4")
+            throw error
+        }
+    }
+
+    /// Ready plus unacknowledged messages of a queue, as the broker counts them.
+    static func messageCount(queue: String) throws -> Int? {
+        let listing = try rabbitmqctl("list_queues --no-table-headers name messages")
+        for line in listing.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            if fields.count == 2, fields[0] == queue { return Int(fields[1]) }
+        }
+        return nil
     }
 }
 
@@ -138,6 +184,16 @@ func withCollector<T: Sendable>(
             throw error
         }
     }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passed; returns whether it held.
+func eventually(timeout: Duration, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
 }
 
 /// Whether `error` is an `AMQPError` with one of `codes`.

@@ -124,6 +124,37 @@ wipe_server_dir() {
 # port_in_use PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# --- TLS for the test servers ------------------------------------------------------------------------------------
+# make_test_tls DIR: a throw-away CA (ca.pem) and a server certificate it signed (server.pem, server.key) for
+# localhost and 127.0.0.1, valid 30 days; the test servers listen with it and the tests trust ca.pem.
+make_test_tls() {
+    local dir=$1
+    mkdir -p "$dir"
+    (
+        cd "$dir"
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=Switchyard test CA' \
+            -keyout ca.key -out ca.pem >/dev/null 2>&1
+        openssl req -newkey rsa:2048 -nodes -subj '/CN=localhost' -keyout server.key -out server.csr >/dev/null 2>&1
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile server.ext \
+            -out server.pem >/dev/null 2>&1
+        chmod 644 ca.pem server.pem
+    ) || die "openssl could not make the test certificates in ${dir}"
+}
+
+# copy_tls_files DIR USER: server.pem, server.key and ca.pem of SY_TLS_DIR into DIR, owned by USER (key 600).
+copy_tls_files() {
+    local dir=$1 user=$2
+    mkdir -p "$dir"
+    cp "${SY_TLS_DIR}/server.pem" "${SY_TLS_DIR}/server.key" "${SY_TLS_DIR}/ca.pem" "$dir/"
+    chmod 600 "$dir/server.key"
+    chown -R "$user" "$dir"
+}
+
+# tls_enabled: the server set has a TLS directory with a server certificate (only the test servers do).
+tls_enabled() { [[ -n "${SY_TLS_DIR:-}" && -f "${SY_TLS_DIR}/server.pem" ]]; }
+
 random_base64() { head -c "$1" /dev/urandom | base64 | tr -d '\n'; }
 random_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
@@ -167,6 +198,15 @@ unix_socket_directories = ''
 max_connections = 200
 fsync = ${PG_FSYNC:-on}
 EOF
+        if tls_enabled; then
+            # TLS on the same port; clients choose with sslmode (plain connections keep working).
+            copy_tls_files "$dir/data/tls" "$user"
+            cat >>"$dir/data/postgresql.conf" <<EOF
+ssl = on
+ssl_cert_file = '$dir/data/tls/server.pem'
+ssl_key_file = '$dir/data/tls/server.key'
+EOF
+        fi
     fi
     if pg_running "$dir"; then
         info "PostgreSQL already running on port $(sed -n 4p "$dir/data/postmaster.pid")"
@@ -288,12 +328,26 @@ rmq_start() {
 log.file.level = info
 log.console = false
 EOF
+    if tls_enabled && [[ -n "${RMQ_TLS_PORT:-}" ]]; then
+        copy_tls_files "$dir/tls" "$user"
+        cat >>"$dir/rabbitmq.conf" <<EOF
+listeners.ssl.default = 127.0.0.1:${RMQ_TLS_PORT}
+ssl_options.cacertfile = $dir/tls/ca.pem
+ssl_options.certfile = $dir/tls/server.pem
+ssl_options.keyfile = $dir/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+EOF
+    fi
     chown -R "$user" "$dir"
     if rmq_running; then
         info "RabbitMQ node ${RMQ_NODE} already running"
         return 0
     fi
     port_in_use "$RMQ_PORT" && die "port $RMQ_PORT is taken by another program; set ${RMQ_PORT_VAR} to a free port"
+    if tls_enabled && [[ -n "${RMQ_TLS_PORT:-}" ]] && port_in_use "$RMQ_TLS_PORT"; then
+        die "port $RMQ_TLS_PORT (AMQPS) is taken by another program; set SWITCHYARD_TEST_AMQPS_PORT to a free port"
+    fi
     port_in_use "$(rmq_dist_port)" && die "RabbitMQ distribution port $(rmq_dist_port) is taken; set ${RMQ_DIST_PORT_VAR}"
     step "Starting RabbitMQ node ${RMQ_NODE} on 127.0.0.1:${RMQ_PORT}"
     rm -f "$dir/rabbitmq.pid"
@@ -334,6 +388,7 @@ use_local_servers() {
     RMQ_NODE=${SWITCHYARD_RABBITMQ_NODE:-switchyard@localhost}
     RMQ_DIST_PORT=${SWITCHYARD_RABBITMQ_DIST_PORT:-} RMQ_DIST_PORT_VAR=SWITCHYARD_RABBITMQ_DIST_PORT
     RMQ_EPMD_PORT=${SWITCHYARD_EPMD_PORT:-}
+    RMQ_TLS_PORT='' SY_TLS_DIR='' # the local stack listens without TLS
     PG_FSYNC=on
     PG_SUPERPASS=${SY_PG_SUPERUSER_PASSWORD:-}
 }
@@ -344,6 +399,8 @@ use_test_servers() {
     RMQ_NODE=${SWITCHYARD_TEST_RABBITMQ_NODE:-switchyard-test@localhost}
     RMQ_DIST_PORT=${SWITCHYARD_TEST_RABBITMQ_DIST_PORT:-} RMQ_DIST_PORT_VAR=SWITCHYARD_TEST_RABBITMQ_DIST_PORT
     RMQ_EPMD_PORT=${SWITCHYARD_TEST_EPMD_PORT:-}
+    RMQ_TLS_PORT=${SWITCHYARD_TEST_AMQPS_PORT:-$((RMQ_PORT + 1))}
+    SY_TLS_DIR="${SY_STATE}/test/tls"
     PG_FSYNC=off # throw-away data: durability buys nothing and costs test time
     PG_SUPERPASS=$(cat "${SY_STATE}/test/superuser.pw" 2>/dev/null || true)
 }
