@@ -73,6 +73,10 @@ final class ChaosStack: Sendable {
             "SWITCHYARD_PUBLIC_URL": "http://127.0.0.1:\(ports[0])",
             "SWITCHYARD_RETRY_DELAYS": retryDelays,
             "SWITCHYARD_WEBHOOK_TIMEOUT": "\(webhookTimeout.components.seconds)s",
+            // The receiver listens on loopback, which webhooks may otherwise never reach.
+            "SWITCHYARD_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
+            // A claim of a killed worker expires within the run, as in the shared stack.
+            "SWITCHYARD_CLAIM_LEASE": "10s",
             "SWITCHYARD_LOG_LEVEL": "info",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
         ]

@@ -328,7 +328,12 @@ struct ChaosRun: Sendable {
             let list = byEvent[event.key] ?? []
             let statuses = list.map { $0["status"] as? String ?? "?" }
             if !Self.isFinal(list) {
-                report.lost.append("\(event.key.tenant)/\(event.key.eventID): [\(statuses.joined(separator: ", "))]")
+                let answers = stack.receiver.requests
+                    .filter { $0.tenant == event.key.tenant && $0.eventID == event.key.eventID }
+                    .map { "\($0.answer.rawValue) #\($0.number)" }
+                report.lost.append(
+                    "\(event.key.tenant)/\(event.key.eventID): entries [\(statuses.joined(separator: ", "))], "
+                        + "receiver answered [\(answers.joined(separator: ", "))]")
                 continue
             }
             if list.count > 1 { report.duplicateEntries += 1 }
