@@ -24,10 +24,13 @@ struct ActionCommandHandler<C: Connector>: Sendable {
     let logger: Logger
     let serializer = KeyedSerializer()
     let metrics: ActionMetrics
+    /// Fair share of the worker per integration, and the circuit breaker.
+    let gate: IntegrationGate
 
     init(
         connector: C, credentials: CredentialsCache, integrations: IntegrationStore, claims: ClaimLedger,
-        connection: AMQPConnection, topology: BrokerTopology, retry: RetryPolicy, logger: Logger
+        connection: AMQPConnection, topology: BrokerTopology, retry: RetryPolicy, gate: IntegrationGate,
+        logger: Logger
     ) {
         self.connector = connector
         self.credentials = credentials
@@ -36,6 +39,7 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         self.connection = connection
         self.topology = topology
         self.retry = retry
+        self.gate = gate
         self.logger = logger
         self.metrics = ActionMetrics(connector: connector.descriptor.name)
     }
@@ -58,30 +62,71 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         commandLogger[metadataKey: "rule_id"] = "\(command.rule.id)"
         let logger = commandLogger
         let key = ClaimLedger.AttemptKey(completionKey: command.completionKey, attempt: command.attempt)
+        let integrationID = command.rule.integrationID
+        // An action past its maximum age is not deferred again: its next attempt is its last.
+        let expired = Date().timeIntervalSince(command.createdAt) > Double(retry.maximumAge.milliseconds) / 1000
+        if !expired, case .wait(let delay, let paused) = await gate.admit(integrationID) {
+            return await deferred(command, by: delay, paused: paused, logger: logger)
+        }
+        let disposition: DeliveryDisposition
+        var failed: Bool?
         do {
-            try await serializer.run(key: "\(key.completionKey)/\(key.attempt)") {
+            failed = try await serializer.run(key: "\(key.completionKey)/\(key.attempt)") {
                 try await handleClaimed(command, key: key, logger: logger)
             }
-            return .ack
+            disposition = .ack
         } catch {
             if Task.isShuttingDownGracefully || error is CancellationError {
                 await claims.release(attempt: key)
                 logger.info("command left for redelivery", metadata: ["error": "\(error)"])
-                return .redeliver
+                disposition = .redeliver
+            } else {
+                logger.error("action command cannot be processed; dead-lettering it", metadata: ["error": "\(error)"])
+                disposition = .deadLetter(reason: ProcessingFailure.describe(error))
             }
-            logger.error("action command cannot be processed; dead-lettering it", metadata: ["error": "\(error)"])
-            return .deadLetter(reason: ProcessingFailure.describe(error))
+        }
+        if !expired { await gate.finish(integrationID, failed: failed) }
+        return disposition
+    }
+
+    /// Sends a command back to the broker for `delay` (the same attempt: deferring is not trying), with a log
+    /// outcome saying why when its integration is paused.
+    private func deferred(
+        _ command: ActionCommand, by delay: Duration, paused: String?, logger: Logger
+    ) async -> DeliveryDisposition {
+        let tier = retry.delays.sorted().first { $0 >= delay } ?? retry.delays.max() ?? delay
+        do {
+            var publications = [
+                Publication(
+                    AMQPMessage(
+                        body: try MessageCoding.encode(command), messageID: command.commandID,
+                        type: ActionCommand.contract, expiration: min(delay, tier * 6 / 5)),
+                    exchange: topology.retryExchange(delay: tier), routingKey: command.rule.connector)
+            ]
+            if let paused {
+                publications.append(
+                    try outcomePublication(command, status: .retrying, reason: paused, attempt: nil, tag: "paused"))
+            }
+            try await connection.publishAll(publications)
+            return .ack
+        } catch {
+            logger.info("could not defer a command; it comes back", metadata: ["error": "\(error)"])
+            return .redeliver
         }
     }
 
-    private func handleClaimed(_ command: ActionCommand, key: ClaimLedger.AttemptKey, logger: Logger) async throws {
+    /// Handles a command whose integration was admitted; returns whether a performed attempt failed transiently
+    /// (nil when this delivery performed nothing), for the circuit breaker.
+    private func handleClaimed(_ command: ActionCommand, key: ClaimLedger.AttemptKey, logger: Logger) async throws
+        -> Bool?
+    {
         while true {
             let claim = try await retryingTransientFailures(logger: logger, what: "claiming the attempt") {
                 try await claims.claimAttempt(key)
             }
             switch claim {
             case .done:
-                return
+                return nil
             case .held(let remaining):
                 // Another process performs this attempt now (or did, and died: its lease then runs out).
                 if Task.isShuttingDownGracefully { throw CancellationError() }
@@ -89,15 +134,15 @@ struct ActionCommandHandler<C: Connector>: Sendable {
             case .republish(let stored):
                 let publications = try MessageCoding.decode([Publication].self, from: stored)
                 try await publish(publications, key: key, logger: logger)
-                return
+                return nil
             case .perform:
-                let publications = try await perform(command, logger: logger)
+                let (publications, failed) = try await perform(command, logger: logger)
                 let stored = try MessageCoding.encode(publications)
                 try await retryingTransientFailures(logger: logger, what: "recording the attempt") {
                     try await claims.recordPerformed(key, followups: stored)
                 }
                 try await publish(publications, key: key, logger: logger)
-                return
+                return failed
             }
         }
     }
@@ -109,7 +154,7 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         }
     }
 
-    private func perform(_ command: ActionCommand, logger: Logger) async throws -> [Publication] {
+    private func perform(_ command: ActionCommand, logger: Logger) async throws -> ([Publication], failed: Bool) {
         let at = Date()
         let label = command.rule.integrationLabel
         let appName = connector.descriptor.displayName
@@ -189,22 +234,37 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         }
         metrics.outcome(status).increment()
         logger.debug("action attempt", metadata: ["status": "\(status.rawValue)", "attempt": "\(command.attempt)"])
+        let attempt = Outcome.Attempt(
+            at: at, outcome: attemptOutcome, request: result.request, response: result.response,
+            durationMS: Int(result.duration.milliseconds))
+        messages.append(
+            try outcomePublication(command, status: status, reason: reason, attempt: attempt, tag: status.rawValue))
+        return (messages, attemptOutcome == .transientFailure)
+    }
+}
+
+extension ActionCommandHandler {
+    /// The log outcome of a command as a publication, with what the app answered made safe to store (control
+    /// characters replaced, bounded): an app's reply is not the merchant's to choose, and one NUL in it would make the
+    /// log service's write fail. `tag` tells apart the outcomes of one attempt (`success`, `paused`, …).
+    func outcomePublication(
+        _ command: ActionCommand, status: LogStatus, reason: String, attempt: Outcome.Attempt?, tag: String
+    ) throws -> Publication {
+        var attempt = attempt
+        if let original = attempt {
+            attempt?.request = original.request.sanitizedForLog()
+            attempt?.response = original.response.sanitizedForLog()
+        }
         let outcome = Outcome(
             entryID: command.commandID, marketplaceID: command.marketplaceID, eventID: command.event.id,
             trigger: command.event.type, test: command.event.isTest, customerEmail: command.event.customer.email,
             productID: command.rule.productID ?? command.event.productIDs.first, rule: command.rule, status: status,
-            reason: reason.sanitizedForLog(), attemptNumber: command.attempt,
-            attempt: Outcome.Attempt(
-                at: at, outcome: attemptOutcome, request: result.request, response: result.response,
-                durationMS: Int(result.duration.milliseconds)),
-            at: Date())
-        messages.append(
-            Publication(
-                AMQPMessage(
-                    body: try MessageCoding.encode(outcome),
-                    messageID: "\(command.commandID)/\(command.attempt)/\(status.rawValue)", type: Outcome.contract),
-                exchange: topology.outcomesExchange, routingKey: BrokerTopology.outcomeRoutingKey))
-        return messages
+            reason: reason.sanitizedForLog(), attemptNumber: command.attempt, attempt: attempt, at: Date())
+        return Publication(
+            AMQPMessage(
+                body: try MessageCoding.encode(outcome), messageID: "\(command.commandID)/\(command.attempt)/\(tag)",
+                type: Outcome.contract),
+            exchange: topology.outcomesExchange, routingKey: BrokerTopology.outcomeRoutingKey)
     }
 }
 

@@ -27,6 +27,12 @@ public struct ConnectorWorkerSettings: Sendable {
     /// Gateway requests (verify, OAuth, refresh) handled at once.
     public var requestPrefetch: UInt16
     public var retry: RetryPolicy
+    /// Attempts of one integration at once in this process (`SWITCHYARD_INTEGRATION_MAX_IN_FLIGHT`, a quarter of
+    /// the prefetch by default): the rest wait on the broker, so other integrations keep their share.
+    public var integrationMaxInFlight: Int
+    /// How long an integration whose app kept failing is paused (`SWITCHYARD_CIRCUIT_COOLDOWN`; doubles while it
+    /// keeps failing, up to 10 minutes).
+    public var circuitCooldown: Duration
 
     public init(connector: String, defaultPort: Int, _ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings)
@@ -42,6 +48,9 @@ public struct ConnectorWorkerSettings: Sendable {
             try settings.positiveDuration("SWITCHYARD_RETRY_MAX_AGE", default: RetryPolicy.defaultMaximumAge)
         }
         retry = RetryPolicy(delays: delays, maximumAge: maximumAge)
+        integrationMaxInFlight = try settings.int(
+            "SWITCHYARD_INTEGRATION_MAX_IN_FLIGHT", default: max(1, Int(prefetch) / 4), in: 1...Int(UInt16.max))
+        circuitCooldown = try settings.positiveDuration("SWITCHYARD_CIRCUIT_COOLDOWN", default: .seconds(30))
     }
 }
 
@@ -83,13 +92,13 @@ public enum ConnectorWorker {
         let database = try workerSettings.core.databaseConfiguration()
         try await Database.migrate(database, logger: logger)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let monitor = DatabaseMonitor(client: postgres, logger: logger)
+        let monitor = try DatabaseMonitor(database: database, logger: logger)
         let topology = BrokerTopology(
             prefix: workerSettings.core.amqpPrefix,
             connectors: BrokerTopology.knownConnectors.contains(name) ? BrokerTopology.knownConnectors : BrokerTopology.knownConnectors + [name])
-        let amqp = AMQPConnection(
-            configuration: try workerSettings.core.amqpConfiguration(connectionName: processName),
-            topology: topology.amqpTopology(retryDelays: workerSettings.retry.delays), logger: logger)
+        let amqp = try workerSettings.core.brokerConnections(
+            processName: processName, topology: topology.amqpTopology(retryDelays: workerSettings.retry.delays),
+            logger: logger)
         let cipher = try CredentialCipher(base64Key: workerSettings.encryptionKey)
         let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
         let claims = ClaimLedger(
@@ -97,18 +106,23 @@ public enum ConnectorWorker {
             logger: logger)
         let handler = ActionCommandHandler(
             connector: connector, credentials: CredentialsCache(store: integrations), integrations: integrations,
-            claims: claims, connection: amqp, topology: topology, retry: workerSettings.retry, logger: logger)
+            claims: claims, connection: amqp.publishing, topology: topology, retry: workerSettings.retry,
+            gate: IntegrationGate(
+                connector: name, maximumInFlight: workerSettings.integrationMaxInFlight,
+                cooldown: workerSettings.circuitCooldown),
+            logger: logger)
         let actions = DeliveryConsumer(
-            connection: amqp, queue: topology.actionsQueue(connector: name), prefetch: workerSettings.prefetch,
-            deadExchange: topology.deadExchange, logger: logger
+            connection: amqp.consuming, queue: topology.actionsQueue(connector: name),
+            prefetch: workerSettings.prefetch, deadExchange: topology.deadExchange, publisher: amqp.publishing,
+            logger: logger
         ) { delivery in
             await handler.handle(delivery)
         }
         let server = ConnectorRequestServer(
             connector: connector, cipher: cipher, integrations: integrations,
-            catalog: CatalogStore(client: postgres, logger: logger), connection: amqp, logger: logger)
+            catalog: CatalogStore(client: postgres, logger: logger), connection: amqp.publishing, logger: logger)
         let requests = DeliveryConsumer(
-            connection: amqp, queue: topology.requestsQueue(connector: name), prefetch: workerSettings.requestPrefetch
+            connection: amqp.consuming, queue: topology.requestsQueue(connector: name), prefetch: workerSettings.requestPrefetch
         ) { delivery in
             await server.handle(delivery)
         }
@@ -120,7 +134,7 @@ public enum ConnectorWorker {
             configuration: .init(
                 address: .hostname(workerSettings.core.httpHost, port: workerSettings.port), serverName: processName),
             services: [
-                postgres, monitor, amqp,
+                postgres, monitor, amqp.consuming, amqp.publishing,
                 HTTPClientService(client: httpClient, release: { await connector.shutdown() }), actions, requests,
             ],
             onServerRunning: { channel in
