@@ -35,7 +35,10 @@ final class ConnectorClient: Sendable {
         }
     }
 
+    /// Publishes the requests.
     let connection: AMQPConnection
+    /// Consumes the replies (a connection of its own, never blocked by the broker).
+    let replies: AMQPConnection
     let topology: BrokerTopology
     /// This process's own reply queue (declared with the process's topology).
     let replyQueue: String
@@ -47,10 +50,11 @@ final class ConnectorClient: Sendable {
     private let pending = Mutex<[String: AsyncStream<ConnectorReply>.Continuation]>([:])
 
     init(
-        connection: AMQPConnection, topology: BrokerTopology, replyQueue: String, timeout: Duration,
+        connections: BrokerConnections, topology: BrokerTopology, replyQueue: String, timeout: Duration,
         publishTimeout: Duration, cipher: CredentialCipher, logger: Logger
     ) {
-        self.connection = connection
+        self.connection = connections.publishing
+        self.replies = connections.consuming
         self.topology = topology
         self.replyQueue = replyQueue
         self.timeout = timeout
@@ -61,7 +65,7 @@ final class ConnectorClient: Sendable {
 
     /// Consumes the reply queue; runs in the process's service group, after the broker connection.
     var replyConsumer: DeliveryConsumer {
-        DeliveryConsumer(connection: connection, queue: replyQueue, prefetch: 100) { [self] delivery in
+        DeliveryConsumer(connection: replies, queue: replyQueue, prefetch: 100) { [self] delivery in
             receive(delivery)
         }
     }

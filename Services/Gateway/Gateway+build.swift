@@ -13,18 +13,17 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-    let monitor = DatabaseMonitor(client: postgres, logger: logger)
+    let monitor = try DatabaseMonitor(database: database, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
     // Each gateway process has its own reply queue for its connector requests.
     let replyQueue = topology.replyQueue(instance: Identifier.random(prefix: "gateway"))
     var amqpTopology = topology.amqpTopology()
     amqpTopology.queues.append(replyQueue)
-    let amqp = AMQPConnection(
-        configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-gateway"),
-        topology: amqpTopology, logger: logger)
+    let amqp = try settings.core.brokerConnections(
+        processName: "switchyard-gateway", topology: amqpTopology, logger: logger)
     let cipher = try CredentialCipher(base64Key: settings.encryptionKey)
     let connectors = ConnectorClient(
-        connection: amqp, topology: topology, replyQueue: replyQueue.name, timeout: settings.connectorTimeout,
+        connections: amqp, topology: topology, replyQueue: replyQueue.name, timeout: settings.connectorTimeout,
         publishTimeout: settings.publishTimeout, cipher: cipher, logger: logger)
     let marketplaces = MarketplaceStore(client: postgres, logger: logger)
 
@@ -38,7 +37,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
         checks: HealthChecks.standard(broker: amqp, database: monitor))
     let authenticator = APIKeyAuthenticator(store: marketplaces)
     EventRoutes(
-        publisher: EventPublisher(connection: amqp, topology: topology, timeout: settings.publishTimeout),
+        publisher: EventPublisher(connection: amqp.publishing, topology: topology, timeout: settings.publishTimeout),
         ledger: EventLedger(client: postgres, logger: logger), authenticator: authenticator, logger: logger
     ).register(on: router)
     AdminRoutes(adminToken: settings.adminToken, marketplaces: marketplaces).register(on: router)
@@ -58,7 +57,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
-        services: [postgres, monitor, amqp, connectors.replyConsumer],
+        services: [postgres, monitor] + amqp.services + [connectors.replyConsumer],
         onServerRunning: { channel in
             logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },

@@ -15,11 +15,10 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-    let monitor = DatabaseMonitor(client: postgres, logger: logger)
+    let monitor = try DatabaseMonitor(database: database, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
-    let amqp = AMQPConnection(
-        configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-log-service"),
-        topology: topology.amqpTopology(), logger: logger)
+    let amqp = try settings.core.brokerConnections(
+        processName: "switchyard-log-service", topology: topology.amqpTopology(), logger: logger)
     let store = LogStore(client: postgres, logger: logger)
     let claims = ClaimLedger(
         client: postgres, claimant: CoreSettings.instanceName("switchyard-log-service"),
@@ -39,8 +38,8 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
         return outcomes.map { _ in () }
     }
     let consumer = DeliveryConsumer(
-        connection: amqp, queue: topology.outcomesQueue, prefetch: settings.prefetch,
-        deadExchange: topology.deadExchange, logger: logger
+        connection: amqp.consuming, queue: topology.outcomesQueue, prefetch: settings.prefetch,
+        deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger
     ) { delivery in
         let outcome: Outcome
         do {
@@ -66,13 +65,13 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
             return .deadLetter(reason: ProcessingFailure.describe(error))
         }
     }
-    let recorder = DeadLetterRecorder(writer: writer, connection: amqp, topology: topology, logger: logger)
+    let recorder = DeadLetterRecorder(writer: writer, connection: amqp.publishing, topology: topology, logger: logger)
     let deadLetters = DeliveryConsumer(
-        connection: amqp, queue: topology.deadQueue, prefetch: 50, deadExchange: nil, logger: logger
+        connection: amqp.consuming, queue: topology.deadQueue, prefetch: 50, deadExchange: nil, logger: logger
     ) { delivery in
         await recorder.handle(delivery)
     }
-    let outbox = ReplayOutbox(store: store, connection: amqp, topology: topology, interval: .seconds(5), logger: logger)
+    let outbox = ReplayOutbox(store: store, connection: amqp.publishing, topology: topology, interval: .seconds(5), logger: logger)
 
     let router = Router()
     router.add(middleware: ErrorMiddleware(logger: logger))
@@ -84,14 +83,15 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
         checks: HealthChecks.standard(broker: amqp, database: monitor))
     let authenticator = APIKeyAuthenticator(store: MarketplaceStore(client: postgres, logger: logger))
     LogRoutes(store: store, authenticator: authenticator).register(on: router)
-    ReplayRoutes(store: store, authenticator: authenticator, connection: amqp, topology: topology, logger: logger)
+    ReplayRoutes(
+        store: store, authenticator: authenticator, connection: amqp.publishing, topology: topology, logger: logger)
         .register(on: router)
     ConfigLogRoutes(store: ConfigLogStore(client: postgres, logger: logger), authenticator: authenticator)
         .register(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-log-service"),
-        services: [postgres, monitor, amqp, consumer, deadLetters, outbox, retention],
+        services: [postgres, monitor] + amqp.services + [consumer, deadLetters, outbox, retention],
         onServerRunning: { channel in
             logger.info("log service listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },

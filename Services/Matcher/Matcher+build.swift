@@ -12,21 +12,21 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-    let monitor = DatabaseMonitor(client: postgres, logger: logger)
+    let monitor = try DatabaseMonitor(database: database, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
-    let amqp = AMQPConnection(
-        configuration: try settings.core.amqpConfiguration(connectionName: "switchyard-matcher"),
-        topology: topology.amqpTopology(triggerDelay: settings.prospectDelay), logger: logger)
+    let amqp = try settings.core.brokerConnections(
+        processName: "switchyard-matcher", topology: topology.amqpTopology(triggerDelay: settings.prospectDelay),
+        logger: logger)
     let matcher = EventMatcher(
         rules: RulesCache(store: RuleStore(client: postgres, logger: logger)),
         claims: ClaimLedger(
             client: postgres, claimant: CoreSettings.instanceName("switchyard-matcher"),
             lease: settings.core.claimLease, logger: logger),
         purchases: PurchaseLedger(client: postgres, logger: logger),
-        connection: amqp, topology: topology, prospectDelay: settings.prospectDelay, logger: logger)
+        connection: amqp.publishing, topology: topology, prospectDelay: settings.prospectDelay, logger: logger)
     let consumer = DeliveryConsumer(
-        connection: amqp, queue: topology.triggersQueue, prefetch: settings.prefetch,
-        deadExchange: topology.deadExchange, logger: logger
+        connection: amqp.consuming, queue: topology.triggersQueue, prefetch: settings.prefetch,
+        deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger
     ) { delivery in
         await matcher.handle(delivery)
     }
@@ -38,6 +38,6 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-matcher"),
-        services: [postgres, monitor, amqp, consumer],
+        services: [postgres, monitor] + amqp.services + [consumer],
         logger: logger)
 }

@@ -15,6 +15,8 @@ public struct CoreSettings: Sendable {
     /// attempt takes. Another process takes over a claim only after it ran out, so this is also how long work of a
     /// crashed process waits before another performs it.
     public var claimLease: Duration
+    /// The variables the TLS settings of the broker connection are read from.
+    let environment: [String: String]
 
     public init(_ settings: Settings = Settings()) throws(SettingsError) {
         databaseURL = settings.string(
@@ -28,6 +30,7 @@ public struct CoreSettings: Sendable {
         }
         self.logLevel = logLevel
         claimLease = try settings.positiveDuration("SWITCHYARD_CLAIM_LEASE", default: .seconds(60))
+        environment = settings.values
     }
 
     /// A name for this process instance, unique across restarts and machines: who holds a claim.
@@ -40,7 +43,34 @@ public struct CoreSettings: Sendable {
         try DatabaseConfiguration(url: databaseURL, maximumConnections: maximumConnections)
     }
 
+    /// The broker connection's configuration: the URL, and TLS from `SWITCHYARD_AMQP_CA_FILE`, …
     public func amqpConfiguration(connectionName: String) throws -> AMQPConfiguration {
-        try AMQPConfiguration(url: amqpURL, connectionName: connectionName)
+        var configuration = try AMQPConfiguration(url: amqpURL, connectionName: connectionName)
+        try configuration.applyTLSEnvironment(environment)
+        return configuration
     }
+
+    /// A process's two broker connections: one that consumes (and acks), one that publishes. When RabbitMQ runs
+    /// low on memory or disk it blocks connections that publish; a consuming connection of its own keeps acking
+    /// meanwhile (RabbitMQ's advice), so deliveries are not held hostage by publishes that cannot go out.
+    public func brokerConnections(processName: String, topology: AMQPTopology, logger: Logger) throws
+        -> BrokerConnections
+    {
+        BrokerConnections(
+            consuming: AMQPConnection(
+                configuration: try amqpConfiguration(connectionName: "\(processName) (consuming)"),
+                topology: topology, logger: logger),
+            publishing: AMQPConnection(
+                configuration: try amqpConfiguration(connectionName: "\(processName) (publishing)"),
+                topology: topology, logger: logger))
+    }
+}
+
+/// A process's consuming and publishing connections to the broker (`CoreSettings.brokerConnections`).
+public struct BrokerConnections: Sendable {
+    public let consuming: AMQPConnection
+    public let publishing: AMQPConnection
+
+    /// Both, for the service group (they run and shut down with the process).
+    public var services: [AMQPConnection] { [consuming, publishing] }
 }

@@ -24,6 +24,8 @@ public struct DeliveryConsumer: Service {
     public static let defaultMaximumBytes = 32 * 1024 * 1024
 
     let connection: AMQPConnection
+    /// Where dead letters are published: the process's publishing connection.
+    let publisher: AMQPConnection
     let queue: String
     let prefetch: UInt16
     let maximumBytes: Int
@@ -35,10 +37,11 @@ public struct DeliveryConsumer: Service {
     /// A consumer whose handler decides each delivery's fate; `.deadLetter` needs `deadExchange`.
     public init(
         connection: AMQPConnection, queue: String, prefetch: UInt16, deadExchange: String?,
-        maximumBytes: Int = DeliveryConsumer.defaultMaximumBytes, logger: Logger? = nil,
-        handler: @escaping @Sendable (AMQPDelivery) async -> DeliveryDisposition
+        publisher: AMQPConnection? = nil, maximumBytes: Int = DeliveryConsumer.defaultMaximumBytes,
+        logger: Logger? = nil, handler: @escaping @Sendable (AMQPDelivery) async -> DeliveryDisposition
     ) {
         self.connection = connection
+        self.publisher = publisher ?? connection
         self.queue = queue
         self.prefetch = prefetch
         self.maximumBytes = maximumBytes
@@ -92,7 +95,7 @@ public struct DeliveryConsumer: Service {
             message.headers[DeadLetter.queueHeader] = .string(queue)
             message.expiration = nil
             do {
-                try await connection.publish(message, exchange: deadExchange, routingKey: "")
+                try await publisher.publish(message, exchange: deadExchange, routingKey: "")
                 delivery.ack()
             } catch {
                 // Not confirmed: leave it; it comes back and is dead-lettered then.

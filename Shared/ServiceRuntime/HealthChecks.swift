@@ -7,14 +7,18 @@ public enum HealthChecks {
         monitor.isUp ? nil : "PostgreSQL is not answering"
     }
 
-    public static func broker(_ connection: AMQPConnection) -> String? {
-        connection.isConnected ? nil : "not connected to RabbitMQ"
+    public static func broker(_ connections: AMQPConnection...) -> String? {
+        for connection in connections {
+            guard connection.isConnected else { return "not connected to RabbitMQ" }
+            if let reason = connection.blockedReason { return "RabbitMQ blocks publishing (\(reason))" }
+        }
+        return nil
     }
 
     /// What every Switchyard process needs to do its work: its broker connection and its database.
-    public static func standard(broker connection: AMQPConnection, database monitor: DatabaseMonitor)
+    public static func standard(broker connections: BrokerConnections, database monitor: DatabaseMonitor)
         -> [String: HealthCheck]
     {
-        ["broker": { broker(connection) }, "database": { database(monitor) }]
+        ["broker": { broker(connections.consuming, connections.publishing) }, "database": { database(monitor) }]
     }
 }
