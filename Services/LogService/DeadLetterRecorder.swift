@@ -27,7 +27,10 @@ struct DeadLetterRecorder: Sendable {
             return await park(delivery, reason: "unreadable: \(reason)")
         }
         do {
-            try await retryingTransientFailures(logger: logger, what: "recording a dead letter") {
+            // The last line of defence gives up only on what can never be written, not on what is unknown.
+            try await retryingTransientFailures(
+                logger: logger, what: "recording a dead letter", unknownAttempts: .max
+            ) {
                 try await writer.submit(outcome)
             }
             logger.warning(

@@ -58,7 +58,12 @@ struct EventMatcher: Sendable {
         let ledgerID = scheduling ? "\(message.event.id)#scheduled" : message.event.id
         do {
             try await serializer.run(key: message.messageID) {
-                try await process(message, ledgerID: ledgerID, bodySize: delivery.message.body.count, logger: logger)
+                // The whole pass again on a transient failure (rules, purchases, orders): it is idempotent, and the
+                // claim is this process's already.
+                try await retryingTransientFailures(logger: logger, what: "matching an event") {
+                    try await process(
+                        message, ledgerID: ledgerID, bodySize: delivery.message.body.count, logger: logger)
+                }
             }
             return .ack
         } catch {

@@ -21,9 +21,13 @@ extension HTTPClient {
     public func executeBounded(
         _ request: HTTPClientRequest, timeout: Duration, maximumBytes: Int, truncating: Bool = false
     ) async throws -> BoundedResponse {
-        try await withThrowingTaskGroup(of: BoundedResponse?.self) { group in
+        let started = ContinuousClock.now
+        // Connecting and the head: AsyncHTTPClient's own deadline, with its precise errors (refused, TLS, timeout).
+        let response = try await execute(request, timeout: .init(timeout))
+        let remaining = timeout - (ContinuousClock.now - started)
+        // The body: read within what is left of the same deadline, or the reading is cancelled.
+        return try await withThrowingTaskGroup(of: BoundedResponse?.self) { group in
             group.addTask {
-                let response = try await self.execute(request, timeout: .init(timeout))
                 var body = ByteBuffer()
                 var truncated = false
                 for try await chunk in response.body {
@@ -41,14 +45,14 @@ extension HTTPClient {
                     status: response.status, headers: response.headers, body: body, truncated: truncated)
             }
             group.addTask {
-                try await _Concurrency.Task.sleep(for: timeout)
+                try await _Concurrency.Task.sleep(for: max(remaining, .zero))
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
+            guard let first = try await group.next(), let bounded = first else {
                 throw HTTPClientError.deadlineExceeded
             }
-            return response
+            return bounded
         }
     }
 }

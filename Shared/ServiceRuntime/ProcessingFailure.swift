@@ -26,7 +26,7 @@ public enum ProcessingFailure {
         switch error {
         case let error as AMQPError:
             switch error.code {
-            case .notConnected, .connectionLost, .timeout, .nacked, .closed: return .transient
+            case .notConnected, .connectionLost, .timeout, .nacked, .closed, .blocked: return .transient
             default: return .deterministic
             }
         case is DecodingError, is EncodingError, is StorageError: return .deterministic
@@ -60,9 +60,10 @@ public enum ProcessingFailure {
 /// Retries an operation while its failure is transient (the database or the broker briefly away), with growing,
 /// jittered pauses, until it succeeds or the process shuts down; such failures must not count against a message's
 /// delivery limit, so the handler keeps the message meanwhile. A deterministic failure is thrown at once, an
-/// unknown one after a few tries, for the handler to dead-letter the message with its reason.
+/// unknown one after `unknownAttempts` tries (about half a minute), for the handler to dead-letter the message with
+/// its reason.
 public func retryingTransientFailures<T: Sendable>(
-    logger: Logger, what: String, _ operation: @Sendable () async throws -> T
+    logger: Logger, what: String, unknownAttempts: Int = 12, _ operation: @Sendable () async throws -> T
 ) async throws -> T {
     var pause = Duration.milliseconds(100)
     var attempt = 1
@@ -75,7 +76,7 @@ public func retryingTransientFailures<T: Sendable>(
             if Task.isShuttingDownGracefully { throw error }
             switch ProcessingFailure.kind(of: error) {
             case .deterministic: throw error
-            case .unknown where attempt >= 5: throw error
+            case .unknown where attempt >= unknownAttempts: throw error
             case .transient, .unknown: break
             }
             if attempt == 1 || attempt % 20 == 0 {
