@@ -89,6 +89,24 @@ extension Integration {
         #expect(dead >= 1)
     }
 
+    @Test("an app's reply with a NUL is stored sanitised, and the entry is final")
+    func repliesAreSanitised() async throws {
+        let stack = try await TestStack.shared()
+        let (_, key) = try await stack.createMarketplace()
+        let integration = try await stack.createWebhookIntegration(key: key)
+        let path = "/nulreply/\(UUID().uuidString)"
+        try await stack.createRule(key: key, integrationID: integration.id, path: path)
+        let id = "evt_nulreply_\(UUID().uuidString)"
+        try await stack.publishAccepted(key: key, TestStack.event(id: id))
+        let entries = try await stack.finalEntries(key: key, eventID: id, count: 1)
+        let entryID = try #require(entries.first?["id"] as? String)
+        #expect(entries.first?["status"] as? String == "success")
+        let entry = try await API.json("GET", "\(stack.logsURL)/v1/logs/\(entryID)", token: key)
+        let response = ((entry.object["attempts"] as? [[String: Any]])?.first?["response"] as? String) ?? ""
+        #expect(response.contains("ok\u{FFFD}"), "\(response)")
+        #expect(!response.contains("\u{0}") && !response.contains("\u{1b}"))
+    }
+
     @Test("a batch write refused for one outcome's data writes the others of its batch")
     func batchSplitsOnDataError() async throws {
         let stack = try await TestStack.shared()

@@ -105,6 +105,8 @@ final class TestStack: Sendable {
             // The test receivers listen on loopback, which webhooks may otherwise never reach.
             "SWITCHYARD_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
             "SWITCHYARD_CLAIM_LEASE": "10s",
+            // Integrations whose endpoint keeps failing are paused briefly, so tests of failures stay quick.
+            "SWITCHYARD_CIRCUIT_COOLDOWN": "2s",
             "SWITCHYARD_CONNECTOR_TIMEOUT": "\(workerTimeoutSeconds)s",
             "SWITCHYARD_PUBLIC_URL": "http://127.0.0.1:\(ports[0])",
             "SWITCHYARD_PROSPECT_DELAY": "\(Int(TestStack.prospectDelaySeconds))s",

@@ -5,7 +5,8 @@ import Synchronization
 /// A merchant's webhook endpoint inside the test process. It records every request and answers by path:
 /// `/ok/…` 204, `/fail/…` 503, `/gone/…` 410, `/notfound/…` 404, `/flaky/…` 503 twice then 200,
 /// `/switch/…` 503 until the test calls `answer(path:status:)`, `/slow/…` 204 after a second,
-/// `/trickle/…` 200 with a body of one byte every 5 s.
+/// `/trickle/…` 200 with a body of one byte every 5 s, `/hang/…` no answer for 20 s,
+/// `/nulreply/…` 200 with a NUL and an escape sequence in its body.
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         var path: String
@@ -74,6 +75,13 @@ final class WebhookReceiver: Sendable {
                         }
                         try await writer.finish(nil)
                     })
+            } else if path.hasPrefix("/nulreply/") {
+                // A reply PostgreSQL could never store as it is.
+                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\u{0}\u{1b}[2Jdone")))
+            } else if path.hasPrefix("/hang/") {
+                // Never answers in time (a dead endpoint that accepts connections).
+                try await Task.sleep(for: .seconds(20))
+                status = .noContent
             } else if path.hasPrefix("/slow/") {
                 // Long enough for a second worker to take a second copy of the same command meanwhile.
                 try await Task.sleep(for: .seconds(1))
