@@ -50,11 +50,16 @@ struct WriteBudget: Equatable {
     }
 
     /// Whether `count` control frames (acks, rejects, cancels) may be written now; if so, their bytes are spent.
+    ///
+    /// Frames that do not fit still go out when the send queue was empty at the start of the turn: a peer that
+    /// reads (one that blocked a connection stops only after it said so, and only for publishing ones) takes them,
+    /// and a large batch of acks (a thousand deliveries settled out of order after an outage) must never be held
+    /// back for good — that would stop the consumer once its prefetch is used up.
     mutating func admitControl(count: Int = 1) -> Bool {
         guard let room else { return true }
         let bytes = count * Self.controlFrameBytes
-        guard room >= bytes else { return false }
-        self.room = room - bytes
+        guard room >= bytes || queueWasEmpty else { return false }
+        self.room = max(0, room - bytes)
         return true
     }
 }
