@@ -41,6 +41,15 @@ struct WriteBudgetTests {
         #expect(spend(&busy) { $0.admitPublish(bytes: 1000) })
     }
 
+    @Test func aBatchOfAcksLargerThanTheRoomGoesOutOnAnEmptyQueue() {
+        // A thousand deliveries settled out of order after an outage: held back for good, they would stop the
+        // consumer once its prefetch is used up.
+        var empty = WriteBudget(capacity: 1000, queued: 0)
+        #expect(spend(&empty) { $0.admitControl(count: 1000) })
+        var busy = WriteBudget(capacity: 1000, queued: 1)
+        #expect(!spend(&busy) { $0.admitControl(count: 1000) })
+    }
+
     @Test func unknownRoomHoldsNothingBack() {
         var budget = WriteBudget.unlimited
         #expect(spend(&budget) { $0.admitPublish(bytes: 10_000_000) })
