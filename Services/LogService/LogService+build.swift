@@ -31,10 +31,7 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     // One flush at a time: writers take turns on an advisory lock anyway (see LogStore.write), so a second flush
     // would only hold a connection while it waits; meanwhile outcomes gather into the next, larger batch.
     let writer = BatchWriter<Outcome, Void>(maximumBatch: 500, maximumConcurrentFlushes: 1) { outcomes in
-        // A batch takes milliseconds; one that has not finished in 5 s waits on a connection that died (PostgreSQL
-        // restarted mid-transaction): it is cancelled and its outcomes retried, rather than holding every later
-        // batch behind it.
-        try await withDeadline(.seconds(5), what: "writing log entries") { try await store.write(outcomes) }
+        try await store.write(outcomes)
         retention.noteWritten(Set(outcomes.map(\.marketplaceID)))
         written.increment(by: outcomes.count)
         batches.increment()

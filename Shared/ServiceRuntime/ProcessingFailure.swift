@@ -91,27 +91,3 @@ public func retryingTransientFailures<T: Sendable>(
         }
     }
 }
-
-/// An operation that did not finish within its deadline (see `withDeadline`): treated as transient.
-public struct DeadlineExceeded: Error, CustomStringConvertible {
-    public var what: String
-    public var description: String { "\(what) did not finish in time" }
-}
-
-/// Runs `operation`, cancelling it when `duration` passes first (then `DeadlineExceeded` is thrown). For work
-/// that must never wait for ever on a peer that went away and came back — a database write whose connection died
-/// mid-transaction, say — so that it is retried on a fresh one instead. The operation must honour cancellation.
-public func withDeadline<T: Sendable>(
-    _ duration: Duration, what: String, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: duration)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded(what: what) }
-        return value
-    }
-}

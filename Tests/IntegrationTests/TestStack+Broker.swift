@@ -45,17 +45,7 @@ extension TestStack {
 
     /// Runs `body` while one more webhook worker process consumes the same queue; stopped afterwards.
     func withExtraWebhookWorker<T>(_ body: (ServiceProcess) async throws -> T) async throws -> T {
-        let portKey = "SWITCHYARD_WEBHOOK_WORKER_PORT"
-        var environment = webhookWorker.environment
-        environment[portKey] = "\(Self.freePorts(1)[0])"
-        let extra = ServiceProcess(
-            name: webhookWorker.name, instance: "extra-\(UUID().uuidString.prefix(4))", environment: environment,
-            logDirectory: webhookWorker.logDirectory)
-        try extra.start()
-        defer { extra.terminate() }
-        try await Self.waitUntilHealthy(
-            ["http://127.0.0.1:\(environment[portKey] ?? "0")/health"], processes: [extra], timeout: .seconds(60))
-        return try await body(extra)
+        try await withExtraWorker(like: webhookWorker, portKey: "SWITCHYARD_WEBHOOK_WORKER_PORT", body)
     }
 
     /// A command for a webhook rule of the stack, as the matcher would make it, with a fresh id.

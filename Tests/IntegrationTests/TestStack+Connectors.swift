@@ -96,16 +96,23 @@ extension TestStack {
     /// Runs `body` while one more Mailchimp worker process consumes the same queues (its own port and log file);
     /// the process is stopped afterwards, whatever `body` does. `body` gets the extra worker.
     func withExtraMailchimpWorker<T>(_ body: (ServiceProcess) async throws -> T) async throws -> T {
-        var environment = mailchimpWorker.environment
-        environment[Self.mailchimpPortKey] = "\(Self.freePorts(1)[0])"
+        try await withExtraWorker(like: mailchimpWorker, portKey: Self.mailchimpPortKey, body)
+    }
+
+    /// Runs `body` while one more process like `worker` (its own health port, from `portKey`, and log file)
+    /// consumes the same queues; it is stopped afterwards, whatever `body` does.
+    func withExtraWorker<T>(
+        like worker: ServiceProcess, portKey: String, _ body: (ServiceProcess) async throws -> T
+    ) async throws -> T {
+        var environment = worker.environment
+        environment[portKey] = "\(Self.freePorts(1)[0])"
         let extra = ServiceProcess(
-            name: mailchimpWorker.name, instance: "extra-\(UUID().uuidString.prefix(4))", environment: environment,
-            logDirectory: mailchimpWorker.logDirectory)
+            name: worker.name, instance: "extra-\(UUID().uuidString.prefix(4))", environment: environment,
+            logDirectory: worker.logDirectory)
         try extra.start()
         defer { extra.terminate() }
         try await Self.waitUntilHealthy(
-            ["http://127.0.0.1:\(environment[Self.mailchimpPortKey] ?? "0")/health"], processes: [extra],
-            timeout: .seconds(60))
+            ["http://127.0.0.1:\(environment[portKey] ?? "0")/health"], processes: [extra], timeout: .seconds(60))
         return try await body(extra)
     }
 
