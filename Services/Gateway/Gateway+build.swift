@@ -13,7 +13,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-    let monitor = try DatabaseMonitor(database: database, logger: logger)
+    let monitor = DatabaseMonitor(client: postgres, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
     // Each gateway process has its own reply queue for its connector requests.
     let replyQueue = topology.replyQueue(instance: Identifier.random(prefix: "gateway"))

@@ -15,7 +15,7 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-    let monitor = try DatabaseMonitor(database: database, logger: logger)
+    let monitor = DatabaseMonitor(client: postgres, logger: logger)
     let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
     let amqp = try settings.core.brokerConnections(
         processName: "switchyard-log-service", topology: topology.amqpTopology(), logger: logger)

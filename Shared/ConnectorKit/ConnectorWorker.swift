@@ -92,7 +92,7 @@ public enum ConnectorWorker {
         let database = try workerSettings.core.databaseConfiguration()
         try await Database.migrate(database, logger: logger)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let monitor = try DatabaseMonitor(database: database, logger: logger)
+        let monitor = DatabaseMonitor(client: postgres, logger: logger)
         let topology = BrokerTopology(
             prefix: workerSettings.core.amqpPrefix,
             connectors: BrokerTopology.knownConnectors.contains(name) ? BrokerTopology.knownConnectors : BrokerTopology.knownConnectors + [name])

@@ -6,12 +6,11 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// Knows, within about a second, whether PostgreSQL answers: every second it opens a connection of its own (one
-/// second to connect) and asks `SELECT 1`. The HTTP edge uses it to answer `503` at once during an outage instead
-/// of waiting on a connection pool for a database that is not there, and `/health` reports it without waiting
-/// either. It never touches the process's pool, so its probes cannot disturb the requests waiting there.
+/// Knows, within about a second, whether PostgreSQL answers: it asks `SELECT 1` every second with a one-second
+/// deadline. The HTTP edge uses it to answer `503` at once during an outage instead of hanging on a connection
+/// pool that waits for a database that is not there, and `/health` reports it without waiting either.
 public final class DatabaseMonitor: Service, Sendable {
-    let configuration: PostgresConnection.Configuration
+    let client: PostgresClient
     let logger: Logger
     let interval: Duration
     let timeout: Duration
@@ -19,15 +18,12 @@ public final class DatabaseMonitor: Service, Sendable {
 
     struct State {
         var up = true
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
     }
 
-    public init(
-        database: DatabaseConfiguration, logger: Logger, interval: Duration = .seconds(1),
-        timeout: Duration = .seconds(1)
-    ) throws {
-        var configuration = try database.connectionConfiguration
-        configuration.options.connectTimeout = .init(timeout)
-        self.configuration = configuration
+    public init(client: PostgresClient, logger: Logger, interval: Duration = .seconds(1), timeout: Duration = .seconds(1)) {
+        self.client = client
         self.logger = logger
         self.interval = interval
         self.timeout = timeout
@@ -48,31 +44,68 @@ public final class DatabaseMonitor: Service, Sendable {
         }
     }
 
-    private func record(_ up: Bool) {
-        let changed = state.withLock { state -> Bool in
-            defer { state.up = up }
-            return state.up != up
+    /// Returns once the database is seen down (at once if it is), or when the task is cancelled.
+    public func waitUntilDown() async {
+        let id = state.withLock { state -> Int? in
+            guard state.up else { return nil }
+            state.nextWaiter += 1
+            return state.nextWaiter
         }
+        guard let id else { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.up || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private func record(_ up: Bool) {
+        let (changed, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            let changed = state.up != up
+            state.up = up
+            guard !up else { return (changed, []) }
+            let waiters = Array(state.waiters.values)
+            state.waiters = [:]
+            return (changed, waiters)
+        }
+        for waiter in waiters { waiter.resume() }
         if changed {
             if up { logger.notice("PostgreSQL answers again") } else { logger.error("PostgreSQL does not answer") }
         }
     }
 
-    /// One `SELECT 1` over a fresh connection, which may take `timeout` to connect.
+    /// One `SELECT 1` within the deadline.
     private func probe() async -> Bool {
-        guard
-            let connection = try? await PostgresConnection.connect(
-                configuration: configuration, id: 0, logger: logger)
-        else { return false }
-        let answered = (try? await connection.query("SELECT 1", logger: logger)) != nil
-        try? await connection.close()
-        return answered
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    try await self.client.query("SELECT 1", logger: self.logger)
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: self.timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
     }
 }
 
 /// Answers `503` with `Retry-After` at once for requests that need the database while it is down, and for one
-/// whose database call fails because it went away meanwhile (instead of a `500`): the client retries, nothing
-/// half-done is left behind. Operational routes (`/health`, `/metrics`, `/openapi.json`) are not affected.
+/// whose database call fails because it went away meanwhile (instead of a `500` or a wait): the client retries,
+/// nothing half-done is left behind. Operational routes (`/health`, `/metrics`, `/openapi.json`) are not affected.
 public struct DatabaseAvailabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     let monitor: DatabaseMonitor
 
@@ -87,10 +120,24 @@ public struct DatabaseAvailabilityMiddleware<Context: RequestContext>: RouterMid
         guard path.hasPrefix("/v1/") || path.hasPrefix("/admin/") else { return try await next(request, context) }
         guard monitor.isUp else { throw Self.unavailable }
         do {
-            return try await next(request, context)
+            // A request in flight when the database goes away is cancelled (its wait for a connection ends with
+            // the cancellation) and answered 503, rather than left waiting for the database's return.
+            return try await withoutActuallyEscaping(next) { next in
+                nonisolated(unsafe) let next = next
+                return try await withThrowingTaskGroup(of: Response?.self) { group in
+                    group.addTask { try await next(request, context) }
+                    group.addTask {
+                        await monitor.waitUntilDown()
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    guard let first = try await group.next(), let response = first else { throw Self.unavailable }
+                    return response
+                }
+            }
         } catch let error as any HTTPResponseError {
             throw error
-        } catch where DatabaseFailure.isTransient(error) {
+        } catch where DatabaseFailure.isTransient(error) || error is CancellationError {
             throw Self.unavailable
         }
     }

@@ -29,7 +29,6 @@ public enum ProcessingFailure {
             case .notConnected, .connectionLost, .timeout, .nacked, .closed, .blocked: return .transient
             default: return .deterministic
             }
-        case is DeadlineExceeded: return .transient
         case is DecodingError, is EncodingError, is StorageError: return .deterministic
         case let error as PSQLError where error.code == .server: return .deterministic
         default: return .unknown

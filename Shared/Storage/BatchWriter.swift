@@ -22,9 +22,6 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
     private var leader: CheckedContinuation<Void, Never>?
     private var hasLeader = false
 
-    /// How long one flush may take before it is taken for hung.
-    static var flushDeadline: Duration { .seconds(5) }
-
     public init(maximumBatch: Int = 500, maximumConcurrentFlushes: Int = 2, flush: @escaping Flush) {
         self.maximumBatch = max(1, maximumBatch)
         self.maximumConcurrentFlushes = max(1, maximumConcurrentFlushes)
@@ -77,11 +74,7 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
 
     private func write(_ items: [Item]) async -> Result<[Output], any Error> {
         do {
-            // A flush takes milliseconds; one still running after `flushDeadline` waits on a connection that died
-            // (PostgreSQL restarted mid-statement) and would hold every later batch behind it: it is cancelled,
-            // and its items fail with a transient error their callers retry.
-            let flush = self.flush
-            let outputs = try await withDeadline(Self.flushDeadline, what: "a batch write") { try await flush(items) }
+            let outputs = try await flush(items)
             return outputs.count == items.count ? .success(outputs) : .failure(BatchCountMismatch())
         } catch {
             return .failure(error)

@@ -22,7 +22,6 @@ public enum DatabaseFailure {
 
     /// A failure of the database as a service rather than of the request: retrying later may succeed.
     public static func isTransient(_ error: any Error) -> Bool {
-        if underlying(error) is DeadlineExceeded { return true }
         guard let error = underlying(error) as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
@@ -45,30 +44,5 @@ extension Duration {
     var secondsForSQL: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
-/// An operation that did not finish within its deadline (see `withDeadline`): transient, retried.
-public struct DeadlineExceeded: Error, CustomStringConvertible {
-    public var what: String
-    public var description: String { "\(what) did not finish in time" }
-}
-
-/// Runs `operation`, cancelling it when `duration` passes first (then `DeadlineExceeded` is thrown). For work
-/// that must never wait for ever on a peer that went away and came back — a database write whose connection died
-/// mid-transaction — so that it is retried on a fresh one instead. The operation must honour cancellation (waiting
-/// for a pooled connection does).
-public func withDeadline<T: Sendable>(
-    _ duration: Duration, what: String, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: duration)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded(what: what) }
-        return value
     }
 }
