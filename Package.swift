@@ -10,6 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
 let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let connectionPool: Target.Dependency = .product(name: "_ConnectionPoolModule", package: "postgres-nio")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
@@ -67,7 +68,7 @@ let package = Package(
         shared("AMQP", ["CRabbitMQ", logging, lifecycle]),
         shared("Messages", []),
         shared("Connectors", ["Messages"]),
-        shared("Storage", ["Messages", postgres, nioSSL, crypto, logging, lifecycle]),
+        shared("Storage", ["Messages", postgres, connectionPool, nioSSL, crypto, logging, lifecycle]),
         shared("VendorFakes", [hummingbird, crypto]),
         shared("ServiceRuntime", ["AMQP", "Connectors", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
         shared(

@@ -12,6 +12,7 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
 
     private let maximumBatch: Int
     private let maximumConcurrentFlushes: Int
+    private let flushTimeout: Duration
     private let flush: Flush
 
     private var nextTicket = 0
@@ -22,8 +23,12 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
     private var leader: CheckedContinuation<Void, Never>?
     private var hasLeader = false
 
-    public init(maximumBatch: Int = 500, maximumConcurrentFlushes: Int = 2, flush: @escaping Flush) {
+    public init(
+        maximumBatch: Int = 500, maximumConcurrentFlushes: Int = 2, flushTimeout: Duration = .seconds(10),
+        flush: @escaping Flush
+    ) {
         self.maximumBatch = max(1, maximumBatch)
+        self.flushTimeout = flushTimeout
         self.maximumConcurrentFlushes = max(1, maximumConcurrentFlushes)
         self.flush = flush
     }
@@ -74,7 +79,8 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
 
     private func write(_ items: [Item]) async -> Result<[Output], any Error> {
         do {
-            let outputs = try await flush(items)
+            let flush = self.flush
+            let outputs = try await abandoningAfter(flushTimeout) { try await flush(items) }
             return outputs.count == items.count ? .success(outputs) : .failure(BatchCountMismatch())
         } catch {
             return .failure(error)

@@ -1,4 +1,5 @@
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// Tells a database failure that will pass (the server is away, restarting, overloaded, the connection broke)
 /// from one that will happen again for the same data (a value PostgreSQL refuses, a broken constraint).
@@ -22,6 +23,15 @@ public enum DatabaseFailure {
 
     /// A failure of the database as a service rather than of the request: retrying later may succeed.
     public static func isTransient(_ error: any Error) -> Bool {
+        switch underlying(error) {
+        case is DatabaseTimeout:
+            return true
+        case let error as ConnectionPoolError:
+            // The pool could not connect for a while (its circuit breaker is open) and fails requests at once.
+            return error == .connectionCreationCircuitBreakerTripped
+        default:
+            break
+        }
         guard let error = underlying(error) as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
