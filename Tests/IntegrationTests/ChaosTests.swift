@@ -13,12 +13,6 @@ extension Integration {
         .enabled(
             if: TestEnvironment.canRunChaos,
             "needs SWITCHYARD_TEST_BROKER_STOP/START and SWITCHYARD_TEST_DATABASE_STOP/START (deploy/local/test)"),
-        // Off in the default run until the open defect it found is fixed: after the PostgreSQL restart a batch
-        // write can wait for ever on a connection that died, and the entries behind it stay pending (issue 9's
-        // note). Run it with SWITCHYARD_TEST_CHAOS=1.
-        .enabled(
-            if: TestEnvironment.values["SWITCHYARD_TEST_CHAOS"] == "1",
-            "known to fail on the PostgreSQL restart; SWITCHYARD_TEST_CHAOS=1 runs it"),
         .timeLimit(.minutes(10)))
     func chaos() async throws {
         // The hangs outlast the webhook timeout by far, and stay well inside the final wait.

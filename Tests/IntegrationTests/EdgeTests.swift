@@ -69,10 +69,7 @@ extension Integration {
 
     @Test(
         "with PostgreSQL stopped every API endpoint answers 503 within a second; after it returns all resumes",
-        .enabled(if: TestEnvironment.canRunChaos, "needs SWITCHYARD_TEST_DATABASE_STOP/START (deploy/local/test)"),
-        // Restarting PostgreSQL exposes the open stall of issue 9's note and breaks the shared stack for the tests
-        // after it: opt-in (SWITCHYARD_TEST_CHAOS=1) until that is fixed.
-        .enabled(if: TestEnvironment.values["SWITCHYARD_TEST_CHAOS"] == "1", "restarts PostgreSQL; opt-in"))
+        .enabled(if: TestEnvironment.canRunChaos, "needs SWITCHYARD_TEST_DATABASE_STOP/START (deploy/local/test)"))
     func databaseOutage() async throws {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
