@@ -567,6 +567,12 @@ public enum OpenAPIDocument {
      },
      "403": {
       "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
      }
     },
     "requestBody": {
@@ -598,6 +604,9 @@ public enum OpenAPIDocument {
     "responses": {
      "200": {
       "description": "success"
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
      },
      "503": {
       "$ref": "#/components/responses/Error"
@@ -690,6 +699,12 @@ public enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
      }
     },
     "parameters": [
@@ -738,6 +753,12 @@ public enum OpenAPIDocument {
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
      }
     },
     "tags": [
@@ -779,6 +800,9 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "413": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
       "$ref": "#/components/responses/Error"
      },
      "503": {
@@ -866,6 +890,12 @@ public enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
      }
     },
     "requestBody": {
@@ -918,6 +948,9 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "422": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
       "$ref": "#/components/responses/Error"
      },
      "502": {
@@ -990,7 +1023,16 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
      "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1013,10 +1055,19 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
      "401": {
       "$ref": "#/components/responses/Error"
      },
      "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1060,6 +1111,9 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "422": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
       "$ref": "#/components/responses/Error"
      },
      "502": {
@@ -1121,6 +1175,12 @@ public enum OpenAPIDocument {
      },
      "409": {
       "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
      }
     },
     "parameters": [
@@ -1176,6 +1236,12 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1258,6 +1324,9 @@ public enum OpenAPIDocument {
      "409": {
       "$ref": "#/components/responses/Error"
      },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
      "502": {
       "$ref": "#/components/responses/Error"
      },
@@ -1309,6 +1378,12 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1442,6 +1517,12 @@ public enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
      }
     },
     "parameters": [
@@ -1546,10 +1627,19 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
      "401": {
       "$ref": "#/components/responses/Error"
      },
      "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1596,6 +1686,9 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
      "401": {
       "$ref": "#/components/responses/Error"
      },
@@ -1603,6 +1696,9 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "409": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
       "$ref": "#/components/responses/Error"
      },
      "503": {
@@ -1708,6 +1804,12 @@ public enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error"
      }
     },
     "requestBody": {
@@ -1749,6 +1851,12 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "401": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1800,10 +1908,19 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
      "401": {
       "$ref": "#/components/responses/Error"
      },
      "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1841,6 +1958,12 @@ public enum OpenAPIDocument {
       "$ref": "#/components/responses/Error"
      },
      "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },
@@ -1897,10 +2020,19 @@ public enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
+     "400": {
+      "$ref": "#/components/responses/Error"
+     },
      "401": {
       "$ref": "#/components/responses/Error"
      },
      "404": {
+      "$ref": "#/components/responses/Error"
+     },
+     "429": {
+      "$ref": "#/components/responses/Error"
+     },
+     "503": {
       "$ref": "#/components/responses/Error"
      }
     },

@@ -6,7 +6,10 @@ err = {"$ref": "#/components/responses/Error"}
 def op(summary, ok_code="200", ok_schema=None, params=None, body=None, errors=("400","401"), tag=None, security=True):
     o = {"summary": summary, "responses": {ok_code: {"description": "success"}}}
     if ok_schema: o["responses"][ok_code]["content"] = {"application/json": {"schema": ok_schema}}
-    for e in errors: o["responses"][e] = err
+    # Any request may be refused before its handler: 400 for control characters in the path or query, 503 while
+    # the database is away (with Retry-After); with an API key also 429 when unknown keys exceed the lookup budget.
+    common = ("400", "503") + (("429",) if security else ())
+    for e in sorted(set(errors) | set(common)): o["responses"][e] = err
     if params: o["parameters"] = params
     if body: o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if tag: o["tags"] = [tag]
