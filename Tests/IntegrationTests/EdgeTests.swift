@@ -86,7 +86,7 @@ extension Integration {
         // The monitors notice within about a second.
         try await Task.sleep(for: .seconds(2))
         var refusedIDs: [String] = []
-        let outageEnds = ContinuousClock.now + .seconds(10)
+        let outageEnds = ContinuousClock.now + .seconds(18)
         while ContinuousClock.now < outageEnds {
             let id = "evt_db_\(UUID().uuidString)"
             for (method, url, body) in [
