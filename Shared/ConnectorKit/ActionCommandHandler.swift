@@ -107,11 +107,21 @@ struct ActionCommandHandler<C: Connector>: Sendable {
                 publications.append(
                     try outcomePublication(command, status: .retrying, reason: paused, attempt: nil, tag: "paused"))
             }
-            try await connection.publishAll(publications)
+            // While the broker blocks publishing or is away, keep trying: a delivery left unacked on a live
+            // connection would hold its prefetch slot for good (it comes back only when the connection closes),
+            // and a flooded integration's deferrals would then take every slot of the worker.
+            let deferral = publications
+            try await retryingTransientFailures(logger: logger, what: "deferring a command") {
+                try await connection.publishAll(deferral)
+            }
             return .ack
         } catch {
-            logger.info("could not defer a command; it comes back", metadata: ["error": "\(error)"])
-            return .redeliver
+            if Task.isShuttingDownGracefully || error is CancellationError {
+                logger.info("command left for redelivery", metadata: ["error": "\(error)"])
+                return .redeliver
+            }
+            logger.error("a command cannot be deferred; dead-lettering it", metadata: ["error": "\(error)"])
+            return .deadLetter(reason: ProcessingFailure.describe(error))
         }
     }
 

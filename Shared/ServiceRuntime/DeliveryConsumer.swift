@@ -8,7 +8,8 @@ public enum DeliveryDisposition: Sendable {
     case ack
     /// It can never be handled: publish it to the dead-letter exchange with this reason, then acknowledge it.
     case deadLetter(reason: String)
-    /// Leave it unacknowledged (shutting down): the broker delivers it again.
+    /// Give it back: left unacknowledged when shutting down (the broker delivers it again once the connection
+    /// closes), requeued at once otherwise (an unacked delivery would hold its prefetch slot).
     case redeliver
     /// The handler acknowledged or rejected it itself.
     case handled
@@ -84,7 +85,11 @@ public struct DeliveryConsumer: Service {
     private func settle(_ delivery: AMQPDelivery, as disposition: DeliveryDisposition) async {
         switch disposition {
         case .ack: delivery.ack()
-        case .handled, .redeliver: break
+        case .handled: break
+        case .redeliver:
+            // Shutting down: the connection closes and the broker redelivers. Otherwise an unacked delivery on a
+            // live connection would hold its prefetch slot for good: give it back now.
+            if !Task.isShuttingDownGracefully { delivery.reject(requeue: true) }
         case .deadLetter(let reason):
             guard let deadExchange else {
                 delivery.reject(requeue: false)

@@ -259,6 +259,17 @@ extension Integration {
         let integration = try await stack.createWebhookIntegration(key: key)
         let path = "/ok/blocked-\(UUID().uuidString)"
         try await stack.createRule(key: key, integrationID: integration.id, path: path)
+        // Another merchant floods an endpoint that never answers: its commands over the fair share are being
+        // deferred when publishing blocks. Those deferrals must not keep the worker's slots once it is over (they
+        // once stayed unacked for good, and the next merchant's command waited behind them).
+        let (_, floodKey) = try await stack.createMarketplace("Flooded")
+        let flood = try await stack.createWebhookIntegration(key: floodKey)
+        try await stack.createRule(key: floodKey, integrationID: flood.id, path: "/hang/blocked-\(UUID().uuidString)")
+        let floodEvents = (0..<150).map { _ in TestStack.event(id: "evt_flood_\(UUID().uuidString)") }
+        let floodBatch = try await API.json(
+            "POST", "\(stack.gatewayURL)/v1/events/batch", token: floodKey, body: ["events": floodEvents])
+        #expect(floodBatch.status == 200)
+        try await Task.sleep(for: .seconds(1))
         try await TestEnvironment.runAsync(shell: "\(ctl) set_vm_memory_high_watermark 0.0000001")
         var restored = false
         defer { if !restored { try? TestEnvironment.run(shell: "\(ctl) set_vm_memory_high_watermark 0.4") } }
