@@ -595,7 +595,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "admin"
-    ]
+    ],
+    "operationId": "post_admin_v1_marketplaces"
    }
   },
   "/health": {
@@ -615,7 +616,8 @@ public enum OpenAPIDocument {
     "tags": [
      "operations"
     ],
-    "security": []
+    "security": [],
+    "operationId": "get_health"
    }
   },
   "/metrics": {
@@ -629,7 +631,8 @@ public enum OpenAPIDocument {
      "200": {
       "description": "text/plain; version=0.0.4"
      }
-    }
+    },
+    "operationId": "get_metrics"
    }
   },
   "/openapi.json": {
@@ -643,7 +646,8 @@ public enum OpenAPIDocument {
      "200": {
       "description": "OpenAPI 3.1"
      }
-    }
+    },
+    "operationId": "get_openapi_json"
    }
   },
   "/v1/config-logs": {
@@ -729,7 +733,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "logs"
-    ]
+    ],
+    "operationId": "get_v1_config_logs"
    }
   },
   "/v1/connectors": {
@@ -764,7 +769,8 @@ public enum OpenAPIDocument {
     "tags": [
      "connectors"
     ],
-    "security": []
+    "security": [],
+    "operationId": "get_v1_connectors"
    }
   },
   "/v1/events": {
@@ -821,7 +827,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "events"
-    ]
+    ],
+    "operationId": "post_v1_events"
    }
   },
   "/v1/events/batch": {
@@ -921,7 +928,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "events"
-    ]
+    ],
+    "operationId": "post_v1_events_batch"
    }
   },
   "/v1/integrations": {
@@ -934,6 +942,38 @@ public enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Integration"
+        }
+       }
+      },
+      "links": {
+       "get_v1_integrations_id": {
+        "operationId": "get_v1_integrations_id",
+        "parameters": {
+         "id": "$response.body#/id"
+        }
+       },
+       "patch_v1_integrations_id": {
+        "operationId": "patch_v1_integrations_id",
+        "parameters": {
+         "id": "$response.body#/id"
+        }
+       },
+       "delete_v1_integrations_id": {
+        "operationId": "delete_v1_integrations_id",
+        "parameters": {
+         "id": "$response.body#/id"
+        }
+       },
+       "post_v1_integrations_id_refresh": {
+        "operationId": "post_v1_integrations_id_refresh",
+        "parameters": {
+         "id": "$response.body#/id"
+        }
+       },
+       "get_v1_integrations_id_catalog": {
+        "operationId": "get_v1_integrations_id_catalog",
+        "parameters": {
+         "id": "$response.body#/id"
         }
        }
       }
@@ -1000,7 +1040,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "integrations"
-    ]
+    ],
+    "operationId": "post_v1_integrations"
    },
    "get": {
     "summary": "List integrations",
@@ -1038,7 +1079,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "integrations"
-    ]
+    ],
+    "operationId": "get_v1_integrations"
    }
   },
   "/v1/integrations/{id}": {
@@ -1083,7 +1125,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "integrations"
-    ]
+    ],
+    "operationId": "get_v1_integrations_id"
    },
    "patch": {
     "summary": "Rename ({label}; 409 label_taken) and/or reconnect ({credentials}, verified by the app; a webhook without any gets a new secret)",
@@ -1156,7 +1199,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "integrations"
-    ]
+    ],
+    "operationId": "patch_v1_integrations_id"
    },
    "delete": {
     "summary": "Delete an integration and its catalog; 409 integration_in_use with error.rule_ids while rules use it, unless cascade=true deletes them too",
@@ -1204,7 +1248,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "integrations"
-    ]
+    ],
+    "operationId": "delete_v1_integrations_id"
    }
   },
   "/v1/integrations/{id}/catalog": {
@@ -1284,7 +1329,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "integrations"
-    ]
+    ],
+    "operationId": "get_v1_integrations_id_catalog"
    }
   },
   "/v1/integrations/{id}/refresh": {
@@ -1346,7 +1392,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "integrations"
-    ]
+    ],
+    "operationId": "post_v1_integrations_id_refresh"
    }
   },
   "/v1/logs": {
@@ -1370,6 +1417,20 @@ public enum OpenAPIDocument {
            "type": "string"
           }
          }
+        }
+       }
+      },
+      "links": {
+       "get_v1_logs_id": {
+        "operationId": "get_v1_logs_id",
+        "parameters": {
+         "id": "$response.body#/entries/0/id"
+        }
+       },
+       "post_v1_logs_id_replay": {
+        "operationId": "post_v1_logs_id_replay",
+        "parameters": {
+         "id": "$response.body#/entries/0/id"
         }
        }
       }
@@ -1481,7 +1542,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "logs"
-    ]
+    ],
+    "operationId": "get_v1_logs"
    }
   },
   "/v1/logs/replay": {
@@ -1610,7 +1672,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "logs"
-    ]
+    ],
+    "operationId": "post_v1_logs_replay"
    }
   },
   "/v1/logs/{id}": {
@@ -1655,7 +1718,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "logs"
-    ]
+    ],
+    "operationId": "get_v1_logs_id"
    }
   },
   "/v1/logs/{id}/replay": {
@@ -1717,7 +1781,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "logs"
-    ]
+    ],
+    "operationId": "post_v1_logs_id_replay"
    }
   },
   "/v1/oauth/callback": {
@@ -1782,7 +1847,8 @@ public enum OpenAPIDocument {
     "tags": [
      "integrations"
     ],
-    "security": []
+    "security": [],
+    "operationId": "get_v1_oauth_callback"
    }
   },
   "/v1/rules": {
@@ -1795,6 +1861,26 @@ public enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Rule"
+        }
+       }
+      },
+      "links": {
+       "get_v1_rules_id": {
+        "operationId": "get_v1_rules_id",
+        "parameters": {
+         "id": "$response.body#/id"
+        }
+       },
+       "patch_v1_rules_id": {
+        "operationId": "patch_v1_rules_id",
+        "parameters": {
+         "id": "$response.body#/id"
+        }
+       },
+       "delete_v1_rules_id": {
+        "operationId": "delete_v1_rules_id",
+        "parameters": {
+         "id": "$response.body#/id"
         }
        }
       }
@@ -1824,7 +1910,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "rules"
-    ]
+    ],
+    "operationId": "post_v1_rules"
    },
    "get": {
     "summary": "List rules",
@@ -1891,7 +1978,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "rules"
-    ]
+    ],
+    "operationId": "get_v1_rules"
    }
   },
   "/v1/rules/{id}": {
@@ -1936,7 +2024,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "rules"
-    ]
+    ],
+    "operationId": "get_v1_rules_id"
    },
    "patch": {
     "summary": "Change a rule (any field; {\"enabled\": false} disables it); validated as on create",
@@ -2012,7 +2101,8 @@ public enum OpenAPIDocument {
     },
     "tags": [
      "rules"
-    ]
+    ],
+    "operationId": "patch_v1_rules_id"
    },
    "delete": {
     "summary": "Delete a rule",
@@ -2048,7 +2138,8 @@ public enum OpenAPIDocument {
     ],
     "tags": [
      "rules"
-    ]
+    ],
+    "operationId": "delete_v1_rules_id"
    }
   }
  }

@@ -74,10 +74,12 @@ public struct RuleStore: Sendable {
         }
     }
 
+    /// Stores a new rule. Throws `.notFound` when its integration is gone — deleted after the caller checked it
+    /// (the foreign key decides, so a concurrent delete cannot leave a rule without its integration).
     public func create(marketplaceID: String, _ new: NewRule) async throws -> Rule {
         let id = Identifier.random(prefix: "rule")
         let destination = String(decoding: try MessageCoding.encode(new.destination), as: UTF8.self)
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await Self.integrationMustExist { try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 INSERT INTO rules (id, marketplace_id, scope, product_id, trigger, integration_id, action, destination, enabled)
@@ -90,6 +92,19 @@ public struct RuleStore: Sendable {
             try await bumpVersion(marketplaceID: marketplaceID, on: connection)
             guard let created else { throw StorageError(code: .corruptData, message: "the new rule was not returned") }
             return created
+        } }
+    }
+
+    /// A foreign-key violation on `integration_id` (SQLSTATE 23503) as `.notFound`: the integration was deleted
+    /// between the caller's check and the write.
+    static func integrationMustExist<T>(_ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch {
+            guard let failure = DatabaseFailure.underlying(error) as? PSQLError,
+                failure.serverInfo?[.sqlState] == "23503"
+            else { throw error }
+            throw StorageError(code: .notFound, message: "the rule's integration no longer exists", underlying: error)
         }
     }
 
@@ -128,7 +143,7 @@ public struct RuleStore: Sendable {
     /// does not exist in this marketplace.
     public func update(marketplaceID: String, id: String, _ changed: NewRule) async throws -> Rule? {
         let destination = String(decoding: try MessageCoding.encode(changed.destination), as: UTF8.self)
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await Self.integrationMustExist { try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 UPDATE rules SET scope = \(changed.scope.rawValue), product_id = \(changed.productID),
@@ -142,7 +157,7 @@ public struct RuleStore: Sendable {
             for try await row in rows { updated = try Self.decode(row) }
             if updated != nil { try await bumpVersion(marketplaceID: marketplaceID, on: connection) }
             return updated
-        }
+        } }
     }
 
     /// Deletes a rule; returns whether it existed in this marketplace.

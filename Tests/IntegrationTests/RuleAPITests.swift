@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Messages
 import PostgresNIO
 import Storage
 import Testing
@@ -104,6 +105,36 @@ extension Integration {
         #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(idB)", token: keyA).status == 404)
         #expect(try await stack.patchRule(key: keyA, id: idB, ["enabled": false]).status == 404)
         #expect(try await API.json("DELETE", "\(stack.gatewayURL)/v1/rules/\(idB)", token: keyA).status == 404)
+    }
+
+    @Test("a rule saved after its integration was deleted (the check passed first) is refused as not found")
+    func integrationDeletedBeforeTheWriteIsNotFound() async throws {
+        let stack = try await TestStack.shared()
+        let (marketplaceID, key) = try await stack.createMarketplace("race")
+        let integration = try await stack.createWebhookIntegration(key: key, label: "goes away")
+        let kept = try await stack.createWebhookIntegration(key: key, label: "stays")
+        let ruleID = try #require(
+            try await stack.postRule(
+                key: key, stack.ruleBody(integrationID: kept.id, trigger: "product.purchased", path: "/ok/r")
+            ).object["id"] as? String)
+        // What the gateway's check saw: the integration existed; what the write meets: it is gone.
+        let deleted = try await API.json("DELETE", "\(stack.gatewayURL)/v1/integrations/\(integration.id)", token: key)
+        #expect(deleted.status == 204, "\(deleted.text)")
+        let new = RuleStore.NewRule(
+            scope: .global, productID: nil, trigger: .productPurchased, integrationID: integration.id,
+            action: "post", destination: Destination(kind: .url, name: "http://127.0.0.1:9/"), enabled: true)
+        try await stack.withDatabase { client, logger in
+            let store = RuleStore(client: client, logger: logger)
+            // Today's main: the foreign-key violation escaped as an unexpected error, answered 500.
+            let created = await #expect(throws: StorageError.self) {
+                try await store.create(marketplaceID: marketplaceID, new)
+            }
+            #expect(created?.code == .notFound, "\(String(describing: created))")
+            let changed = await #expect(throws: StorageError.self) {
+                try await store.update(marketplaceID: marketplaceID, id: ruleID, new)
+            }
+            #expect(changed?.code == .notFound, "\(String(describing: changed))")
+        }
     }
 
     @Test("PATCH, disable and delete are in force for the very next event, with two matcher processes")

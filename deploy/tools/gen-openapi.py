@@ -88,6 +88,22 @@ paths = {
  "/health": {"get": op("200 when the process can do its work, 503 with the reasons", errors=("503",), tag="operations", security=False)},
  "/metrics": {"get": {"summary": "Prometheus metrics", "tags": ["operations"], "security": [], "responses": {"200": {"description": "text/plain; version=0.0.4"}}}},
 }
+# Every operation has an id; the id a create answers is what the by-id operations take (OpenAPI links), so a
+# client that follows links — schemathesis' stateful phase — reaches them with real ids.
+import re
+def operation_id(method, path): return method + re.sub(r"[^A-Za-z0-9]+", "_", path).rstrip("_")
+for path, ops in paths.items():
+    for method, o in ops.items(): o["operationId"] = operation_id(method, path)
+def link(path, method, code, targets, source="$response.body#/id"):
+    paths[path][method]["responses"][code]["links"] = {
+        operation_id(m, t): {"operationId": operation_id(m, t), "parameters": {"id": source}} for m, t in targets}
+by_integration = [("get", "/v1/integrations/{id}"), ("patch", "/v1/integrations/{id}"),
+    ("delete", "/v1/integrations/{id}"), ("post", "/v1/integrations/{id}/refresh"),
+    ("get", "/v1/integrations/{id}/catalog")]
+link("/v1/integrations", "post", "201", by_integration)
+link("/v1/rules", "post", "201", [("get", "/v1/rules/{id}"), ("patch", "/v1/rules/{id}"), ("delete", "/v1/rules/{id}")])
+link("/v1/logs", "get", "200", [("get", "/v1/logs/{id}"), ("post", "/v1/logs/{id}/replay")],
+     source="$response.body#/entries/0/id")
 extra = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else {}
 for path, ops in extra.items(): paths.setdefault(path, {}).update(ops)
 doc = {"openapi": "3.1.0", "info": {"title": "Switchyard", "version": "1.0.0",

@@ -20,7 +20,8 @@ struct RuleRoutes: Sendable {
             let marketplaceID = try await authenticator.marketplaceID(for: request)
             let body = try await JSONResponse.decode(CreateRule.self, from: request)
             let new = try await validate(body, marketplaceID: marketplaceID)
-            return try JSONResponse.make(.created, RuleView(try await rules.create(marketplaceID: marketplaceID, new)))
+            let created = try await Self.integrationStillThere { try await rules.create(marketplaceID: marketplaceID, new) }
+            return try JSONResponse.make(.created, RuleView(created))
         }
 
         router.get("/v1/rules") { request, _ -> Response in
@@ -54,7 +55,10 @@ struct RuleRoutes: Sendable {
                 throw APIError.notFound("rule \(id)")
             }
             let changed = try await validate(patch.applied(to: rule), marketplaceID: marketplaceID)
-            guard let updated = try await rules.update(marketplaceID: marketplaceID, id: id, changed) else {
+            let updated = try await Self.integrationStillThere {
+                try await rules.update(marketplaceID: marketplaceID, id: id, changed)
+            }
+            guard let updated else {
                 throw APIError.notFound("rule \(id)")
             }
             return try JSONResponse.make(.ok, RuleView(updated))
@@ -65,6 +69,15 @@ struct RuleRoutes: Sendable {
             let id = try context.parameters.require("id")
             guard try await rules.delete(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
             return Response(status: .noContent)
+        }
+    }
+
+    /// The integration checked by `validate` was deleted before the rule was saved: answered like a missing one.
+    static func integrationStillThere<T>(_ save: () async throws -> T) async throws -> T {
+        do {
+            return try await save()
+        } catch let error as StorageError where error.code == .notFound {
+            throw APIError.badRequest("no integration with this id exists in your marketplace", field: "integration_id")
         }
     }
 
