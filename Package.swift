@@ -92,7 +92,7 @@ let package = Package(
         tests("AMQPTests", ["AMQP"]),
         tests("StorageTests", ["Storage", postgres, nioSSL, logging]),
         tests("MessagesTests", ["Messages"]),
-        tests("ServiceRuntimeTests", ["ServiceRuntime"]),
+        tests("ServiceRuntimeTests", ["ServiceRuntime", "AMQP", logging]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", crypto, httpClient]),
         tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
         tests("MailchimpWorkerTests", [
