@@ -31,8 +31,9 @@ func shared(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
 }
 
 /// Unit tests of one target, or the integration tests that run against real servers.
-func tests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
-    .testTarget(name: name, dependencies: dependencies, path: "Tests/\(name)", swiftSettings: swiftSettings)
+func tests(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .testTarget(
+        name: name, dependencies: dependencies, path: "Tests/\(name)", exclude: exclude, swiftSettings: swiftSettings)
 }
 
 let package = Package(
@@ -105,6 +106,8 @@ let package = Package(
         tests(
             "IntegrationTests",
             ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "VendorFakes", hummingbird,
-             httpClient, crypto, logging, postgres, prometheus, lifecycle]),
+             httpClient, crypto, logging, postgres, prometheus, lifecycle],
+            // The third-party AMQP client the ingestion tests publish with (run with python3, not compiled).
+            exclude: ["pika-client.py"]),
     ]
 )

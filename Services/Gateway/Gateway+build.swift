@@ -6,8 +6,8 @@ import Prometheus
 import ServiceRuntime
 import Storage
 
-/// Builds the gateway process: database client, broker connection, the consumer of its connector replies and the
-/// HTTP server, in that order, so that graceful shutdown stops taking requests first and closes the connections
+/// Builds the gateway process: database client, broker connection, the consumer of its connector replies, the
+/// consumer of events published over AMQP and the HTTP server, in that order, so that graceful shutdown stops taking requests first and closes the connections
 /// last. Tests call this too.
 func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
     let database = try settings.core.databaseConfiguration()
@@ -36,10 +36,16 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
         registry: registry,
         checks: HealthChecks.standard(broker: amqp, database: monitor))
     let authenticator = APIKeyAuthenticator(store: marketplaces)
-    EventRoutes(
+    let intake = EventIntake(
         publisher: EventPublisher(connection: amqp.publishing, topology: topology, timeout: settings.publishTimeout),
-        ledger: EventLedger(client: postgres, logger: logger), authenticator: authenticator, logger: logger
-    ).register(on: router)
+        ledger: EventLedger(client: postgres, logger: logger), logger: logger)
+    EventRoutes(intake: intake, authenticator: authenticator).register(on: router)
+    let ingest = IngestConsumer(
+        intake: intake, marketplaces: KnownMarketplaces(store: marketplaces), publisher: amqp.publishing,
+        topology: topology, logger: logger)
+    let ingestConsumer = DeliveryConsumer(
+        connection: amqp.consuming, queue: topology.ingestQueue, prefetch: settings.ingestPrefetch,
+        deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger, handler: ingest.handle)
     AdminRoutes(adminToken: settings.adminToken, marketplaces: marketplaces).register(on: router)
     ConnectorRoutes().register(on: router)
     let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
@@ -57,7 +63,7 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
-        services: [postgres, monitor] + amqp.services + [connectors.replyConsumer],
+        services: [postgres, monitor] + amqp.services + [connectors.replyConsumer, ingestConsumer],
         onServerRunning: { channel in
             logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },

@@ -18,6 +18,8 @@ struct GatewaySettings: Sendable {
     var oauthStateTTL: Duration
     /// Where merchants' browsers reach this gateway; the OAuth redirect URI is built from it.
     var publicURL: String
+    /// Events published over AMQP handled at once (`SWITCHYARD_INGEST_PREFETCH`).
+    var ingestPrefetch: UInt16
     /// Internal networks webhook rules may name (`SWITCHYARD_WEBHOOK_ALLOW_NETWORKS`).
     var webhookEgress: EgressPolicy
 
@@ -42,6 +44,7 @@ struct GatewaySettings: Sendable {
             throw SettingsError(key: "SWITCHYARD_OAUTH_STATE_TTL", message: "must be longer than zero")
         }
         webhookEgress = try settings.webhookEgressPolicy()
+        ingestPrefetch = try settings.prefetch("SWITCHYARD_INGEST_PREFETCH", default: 100)
         let url = settings.string("SWITCHYARD_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw SettingsError(key: "SWITCHYARD_PUBLIC_URL", message: "must be an http or https URL, not \"\(url)\"")

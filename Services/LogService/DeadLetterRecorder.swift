@@ -104,34 +104,3 @@ struct DeadLetterRecorder: Sendable {
         return ("unreadable", nil)
     }
 }
-
-extension Outcome {
-    /// The outcome with every text the database could refuse made harmless (control characters replaced, lengths
-    /// bounded), and the event left out when its JSON holds a NUL (which `jsonb` refuses).
-    func sanitizedForStorage() -> Outcome {
-        var outcome = self
-        outcome.entryID = entryID.sanitizedForLog(maximumLength: 300)
-        outcome.marketplaceID = marketplaceID.sanitizedForLog(maximumLength: 300)
-        outcome.eventID = eventID.sanitizedForLog(maximumLength: 300)
-        outcome.customerEmail = customerEmail.sanitizedForLog(maximumLength: 300)
-        outcome.productID = productID?.sanitizedForLog(maximumLength: 300)
-        outcome.reason = reason.sanitizedForLog()
-        if var attempt = outcome.attempt {
-            attempt.request = attempt.request.sanitizedForLog()
-            attempt.response = attempt.response.sanitizedForLog()
-            outcome.attempt = attempt
-        }
-        if var rule = outcome.rule {
-            rule.integrationLabel = rule.integrationLabel.sanitizedForLog(maximumLength: 300)
-            rule.destination.name = rule.destination.name.sanitizedForLog(maximumLength: 1000)
-            rule.destination.id = rule.destination.id?.sanitizedForLog(maximumLength: 1000)
-            outcome.rule = rule
-        }
-        if let event, let json = try? MessageCoding.encode(event),
-            String(decoding: json, as: UTF8.self).contains("\\u0000")
-        {
-            outcome.event = nil
-        }
-        return outcome
-    }
-}

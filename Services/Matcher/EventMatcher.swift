@@ -267,12 +267,7 @@ struct EventMatcher: Sendable {
             connector: active.connector, action: active.rule.action, destination: active.rule.destination)
     }
 
-    private func outcomeMessage(_ outcome: Outcome) throws -> Publication {
-        let id = "\(outcome.entryID)/\(outcome.attemptNumber)/\(outcome.status.rawValue)"
-        return Publication(
-            AMQPMessage(body: try MessageCoding.encode(outcome), messageID: id, type: Outcome.contract),
-            exchange: topology.outcomesExchange, routingKey: BrokerTopology.outcomeRoutingKey)
-    }
+    private func outcomeMessage(_ outcome: Outcome) throws -> Publication { try topology.publication(of: outcome) }
 
     /// The rules an event fires: those whose trigger the event's type fires, global ones for any product and
     /// product ones when their product is the event's product or one of its order's items.

@@ -13,6 +13,9 @@ public struct AMQPMessage: Sendable {
     public var correlationID: String?
     /// Where a reply should be sent.
     public var replyTo: String?
+    /// The user that published it. The broker refuses a publish whose `user_id` is not the connection's user, so a
+    /// consumer can trust it to name the publisher.
+    public var userID: String?
     /// Per-message TTL; sent as whole milliseconds.
     public var expiration: Duration?
     /// Application headers.
@@ -22,14 +25,15 @@ public struct AMQPMessage: Sendable {
 
     /// Creates a message; defaults fit Switchyard's JSON events, which must survive a broker restart.
     public init(body: [UInt8], messageID: String? = nil, type: String? = nil, contentType: String? = "application/json",
-                correlationID: String? = nil, replyTo: String? = nil, expiration: Duration? = nil,
-                headers: [String: AMQPValue] = [:], persistent: Bool = true) {
+                correlationID: String? = nil, replyTo: String? = nil, userID: String? = nil,
+                expiration: Duration? = nil, headers: [String: AMQPValue] = [:], persistent: Bool = true) {
         self.body = body
         self.messageID = messageID
         self.type = type
         self.contentType = contentType
         self.correlationID = correlationID
         self.replyTo = replyTo
+        self.userID = userID
         self.expiration = expiration
         self.headers = headers
         self.persistent = persistent

@@ -798,6 +798,10 @@ final class ConnectionLoop {
             properties.reply_to = arena.bytes(replyTo)
             flags |= sy_flag_reply_to()
         }
+        if let userID = message.userID {
+            properties.user_id = arena.bytes(userID)
+            flags |= sy_flag_user_id()
+        }
         if let expiration = message.expiration {
             properties.expiration = arena.bytes(String(max(0, expiration.milliseconds)))
             flags |= sy_flag_expiration()
@@ -1091,6 +1095,7 @@ final class ConnectionLoop {
         if has(sy_flag_type()) { message.type = properties.type.string }
         if has(sy_flag_correlation_id()) { message.correlationID = properties.correlation_id.string }
         if has(sy_flag_reply_to()) { message.replyTo = properties.reply_to.string }
+        if has(sy_flag_user_id()) { message.userID = properties.user_id.string }
         if has(sy_flag_expiration()), let milliseconds = Int64(properties.expiration.string) {
             message.expiration = .milliseconds(milliseconds)
         }

@@ -103,6 +103,7 @@ static inline amqp_flags_t sy_flag_reply_to(void) { return AMQP_BASIC_REPLY_TO_F
 static inline amqp_flags_t sy_flag_expiration(void) { return AMQP_BASIC_EXPIRATION_FLAG; }
 static inline amqp_flags_t sy_flag_message_id(void) { return AMQP_BASIC_MESSAGE_ID_FLAG; }
 static inline amqp_flags_t sy_flag_type(void) { return AMQP_BASIC_TYPE_FLAG; }
+static inline amqp_flags_t sy_flag_user_id(void) { return AMQP_BASIC_USER_ID_FLAG; }
 
 /* Field values: building and reading the union from Swift. */
 static inline amqp_field_value_t sy_field_utf8(amqp_bytes_t bytes) {

@@ -9,7 +9,8 @@ public struct Outcome: Contract, Equatable {
     public var entryID: String
     public var marketplaceID: String
     public var eventID: String
-    public var trigger: TriggerType
+    /// Nil only for an AMQP message refused before its trigger type could be read.
+    public var trigger: TriggerType?
     public var test: Bool
     public var customerEmail: String
     public var productID: String?
@@ -27,7 +28,7 @@ public struct Outcome: Contract, Equatable {
     public var event: TriggerEvent?
 
     public init(
-        entryID: String, marketplaceID: String, eventID: String, trigger: TriggerType, test: Bool,
+        entryID: String, marketplaceID: String, eventID: String, trigger: TriggerType?, test: Bool,
         customerEmail: String, productID: String?, rule: RuleSnapshot?, status: LogStatus, reason: String,
         attemptNumber: Int, attempt: Attempt?, at: Date, event: TriggerEvent? = nil
     ) {
@@ -86,5 +87,36 @@ public struct Outcome: Contract, Equatable {
         case customerEmail = "customer_email"
         case productID = "product_id"
         case attemptNumber = "attempt_number"
+    }
+}
+
+extension Outcome {
+    /// The outcome with every text the database could refuse made harmless (control characters replaced, lengths
+    /// bounded), and the event left out when its JSON holds a NUL (which `jsonb` refuses).
+    public func sanitizedForStorage() -> Outcome {
+        var outcome = self
+        outcome.entryID = entryID.sanitizedForLog(maximumLength: 300)
+        outcome.marketplaceID = marketplaceID.sanitizedForLog(maximumLength: 300)
+        outcome.eventID = eventID.sanitizedForLog(maximumLength: 300)
+        outcome.customerEmail = customerEmail.sanitizedForLog(maximumLength: 300)
+        outcome.productID = productID?.sanitizedForLog(maximumLength: 300)
+        outcome.reason = reason.sanitizedForLog()
+        if var attempt = outcome.attempt {
+            attempt.request = attempt.request.sanitizedForLog()
+            attempt.response = attempt.response.sanitizedForLog()
+            outcome.attempt = attempt
+        }
+        if var rule = outcome.rule {
+            rule.integrationLabel = rule.integrationLabel.sanitizedForLog(maximumLength: 300)
+            rule.destination.name = rule.destination.name.sanitizedForLog(maximumLength: 1000)
+            rule.destination.id = rule.destination.id?.sanitizedForLog(maximumLength: 1000)
+            outcome.rule = rule
+        }
+        if let event, let json = try? MessageCoding.encode(event),
+            String(decoding: json, as: UTF8.self).contains("\\u0000")
+        {
+            outcome.event = nil
+        }
+        return outcome
     }
 }

@@ -4,6 +4,8 @@ import AMQP
 /// and a queue declared twice with different arguments would be an error, so there is one definition).
 ///
 /// ```
+/// store backends ──▶ <p>.ingest (public, any routing key) ──▶ <p>.ingest ──▶ gateway ──▶ <p>.events
+///                   gateway ──a refused message no marketplace can be named for──▶ <p>.ingest.rejected (bounded)
 /// <p>.events ──trigger──▶ <p>.triggers ──▶ matcher
 /// <p>.actions ──<connector>──▶ <p>.actions.<connector> ──▶ connector workers
 /// <p>.retry.<delay> ──▶ <p>.retry.<delay> (TTL) ──dead-letter──▶ <p>.actions (same routing key)
@@ -29,6 +31,13 @@ public struct BrokerTopology: Sendable {
         self.connectors = connectors
     }
 
+    /// The public ingestion exchange (fanout, so the routing key does not matter): the only thing a store
+    /// backend's broker user may write to (`IngestContract`).
+    public var ingestExchange: String { "\(prefix).ingest" }
+    public var ingestQueue: String { "\(prefix).ingest" }
+    /// Published messages refused without a marketplace to log them in, with the reason in a header: kept for an
+    /// operator, bounded like the parked queue.
+    public var ingestRejectedQueue: String { "\(prefix).ingest.rejected" }
     public var eventsExchange: String { "\(prefix).events" }
     public var triggersQueue: String { "\(prefix).triggers" }
     public var actionsExchange: String { "\(prefix).actions" }
@@ -80,6 +89,7 @@ public struct BrokerTopology: Sendable {
     public func amqpTopology(retryDelays: [Duration] = [], triggerDelay: Duration? = nil) -> AMQPTopology {
         var topology = AMQPTopology(
             exchanges: [
+                .init(name: ingestExchange, type: .fanout),
                 .init(name: eventsExchange, type: .direct),
                 .init(name: actionsExchange, type: .direct),
                 .init(name: outcomesExchange, type: .direct),
@@ -87,13 +97,17 @@ public struct BrokerTopology: Sendable {
                 .init(name: requestsExchange, type: .direct),
             ],
             queues: [
-                workQueue(triggersQueue), workQueue(outcomesQueue),
+                workQueue(ingestQueue), workQueue(triggersQueue), workQueue(outcomesQueue),
+                .init(
+                    name: ingestRejectedQueue,
+                    arguments: ["x-queue-type": .string("quorum"), "x-max-length": .int(Self.parkedLimit)]),
                 .init(name: deadQueue, arguments: ["x-queue-type": .string("quorum")]),
                 .init(
                     name: parkedQueue,
                     arguments: ["x-queue-type": .string("quorum"), "x-max-length": .int(Self.parkedLimit)]),
             ],
             bindings: [
+                .init(queue: ingestQueue, exchange: ingestExchange, routingKey: ""),
                 .init(queue: triggersQueue, exchange: eventsExchange, routingKey: Self.triggerRoutingKey),
                 .init(queue: outcomesQueue, exchange: outcomesExchange, routingKey: Self.outcomeRoutingKey),
                 .init(queue: deadQueue, exchange: deadExchange, routingKey: ""),

@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Messages
 
 /// One message to publish and where it goes. Codable, so an action's follow-ups can be stored with its claim
 /// before they are published (see `ClaimLedger`) and published again, identical, after a crash.
@@ -55,5 +56,16 @@ extension AMQPConnection {
             }
             try await group.waitForAll()
         }
+    }
+}
+
+extension BrokerTopology {
+    /// An outcome on its way to the log service; its message id tells the broker's copies of one outcome apart
+    /// from the next outcome of the same entry.
+    public func publication(of outcome: Outcome) throws -> Publication {
+        let id = "\(outcome.entryID)/\(outcome.attemptNumber)/\(outcome.status.rawValue)"
+        return Publication(
+            AMQPMessage(body: try MessageCoding.encode(outcome), messageID: id, type: Outcome.contract),
+            exchange: outcomesExchange, routingKey: BrokerTopology.outcomeRoutingKey)
     }
 }

@@ -6,7 +6,8 @@ import Messages
 public struct LogEntry: Codable, Sendable, Equatable {
     public var id: String
     public var eventID: String
-    public var trigger: String
+    /// Nil only for the entry of a message refused before its trigger type could be read.
+    public var trigger: String?
     public var test: Bool
     public var customerEmail: String
     public var productID: String?

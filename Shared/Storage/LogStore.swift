@@ -138,7 +138,7 @@ public struct LogStore: Sendable {
             try MessageCoding.decode(Destination.self, from: Array($0.utf8))
         }
         let entry = LogEntry(
-            id: try c[1].decode(String.self), eventID: try c[2].decode(String.self), trigger: try c[3].decode(String.self),
+            id: try c[1].decode(String.self), eventID: try c[2].decode(String.self), trigger: try c[3].decode(String?.self),
             test: try c[4].decode(Bool.self), customerEmail: try c[5].decode(String.self),
             productID: try c[6].decode(String?.self), ruleID: try c[7].decode(String?.self),
             integrationID: try c[8].decode(String?.self), integrationLabel: try c[9].decode(String?.self),
@@ -151,7 +151,8 @@ public struct LogStore: Sendable {
 
 /// The row shape `jsonb_to_recordset` reads for an entry.
 private struct EntryRow: Encodable {
-    var id, marketplace_id, event_id, trigger: String
+    var id, marketplace_id, event_id: String
+    var trigger: String?
     var test: Bool
     var customer_email: String
     var product_id, rule_id, integration_id, integration_label, connector, action: String?
@@ -166,7 +167,7 @@ private struct EntryRow: Encodable {
         id = outcome.entryID
         marketplace_id = outcome.marketplaceID
         event_id = outcome.eventID
-        trigger = outcome.trigger.rawValue
+        trigger = outcome.trigger?.rawValue
         test = outcome.test
         customer_email = outcome.customerEmail
         product_id = outcome.productID

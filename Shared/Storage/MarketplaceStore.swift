@@ -46,4 +46,11 @@ public struct MarketplaceStore: Sendable {
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
+
+    /// Whether a marketplace with this id exists.
+    public func exists(id: String) async throws -> Bool {
+        let rows = try await client.query("SELECT 1 FROM marketplaces WHERE id = \(id)", logger: logger)
+        for try await _ in rows.decode(Int.self) { return true }
+        return false
+    }
 }

@@ -260,5 +260,13 @@ extension Migration {
                 """,
             ]
         ),
+        Migration(
+            version: 6, name: "log entries of refused AMQP messages",
+            statements: [
+                // A message published over AMQP can be refused before its trigger type is known; its entry still
+                // explains the refusal in the marketplace's log, with no trigger.
+                "ALTER TABLE log_entries ALTER COLUMN trigger DROP NOT NULL",
+            ]
+        ),
     ]
 }

@@ -7,18 +7,15 @@ import Metrics
 import ServiceRuntime
 import Storage
 
-/// `POST /v1/events` and `POST /v1/events/batch`: validate, publish with confirm, answer 202 only once the broker
-/// holds the event. An id accepted before is answered "duplicate" and not published again; two requests with a new
-/// id at the same moment may both publish it, and the matcher's claim processes it once.
+/// `POST /v1/events` and `POST /v1/events/batch`: validate, then accept through `EventIntake` (published with
+/// confirm; 202 only once the broker holds the event; an id accepted before is answered "duplicate").
 struct EventRoutes: Sendable {
     static let bodyLimit = 64 * 1024
     static let batchBodyLimit = 4 * 1024 * 1024
     static let batchLimit = 500
 
-    let publisher: EventPublisher
-    let ledger: EventLedger
+    let intake: EventIntake
     let authenticator: APIKeyAuthenticator
-    let logger: Logger
     let accepted = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "accepted")])
     let duplicates = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "duplicate")])
     let rejected = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "rejected")])
@@ -72,38 +69,20 @@ struct EventRoutes: Sendable {
         }
     }
 
-    /// Publishes, then records the id as accepted. Recording happens after the confirm so that a failed publish
-    /// can never make a later retry look like a duplicate. `json` is what `event` was decoded from.
+    /// Accepts a validated event, answering 503 when the broker cannot take it.
     private func accept(_ event: TriggerEvent, json: some Collection<UInt8>, marketplaceID: String)
         async throws -> AcceptResult
     {
-        // Unknown when the database is away: then the event is published (the matcher still processes it once).
-        if (try? await ledger.wasAccepted(marketplaceID: marketplaceID, eventID: event.id)) == true {
-            duplicates.increment()
-            return AcceptResult(eventID: event.id, status: "duplicate")
-        }
         do {
-            try await publisher.publish(event, eventJSON: json, marketplaceID: marketplaceID)
+            let result = try await intake.accept(event, json: json, marketplaceID: marketplaceID)
+            (result.status == .accepted ? accepted : duplicates).increment()
+            return result
         } catch {
             unavailable.increment()
-            logger.warning("event refused: broker unavailable", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
             throw APIError(
                 .serviceUnavailable, code: "broker_unavailable",
                 message: "the event was not accepted because the message broker is unavailable; retry later",
                 headers: [.retryAfter: "1"])
-        }
-        do {
-            if try await ledger.recordAccepted(marketplaceID: marketplaceID, eventID: event.id) {
-                accepted.increment()
-                return AcceptResult(eventID: event.id, status: "accepted")
-            }
-            duplicates.increment()
-            return AcceptResult(eventID: event.id, status: "duplicate")
-        } catch {
-            // The broker holds the event, so it is accepted; the matcher still processes an id only once.
-            logger.warning("could not record accepted event", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
-            accepted.increment()
-            return AcceptResult(eventID: event.id, status: "accepted")
         }
     }
 
@@ -125,16 +104,6 @@ struct EventRoutes: Sendable {
     }
 }
 
-struct AcceptResult: Codable, Sendable {
-    var eventID: String
-    var status: String
-
-    enum CodingKeys: String, CodingKey {
-        case status
-        case eventID = "event_id"
-    }
-}
-
 /// One event's answer in a batch: accepted, duplicate, or refused with the same error body as a single publish.
 struct BatchResult: Encodable, Sendable {
     var index: Int?
@@ -152,7 +121,7 @@ struct BatchResult: Encodable, Sendable {
 
     init(accepted: AcceptResult) {
         eventID = accepted.eventID
-        status = accepted.status
+        status = accepted.status.rawValue
     }
 
     init(index: Int, error: APIError) {
