@@ -127,12 +127,13 @@ extension Integration {
         let stack = try await TestStack.shared()
         let store = try await Self.store(stack, name: "Careless store")
         let exchange = stack.topology.ingestExchange
-        var noEmail = TestStack.event(id: "evt_noemail_\(UUID().uuidString)")
+        let noEmailID = "evt_noemail_\(UUID().uuidString)"
+        var noEmail = TestStack.event(id: noEmailID)
         noEmail["customer"] = ["first_name": "Jane"]
         let badType = "evt_badtype_\(UUID().uuidString)"
         let mismatch = "evt_mismatch_\(UUID().uuidString)"
         let cases: [(id: String, body: [UInt8], type: String?, messageID: String?, reason: String)] = [
-            (noEmail["id"] as! String, try Self.eventBody(noEmail), "switchyard.event.v1", nil, "customer.email"),
+            (noEmailID, try Self.eventBody(noEmail), "switchyard.event.v1", nil, "customer.email"),
             (badType, try Self.eventBody(TestStack.event(id: badType)), "switchyard.trigger.v1", nil, "switchyard.event.v1"),
             (mismatch, try Self.eventBody(TestStack.event(id: mismatch)), "switchyard.event.v1", "evt_other", "message_id"),
         ]
