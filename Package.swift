@@ -90,6 +90,17 @@ let package = Package(
         service("LogBench", ["Storage", "Messages", postgres, logging]),
         service("Bench", ["AMQP", "Messages", hummingbird, httpClient, argumentParser, logging]),
 
+        .target(
+            name: "ServiceTestSupport", dependencies: ["AMQP", "Storage", hummingbird, hummingbirdTesting, logging, postgres],
+            path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
+        tests("GatewayTests", [
+            "Gateway", "ServiceTestSupport", "ServiceRuntime", "Messages", "AMQP", hummingbird, hummingbirdTesting,
+            prometheus, logging,
+        ]),
+        tests("LogServiceTests", [
+            "LogService", "ServiceTestSupport", "ServiceRuntime", "Messages", "Storage", "AMQP", hummingbird,
+            hummingbirdTesting, prometheus,
+        ]),
         tests("AMQPTests", ["AMQP"]),
         tests("StorageTests", ["Storage", postgres, nioSSL, logging]),
         tests("MessagesTests", ["Messages"]),

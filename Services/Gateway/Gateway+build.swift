@@ -7,9 +7,27 @@ import ServiceRuntime
 import Storage
 
 /// Builds the gateway process: database client, broker connection, the consumer of its connector replies, the
-/// consumer of events published over AMQP and the HTTP server, in that order, so that graceful shutdown stops taking requests first and closes the connections
-/// last. Tests call this too.
-func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
+/// consumer of events published over AMQP and the HTTP server, in that order, so that graceful shutdown stops taking
+/// requests first and closes the connections last. The executable runs it; `GatewayTests` run it too.
+func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistry, logger: Logger)
+    async throws -> some ApplicationProtocol
+{
+    let parts = try await makeGateway(settings: settings, registry: registry, logger: logger)
+    return Application(
+        router: parts.router,
+        configuration: .init(
+            address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
+        services: parts.services,
+        onServerRunning: { channel in
+            logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        },
+        logger: logger)
+}
+
+/// The gateway's parts (see `buildGateway`), so that tests can also compare its routes with its OpenAPI document.
+func makeGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistry, logger: Logger)
+    async throws -> ProcessParts
+{
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
@@ -60,12 +78,6 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
         authenticator: authenticator, egress: settings.webhookEgress
     ).register(on: router)
 
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
-        services: [postgres, monitor] + amqp.services + [connectors.replyConsumer, ingestConsumer],
-        onServerRunning: { channel in
-            logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
-        },
-        logger: logger)
+    return ProcessParts(
+        router: router, services: [postgres, monitor] + amqp.services + [connectors.replyConsumer, ingestConsumer])
 }

@@ -10,8 +10,27 @@ import ServiceRuntime
 import Storage
 
 /// Builds the log service: database, broker, the outcome consumer (batched writes), the retention pruner and the
-/// HTTP API.
-func buildLogService(settings: LogServiceSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
+/// HTTP API. The executable runs it; `LogServiceTests` run it too.
+func buildLogService(settings: LogServiceSettings, registry: PrometheusCollectorRegistry, logger: Logger)
+    async throws -> some ApplicationProtocol
+{
+    let parts = try await makeLogService(settings: settings, registry: registry, logger: logger)
+    return Application(
+        router: parts.router,
+        configuration: .init(
+            address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-log-service"),
+        services: parts.services,
+        onServerRunning: { channel in
+            logger.info("log service listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        },
+        logger: logger)
+}
+
+/// The log service's parts (see `buildLogService`), so that tests can also compare its routes with its OpenAPI
+/// document.
+func makeLogService(settings: LogServiceSettings, registry: PrometheusCollectorRegistry, logger: Logger)
+    async throws -> ProcessParts
+{
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
@@ -88,12 +107,6 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
         .register(on: router)
     ConfigLogRoutes(store: ConfigLogStore(client: postgres, logger: logger), authenticator: authenticator)
         .register(on: router)
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-log-service"),
-        services: [postgres, monitor] + amqp.services + [consumer, deadLetters, outbox, retention],
-        onServerRunning: { channel in
-            logger.info("log service listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
-        },
-        logger: logger)
+    return ProcessParts(
+        router: router, services: [postgres, monitor] + amqp.services + [consumer, deadLetters, outbox, retention])
 }

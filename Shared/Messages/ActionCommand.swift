@@ -2,13 +2,17 @@ import Foundation
 
 /// One action to perform for one (event, rule) pair, sent by the matcher to the rule's connector queue.
 public struct ActionCommand: Contract, Equatable {
+    /// The contract name of an action command.
     public static let contract = "switchyard.action.v1"
 
     /// Stable for the life of the action, across retries and redeliveries: the idempotency key of the
     /// worker and the id receivers see (`webhook-id`). It is also the id of the action's log entry.
     public var commandID: String
+    /// The marketplace the event and the rule belong to.
     public var marketplaceID: String
+    /// The trigger event that fired the rule.
     public var event: TriggerEvent
+    /// The rule as it was when the event matched it.
     public var rule: RuleSnapshot
     /// 1 for the first try; a retry carries the number of the attempt it is.
     public var attempt: Int
@@ -21,6 +25,7 @@ public struct ActionCommand: Contract, Equatable {
     /// counts from it, so a replay gets the whole schedule again.
     public var firstAttempt: Int?
 
+    /// Creates a command with every field given; `attempt` defaults to the first try, outside any replay.
     public init(
         commandID: String, marketplaceID: String, event: TriggerEvent, rule: RuleSnapshot, attempt: Int = 1,
         createdAt: Date, replay: Int? = nil, firstAttempt: Int? = nil

@@ -9,8 +9,10 @@ import Foundation
 /// Credentials never travel in plain text: `sealedCredentials` is base64 of `CredentialCipher.seal(credentials:)`
 /// (every process holds the same key).
 public struct ConnectorRequest: Contract, Equatable {
+    /// The contract name of a connector request.
     public static let contract = "switchyard.connector.request.v1"
 
+    /// What the gateway asks the worker to do.
     public enum Operation: String, Codable, Sendable {
         /// Check credentials typed by the merchant; reply with what to store and the account's name.
         case verify
@@ -22,16 +24,26 @@ public struct ConnectorRequest: Contract, Equatable {
         case refresh
     }
 
+    /// The request's id (`req_…`), also its `correlation_id`; the reply carries it back.
     public var requestID: String
+    /// What the worker is asked to do.
     public var operation: Operation
+    /// The name of the connector that answers (`mailchimp`, `icontact`), which names the request queue.
     public var connector: String
+    /// The marketplace the request is made for.
     public var marketplaceID: String
+    /// The integration concerned: required by `refresh`; set by `verify` when an integration's credentials change.
     public var integrationID: String?
+    /// `verify`: the credentials to check, sealed for transit (see above).
     public var sealedCredentials: String?
+    /// `authorizeURL`: the single-use OAuth `state` to put in the authorize URL.
     public var state: String?
+    /// `authorizeURL`, `exchangeCode`: the OAuth redirect URI the app sends the merchant back to.
     public var redirectURI: String?
+    /// `exchangeCode`: the authorization code the OAuth callback received.
     public var code: String?
 
+    /// Creates a request with every field given; the fields an operation does not use stay nil.
     public init(
         requestID: String, operation: Operation, connector: String, marketplaceID: String, integrationID: String? = nil,
         sealedCredentials: String? = nil, state: String? = nil, redirectURI: String? = nil, code: String? = nil
@@ -60,10 +72,12 @@ public struct ConnectorRequest: Contract, Equatable {
 /// The worker's answer to a `ConnectorRequest`, published to the request's `reply_to` queue with the same
 /// `correlation_id`. Exactly one of `error` or the operation's fields is set.
 public struct ConnectorReply: Contract, Equatable {
+    /// The contract name of a connector reply.
     public static let contract = "switchyard.connector.reply.v1"
 
     /// Why a request failed, in the connector's words for the merchant.
     public struct Failure: Codable, Sendable, Equatable, Error {
+        /// The kind of failure, which decides what the gateway answers and whether trying again can help.
         public enum Code: String, Codable, Sendable {
             /// The app refused the credentials (or a revoked token): reconnect.
             case invalidCredentials = "invalid_credentials"
@@ -75,17 +89,21 @@ public struct ConnectorReply: Contract, Equatable {
             case badRequest = "bad_request"
         }
 
+        /// The kind of failure.
         public var code: Code
         /// A sentence a merchant understands, e.g. "Mailchimp refused the API key: it is invalid or was revoked."
         public var message: String
 
+        /// Creates a failure of a kind with its sentence for the merchant.
         public init(code: Code, message: String) {
             self.code = code
             self.message = message
         }
     }
 
+    /// The `requestID` of the request this reply answers.
     public var requestID: String
+    /// Why the request failed; nil when it succeeded.
     public var error: Failure?
     /// `verify`, `exchangeCode`: what the integration shows as its account ("Demo Store (us6)").
     public var account: String?
@@ -97,6 +115,7 @@ public struct ConnectorReply: Contract, Equatable {
     /// `refresh`: how many catalog entries of each destination kind were stored (`["list": 12, "tag": 30]`).
     public var catalogCounts: [String: Int]?
 
+    /// Creates a reply with every field given; the fields the operation does not answer stay nil.
     public init(
         requestID: String, error: Failure? = nil, account: String? = nil, sealedCredentials: String? = nil,
         authorizeURL: String? = nil, catalogCounts: [String: Int]? = nil

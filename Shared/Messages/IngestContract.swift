@@ -25,12 +25,16 @@ public enum IngestContract {
         case noMarketplace(user: String?)
         /// The `user_id` names a marketplace that does not exist.
         case unknownMarketplace(String)
+        /// The `type` property is missing (nil) or is not `IngestContract.type`.
         case wrongType(String?)
+        /// The body is larger than `maximumBodySize`; the value is its size in bytes.
         case tooLarge(Int)
         /// The `message_id` property differs from the event's id.
         case messageIDMismatch(messageID: String, eventID: String)
+        /// The body is not a valid event.
         case invalidEvent(EventValidationError)
 
+        /// The reason in words for the log entry, telling the publisher what to fix.
         public var description: String {
             switch self {
             case .noMarketplace(nil):
@@ -75,11 +79,16 @@ public enum IngestContract {
     /// What can be read from a refused body for its log entry, however malformed it is: the event's id, type,
     /// customer email and test flag when they are there and of the right kind.
     public struct Salvage: Sendable, Equatable {
+        /// The event's `id`, when it is a non-empty string.
         public var eventID: String?
+        /// The event's `type`, when it names a known trigger.
         public var trigger: TriggerType?
+        /// The `customer.email`, when it is a string (as sent, not trimmed or checked).
         public var customerEmail: String?
+        /// The `test` flag; false unless the body holds `true`.
         public var test: Bool
 
+        /// Creates a salvage with every field given.
         public init(eventID: String?, trigger: TriggerType?, customerEmail: String?, test: Bool) {
             self.eventID = eventID
             self.trigger = trigger
@@ -87,6 +96,7 @@ public enum IngestContract {
             self.test = test
         }
 
+        /// Reads what it can from a body; a body that is not a JSON object salvages nothing.
         public init(body: [UInt8]) {
             let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
             eventID = (object?["id"] as? String).flatMap { $0.isEmpty ? nil : $0 }

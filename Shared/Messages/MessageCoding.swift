@@ -14,6 +14,7 @@ public enum MessageCoding {
         return encoder
     }()
 
+    /// The decoder every contract is read with; it accepts RFC 3339 times with or without fractional seconds.
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -40,10 +41,12 @@ public enum MessageCoding {
 
 /// RFC 3339 times as the API writes them (UTC, `Z`, milliseconds) and reads them (with or without fractions).
 public enum RFC3339 {
+    /// The RFC 3339 text of a time: UTC, with a `Z` and milliseconds (`2026-11-21T10:00:00.000Z`).
     public static func string(from date: Date) -> String {
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 
+    /// The time an RFC 3339 text names, with or without fractional seconds; nil when it is not one.
     public static func date(from text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))

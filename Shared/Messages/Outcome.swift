@@ -4,17 +4,26 @@ import Foundation
 /// attempt), consumed by the log service. Outcomes can arrive twice or out of order; `attempt` and the status
 /// rank decide which one the entry shows.
 public struct Outcome: Contract, Equatable {
+    /// The contract name of an outcome.
     public static let contract = "switchyard.outcome.v1"
 
+    /// The log entry the outcome updates (`log_…`), the same as the action command's id.
     public var entryID: String
+    /// The marketplace the entry belongs to.
     public var marketplaceID: String
+    /// The store-assigned id of the trigger event the entry is about.
     public var eventID: String
     /// Nil only for an AMQP message refused before its trigger type could be read.
     public var trigger: TriggerType?
+    /// Whether the event was a sandbox/test order.
     public var test: Bool
+    /// The customer's email address as the event carried it (trimmed, original case).
     public var customerEmail: String
+    /// The product the entry is about: the rule's product, else the event's first product; nil when it has none.
     public var productID: String?
+    /// The rule whose action the entry records; nil for an event that matched no rule or a closed waiting entry.
     public var rule: RuleSnapshot?
+    /// Where the entry stands after this outcome.
     public var status: LogStatus
     /// A sentence a merchant understands.
     public var reason: String
@@ -22,11 +31,13 @@ public struct Outcome: Contract, Equatable {
     public var attemptNumber: Int
     /// The attempt itself, when one was made.
     public var attempt: Attempt?
+    /// When the outcome was decided.
     public var at: Date
     /// The event that created the entry, sent with the first (pending) outcome so the log can replay the action;
     /// optional because workers do not repeat it and older senders never had it.
     public var event: TriggerEvent?
 
+    /// Creates an outcome with every field given.
     public init(
         entryID: String, marketplaceID: String, eventID: String, trigger: TriggerType?, test: Bool,
         customerEmail: String, productID: String?, rule: RuleSnapshot?, status: LogStatus, reason: String,
@@ -50,14 +61,18 @@ public struct Outcome: Contract, Equatable {
 
     /// One try at performing the action.
     public struct Attempt: Codable, Sendable, Equatable {
+        /// When the attempt started.
         public var at: Date
+        /// How the attempt ended.
         public var outcome: AttemptOutcome
         /// A short summary of what was sent (method, URL, body size) — never a credential.
         public var request: String
         /// A short summary of what the app answered (status and the start of the body).
         public var response: String
+        /// How long the attempt took, in milliseconds.
         public var durationMS: Int
 
+        /// Creates an attempt with every field given.
         public init(at: Date, outcome: AttemptOutcome, request: String, response: String, durationMS: Int) {
             self.at = at
             self.outcome = outcome
@@ -74,8 +89,11 @@ public struct Outcome: Contract, Equatable {
 
     /// How one attempt ended.
     public enum AttemptOutcome: String, Codable, Sendable {
+        /// The app accepted the action.
         case success
+        /// The attempt failed in a way a later attempt may not (timeout, 5xx, 429, connection error): retried.
         case transientFailure = "transient_failure"
+        /// The app will never accept the action as it is: not retried.
         case permanentFailure = "permanent_failure"
     }
 

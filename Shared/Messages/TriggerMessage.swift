@@ -2,10 +2,14 @@ import Foundation
 
 /// A trigger event accepted by the gateway, on its way to the matcher.
 public struct TriggerMessage: Contract, Equatable {
+    /// The contract name of a trigger message.
     public static let contract = "switchyard.trigger.v1"
 
+    /// The marketplace that published the event.
     public var marketplaceID: String
+    /// When the gateway accepted the event.
     public var receivedAt: Date
+    /// The event as the store published it.
     public var event: TriggerEvent
     /// True when the message comes back from the delay queue: its trigger is due now (`prospect.created` fires
     /// hours after it happened). Absent, and so false, on every message the gateway publishes.
@@ -14,6 +18,7 @@ public struct TriggerMessage: Contract, Equatable {
     /// changed meanwhile still gets its entry closed.
     public var waitingRuleIDs: [String]?
 
+    /// Creates a message with every field given; a message the gateway publishes leaves the delay fields nil.
     public init(
         marketplaceID: String, receivedAt: Date, event: TriggerEvent, delayed: Bool? = nil,
         waitingRuleIDs: [String]? = nil

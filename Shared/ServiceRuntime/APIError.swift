@@ -4,15 +4,21 @@ import Messages
 
 /// An error answered to an API client as `{"error":{"code":…,"message":…,"field":…}}` with its HTTP status.
 public struct APIError: HTTPResponseError, Sendable {
+    /// The HTTP status the error is answered with.
     public var status: HTTPResponse.Status
+    /// A stable, machine-readable code (`invalid_request`, `not_found`) that clients decide by.
     public var code: String
+    /// What went wrong, in words for the API client; never a secret or internal detail.
     public var message: String
+    /// The offending field as the API spells it (`destination.name`), when one is to blame.
     public var field: String?
     /// The rules an error is about (an integration that rules still use), for clients to act on without parsing
     /// the message.
     public var ruleIDs: [String]?
+    /// Header fields the response carries besides the JSON body (`Retry-After`, `WWW-Authenticate`).
     public var headers: HTTPFields
 
+    /// Creates an error with its status, code and message, and optionally its field, rules and headers.
     public init(
         _ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, ruleIDs: [String]? = nil,
         headers: HTTPFields = [:]
@@ -25,18 +31,22 @@ public struct APIError: HTTPResponseError, Sendable {
         self.headers = headers
     }
 
+    /// A `400 invalid_request` with the message and, when known, the offending field.
     public static func badRequest(_ message: String, field: String? = nil) -> APIError {
         APIError(.badRequest, code: "invalid_request", message: message, field: field)
     }
 
+    /// A `404 not_found` saying that `what` ("the integration int_…") does not exist.
     public static func notFound(_ what: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "\(what) does not exist")
     }
 
+    /// The `401 unauthorized` answered for a missing, malformed or unknown API key, with `WWW-Authenticate: Bearer`.
     public static let unauthorized = APIError(
         .unauthorized, code: "unauthorized", message: "a valid API key is required: Authorization: Bearer <key>",
         headers: [.wwwAuthenticate: "Bearer"])
 
+    /// The error as an HTTP response: its status and headers, and the `{"error":{…}}` JSON body.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONResponse.make(status, ErrorBody(error: .init(code: code, message: message, field: field, ruleIDs: ruleIDs)))
         for field in headers { response.headers.append(field) }
@@ -46,6 +56,7 @@ public struct APIError: HTTPResponseError, Sendable {
 
 /// JSON responses in the API's encoding (RFC 3339 times, snake_case fields from each type's coding keys).
 public enum JSONResponse {
+    /// A response with this status and the value encoded as JSON (`application/json; charset=utf-8`).
     public static func make(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
         let bytes = try MessageCoding.encode(value)
         return Response(

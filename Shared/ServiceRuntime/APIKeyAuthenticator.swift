@@ -21,6 +21,8 @@ public final class APIKeyAuthenticator: Sendable {
     /// How long an unknown key is answered 401 without asking the database again.
     static let unknownTTL: Duration = .seconds(60)
 
+    /// Creates an authenticator that looks keys up in `store`, caches a known key for `ttl`, and allows at most
+    /// `lookupsPerSecond` lookups of keys not cached.
     public init(store: MarketplaceStore, ttl: Duration = .seconds(30), lookupsPerSecond: Double = 50) {
         self.store = store
         self.ttl = ttl

@@ -15,17 +15,22 @@ import AMQP
 /// <p>.requests ──<connector>──▶ <p>.requests.<connector> ──▶ connector workers ──reply──▶ <p>.replies.<instance>
 /// ```
 public struct BrokerTopology: Sendable {
+    /// The prefix of every exchange and queue name (`CoreSettings.amqpPrefix`).
     public let prefix: String
+    /// The connectors that get an action queue and a request queue.
     public let connectors: [String]
 
     /// Deliveries of one message before it is dead-lettered: enough for broker restarts and crashed
     /// consumers, few enough that a poison message stops looping.
     public static let deliveryLimit: Int64 = 20
+    /// The routing key of trigger messages on the events exchange.
     public static let triggerRoutingKey = "trigger"
+    /// The routing key of outcomes on the outcomes exchange.
     public static let outcomeRoutingKey = "outcome"
     /// Every connector the pipeline knows; each gets its action queue even before its worker runs.
     public static let knownConnectors = ["mailchimp", "icontact", "webhook"]
 
+    /// Creates the topology of names under `prefix`, with queues for `connectors`.
     public init(prefix: String, connectors: [String] = BrokerTopology.knownConnectors) {
         self.prefix = prefix
         self.connectors = connectors
@@ -34,20 +39,29 @@ public struct BrokerTopology: Sendable {
     /// The public ingestion exchange (fanout, so the routing key does not matter): the only thing a store
     /// backend's broker user may write to (`IngestContract`).
     public var ingestExchange: String { "\(prefix).ingest" }
+    /// The gateway's work queue of published events, bound to the ingestion exchange.
     public var ingestQueue: String { "\(prefix).ingest" }
     /// Published messages refused without a marketplace to log them in, with the reason in a header: kept for an
     /// operator, bounded like the parked queue.
     public var ingestRejectedQueue: String { "\(prefix).ingest.rejected" }
+    /// Where the gateway publishes accepted triggers (and delayed ones come back to), for the matcher.
     public var eventsExchange: String { "\(prefix).events" }
+    /// The matcher's work queue of trigger messages.
     public var triggersQueue: String { "\(prefix).triggers" }
+    /// Where the matcher publishes action commands, routed by the rule's connector name.
     public var actionsExchange: String { "\(prefix).actions" }
+    /// The work queue of a connector's action commands, which its workers consume.
     public func actionsQueue(connector: String) -> String { "\(prefix).actions.\(connector)" }
+    /// Where the matcher and the workers publish outcomes, for the log service.
     public var outcomesExchange: String { "\(prefix).outcomes" }
+    /// The log service's work queue of outcomes.
     public var outcomesQueue: String { "\(prefix).outcomes" }
+    /// Where work queues dead-letter their messages (after the delivery limit, or a handler's verdict).
     public var deadExchange: String { "\(prefix).dead" }
     /// Requests from the gateway to connector workers (verify, OAuth, refresh): answered within seconds or not at
     /// all, so their queues are classic, their messages transient and each expires with its caller's timeout.
     public var requestsExchange: String { "\(prefix).requests" }
+    /// The queue of a connector's requests from the gateway, which its workers answer.
     public func requestsQueue(connector: String) -> String { "\(prefix).requests.\(connector)" }
     /// A process's own reply queue (published to through the default exchange). It is deleted by the broker a
     /// minute after its process stopped using it, so restarted gateways leave nothing behind.
@@ -56,12 +70,15 @@ public struct BrokerTopology: Sendable {
             name: "\(prefix).replies.\(instance)",
             arguments: ["x-queue-type": .string("classic"), "x-expires": .int(60_000)])
     }
+    /// The queue of dead letters, which the log service turns into final log entries.
     public var deadQueue: String { "\(prefix).dead" }
     /// Dead letters the log service could not attribute to a marketplace or record: kept for an operator (published
     /// through the default exchange), bounded so that it cannot grow without limit.
     public var parkedQueue: String { "\(prefix).dead.parked" }
     /// The most messages the parked queue keeps; the oldest go first.
     public static let parkedLimit: Int64 = 10_000
+    /// Where a command waiting `delay` before its retry is published; its queue dead-letters it back to the actions
+    /// exchange.
     public func retryExchange(delay: Duration) -> String { "\(prefix).retry.\(Settings.format(delay))" }
     /// Where a trigger that fires later (`prospect.created`) waits; named by its delay, because a queue's TTL
     /// cannot change once declared.

@@ -5,11 +5,15 @@ import Storage
 
 /// What every Switchyard process reads: where the database and the broker are, and how to log.
 public struct CoreSettings: Sendable {
+    /// `SWITCHYARD_DATABASE_URL`: the PostgreSQL URL (`postgres://user:password@host:port/database`).
     public var databaseURL: String
+    /// `SWITCHYARD_AMQP_URL`: the RabbitMQ URL (`amqp://user:password@host:port/vhost`).
     public var amqpURL: String
     /// Prefix of every exchange and queue name, so several installations (or test runs) can share a broker.
     public var amqpPrefix: String
+    /// `SWITCHYARD_HTTP_HOST`: the address the HTTP server listens on; `127.0.0.1` by default.
     public var httpHost: String
+    /// `SWITCHYARD_LOG_LEVEL`: the lowest level logged; `info` by default.
     public var logLevel: Logger.Level
     /// How long a claim on a message protects the process that took it (`ClaimLedger`): longer than any one
     /// attempt takes. Another process takes over a claim only after it ran out, so this is also how long work of a
@@ -18,6 +22,8 @@ public struct CoreSettings: Sendable {
     /// The variables the TLS settings of the broker connection are read from.
     let environment: [String: String]
 
+    /// Reads the settings, with defaults for a broker and a database on this machine; throws for a value that is
+    /// present but unusable.
     public init(_ settings: Settings = Settings()) throws(SettingsError) {
         databaseURL = settings.string(
             "SWITCHYARD_DATABASE_URL", default: "postgres://switchyard:switchyard@127.0.0.1:5432/switchyard")
@@ -39,6 +45,7 @@ public struct CoreSettings: Sendable {
             + Identifier.randomToken(bytes: 4)
     }
 
+    /// The database configuration `databaseURL` describes, with at most `maximumConnections` per process.
     public func databaseConfiguration(maximumConnections: Int = 20) throws -> DatabaseConfiguration {
         try DatabaseConfiguration(url: databaseURL, maximumConnections: maximumConnections)
     }
@@ -68,7 +75,9 @@ public struct CoreSettings: Sendable {
 
 /// A process's consuming and publishing connections to the broker (`CoreSettings.brokerConnections`).
 public struct BrokerConnections: Sendable {
+    /// The connection that consumes and acknowledges.
     public let consuming: AMQPConnection
+    /// The connection that publishes (and that RabbitMQ may block).
     public let publishing: AMQPConnection
 
     /// Both, for the service group (they run and shut down with the process).

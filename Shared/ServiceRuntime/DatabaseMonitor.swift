@@ -22,6 +22,7 @@ public final class DatabaseMonitor: Service, Sendable {
         var nextWaiter = 0
     }
 
+    /// Creates a monitor that probes through `client` every `interval`, each probe given `timeout`.
     public init(client: PostgresClient, logger: Logger, interval: Duration = .seconds(1), timeout: Duration = .seconds(1)) {
         self.client = client
         self.logger = logger
@@ -32,6 +33,7 @@ public final class DatabaseMonitor: Service, Sendable {
     /// Whether the last probe was answered (true until the first one says otherwise).
     public var isUp: Bool { state.withLock { $0.up } }
 
+    /// Probes the database until the process shuts down gracefully.
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             let up = await probe()
@@ -109,10 +111,13 @@ public final class DatabaseMonitor: Service, Sendable {
 public struct DatabaseAvailabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     let monitor: DatabaseMonitor
 
+    /// Creates the middleware around the monitor that tells whether the database answers.
     public init(monitor: DatabaseMonitor) {
         self.monitor = monitor
     }
 
+    /// Passes a `/v1/` or `/admin/` request on while the database answers, and answers `503` when it does not or
+    /// stops answering before the request is done. Other paths pass untouched.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {

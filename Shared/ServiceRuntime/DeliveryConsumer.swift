@@ -62,6 +62,7 @@ public struct DeliveryConsumer: Service {
         }
     }
 
+    /// Consumes the queue until graceful shutdown, then waits for the handlers in flight.
     public func run() async throws {
         let consumer = connection.consume(queue: queue, prefetch: prefetch)
         let budget = ByteBudget(limit: maximumBytes)
@@ -125,8 +126,10 @@ public actor ByteBudget {
     private var used = 0
     private var waiters: [(size: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
+    /// Creates a budget of `limit` bytes (at least 1).
     public init(limit: Int) { self.limit = max(1, limit) }
 
+    /// Waits until `size` bytes fit in the budget, after the requests that waited before, then holds them.
     public func acquire(_ size: Int) async {
         if waiters.isEmpty && (used + size <= limit || used == 0) {
             used += size
@@ -135,6 +138,7 @@ public actor ByteBudget {
         await withCheckedContinuation { waiters.append((size, $0)) }
     }
 
+    /// Gives back `size` bytes acquired before, letting waiting requests through in order.
     public func release(_ size: Int) {
         used -= size
         while let first = waiters.first, used + first.size <= limit || used == 0 {

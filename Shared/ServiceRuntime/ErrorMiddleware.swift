@@ -7,10 +7,12 @@ import Logging
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
+    /// Creates the middleware, which logs failures with `logger`.
     public init(logger: Logger) {
         self.logger = logger
     }
 
+    /// Passes the request on; an error that is not an `HTTPResponseError` is logged and answered `500 internal_error`.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)

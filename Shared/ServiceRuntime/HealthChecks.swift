@@ -7,6 +7,7 @@ public enum HealthChecks {
         monitor.isUp ? nil : "PostgreSQL is not answering"
     }
 
+    /// nil while every connection is connected and not blocked by RabbitMQ; otherwise why not.
     public static func broker(_ connections: AMQPConnection...) -> String? {
         for connection in connections {
             guard connection.isConnected else { return "not connected to RabbitMQ" }

@@ -19,6 +19,7 @@ public enum ProcessingFailure {
         case unknown
     }
 
+    /// What a failure means for the message: decided on the error's type and code (database, broker, decoding).
     public static func kind(of error: any Error) -> Kind {
         let error = DatabaseFailure.underlying(error)
         if DatabaseFailure.isTransient(error) { return .transient }

@@ -5,10 +5,14 @@ import Messages
 /// One message to publish and where it goes. Codable, so an action's follow-ups can be stored with its claim
 /// before they are published (see `ClaimLedger`) and published again, identical, after a crash.
 public struct Publication: Sendable, Codable {
+    /// The message: body and properties.
     public var message: AMQPMessage
+    /// The exchange it is published to.
     public var exchange: String
+    /// The routing key it is published with.
     public var routingKey: String
 
+    /// Creates a publication of a message to an exchange with a routing key.
     public init(_ message: AMQPMessage, exchange: String, routingKey: String) {
         self.message = message
         self.exchange = exchange
@@ -22,6 +26,7 @@ public struct Publication: Sendable, Codable {
         case expirationMS = "expiration_ms"
     }
 
+    /// Decodes a stored publication: the body, message id, type and expiration, with its destination.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         exchange = try container.decode(String.self, forKey: .exchange)
@@ -33,6 +38,7 @@ public struct Publication: Sendable, Codable {
             expiration: try container.decodeIfPresent(Int64.self, forKey: .expirationMS).map { .milliseconds($0) })
     }
 
+    /// Encodes the publication for storage: the body, message id, type and expiration, with its destination.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(exchange, forKey: .exchange)

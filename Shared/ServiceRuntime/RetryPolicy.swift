@@ -2,6 +2,7 @@
 /// maximum age, then give up. The default spans about 76 hours — longer than the well-known senders' schedules
 /// (Stripe 3 days, Svix 28 h; `shared/vendors/webhooks.md`).
 public struct RetryPolicy: Sendable {
+    /// The default schedule: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h, then 24 h twice.
     public static let defaultDelays: [Duration] = [
         .seconds(5), .seconds(30), .seconds(120), .seconds(600), .seconds(1800), .seconds(3600), .seconds(7200),
         .seconds(14400), .seconds(28800), .seconds(43200), .seconds(86400), .seconds(86400),
@@ -14,6 +15,7 @@ public struct RetryPolicy: Sendable {
     /// After this long since the action was created (or replayed) it is not retried any more.
     public let maximumAge: Duration
 
+    /// Creates a policy with these delays (the default for none) and maximum age (derived from the delays for nil).
     public init(delays: [Duration] = RetryPolicy.defaultDelays, maximumAge: Duration? = nil) {
         self.delays = delays.isEmpty ? RetryPolicy.defaultDelays : delays
         // Without an explicit age, the schedule itself decides (its span with the largest jitter, and a margin).

@@ -6,20 +6,24 @@ import Foundation
 public struct Settings: Sendable {
     let values: [String: String]
 
+    /// Creates settings that read from `values`, the process's environment by default.
     public init(_ values: [String: String] = ProcessInfo.processInfo.environment) {
         self.values = values
     }
 
+    /// The variable's value, or the default when it is unset or empty.
     public func string(_ key: String, default defaultValue: String) -> String {
         guard let value = values[key], !value.isEmpty else { return defaultValue }
         return value
     }
 
+    /// The variable's value, or nil when it is unset or empty.
     public func optionalString(_ key: String) -> String? {
         guard let value = values[key], !value.isEmpty else { return nil }
         return value
     }
 
+    /// The variable as a whole number, or the default when it is unset or empty; throws when it is not a number.
     public func int(_ key: String, default defaultValue: Int) throws(SettingsError) -> Int {
         guard let text = optionalString(key) else { return defaultValue }
         guard let value = Int(text) else { throw SettingsError(key: key, message: "must be a whole number, not \"\(text)\"") }
@@ -48,6 +52,7 @@ public struct Settings: Sendable {
         return value
     }
 
+    /// The variable as a duration (`parseDuration`), or the default when it is unset or empty; throws when unreadable.
     public func duration(_ key: String, default defaultValue: Duration) throws(SettingsError) -> Duration {
         guard let text = optionalString(key) else { return defaultValue }
         guard let value = Self.parseDuration(text) else {
@@ -56,6 +61,8 @@ public struct Settings: Sendable {
         return value
     }
 
+    /// The variable as a comma-separated list of positive durations (`5s,30s,2m`), or the default when it is unset
+    /// or empty; throws for an unreadable or non-positive item or an empty list.
     public func durations(_ key: String, default defaultValue: [Duration]) throws(SettingsError) -> [Duration] {
         guard let text = optionalString(key) else { return defaultValue }
         var result: [Duration] = []
@@ -91,10 +98,14 @@ public struct Settings: Sendable {
 
 /// A configuration value that cannot be used; the message says which variable and what it should look like.
 public struct SettingsError: Error, CustomStringConvertible {
+    /// The environment variable (`SWITCHYARD_LOG_LEVEL`).
     public var key: String
+    /// What is wrong with its value, as the rest of a sentence after the variable's name ("must be longer than zero").
     public var message: String
+    /// The variable's name followed by the message.
     public var description: String { "\(key) \(message)" }
 
+    /// Creates an error about a variable with its message.
     public init(key: String, message: String) {
         self.key = key
         self.message = message

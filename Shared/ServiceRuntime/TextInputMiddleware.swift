@@ -7,8 +7,10 @@ import Messages
 /// refuses NUL in text) and would otherwise reach a query as an id. JSON bodies get the same check in
 /// `JSONResponse.decode`.
 public struct TextInputMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Creates the middleware.
     public init() {}
 
+    /// Checks the path and every query parameter's name and value, then passes the request on.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {

@@ -4,8 +4,11 @@ import Synchronization
 ///
 /// Retryable (`DatabaseFailure.isTransient`): the callers of batched writes retry with idempotent statements.
 public struct DatabaseTimeout: Error, CustomStringConvertible {
+    /// How long the operation was given.
     public let limit: Duration
+    /// Creates the error for an operation that did not finish within `limit`.
     public init(limit: Duration) { self.limit = limit }
+    /// The error in words for the log, with the limit.
     public var description: String { "the database did not answer within \(limit)" }
 }
 

@@ -23,6 +23,9 @@ public actor BatchWriter<Item: Sendable, Output: Sendable> {
     private var leader: CheckedContinuation<Void, Never>?
     private var hasLeader = false
 
+    /// Creates a writer that hands `flush` up to `maximumBatch` items at a time, with at most
+    /// `maximumConcurrentFlushes` flushes in flight; a flush still running after `flushTimeout` is abandoned and its
+    /// items fail with `DatabaseTimeout`.
     public init(
         maximumBatch: Int = 500, maximumConcurrentFlushes: Int = 2, flushTimeout: Duration = .seconds(10),
         flush: @escaping Flush

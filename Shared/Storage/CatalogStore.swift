@@ -8,6 +8,7 @@ public struct CatalogStore: Sendable {
     let client: PostgresClient
     let logger: Logger
 
+    /// Creates a store that works through `client`.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger

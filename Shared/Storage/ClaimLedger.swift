@@ -37,8 +37,11 @@ public final class ClaimLedger: Sendable {
 
     /// (completion key, attempt) of an action.
     public struct AttemptKey: Sendable, Hashable {
+        /// The action's completion key (`ActionCommand.completionKey`).
         public var completionKey: String
+        /// The attempt number.
         public var attempt: Int
+        /// Creates the key of one attempt of an action.
         public init(completionKey: String, attempt: Int) {
             self.completionKey = completionKey
             self.attempt = attempt
@@ -63,6 +66,7 @@ public final class ClaimLedger: Sendable {
         var followups: [UInt8]
     }
 
+    /// Creates a ledger whose claims are held by `claimant` for `lease` at a time.
     public init(client: PostgresClient, claimant: String, lease: Duration, logger: Logger) {
         self.client = client
         self.logger = logger

@@ -7,6 +7,7 @@ public struct ConfigLogStore: Sendable {
     let client: PostgresClient
     let logger: Logger
 
+    /// Creates a store that works through `client`.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger

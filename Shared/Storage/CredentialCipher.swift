@@ -26,6 +26,7 @@ public struct CredentialCipher: Sendable {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
     }
 
+    /// Encrypts bytes with a fresh nonce: the format byte, then the nonce, ciphertext and tag.
     public func seal(_ plaintext: [UInt8]) throws -> [UInt8] {
         let box = try AES.GCM.seal(plaintext, using: key)
         guard let combined = box.combined else {
@@ -34,6 +35,7 @@ public struct CredentialCipher: Sendable {
         return [Self.formatVersion] + Array(combined)
     }
 
+    /// Decrypts bytes made by `seal(_:)`; throws `.decryptionFailed` for another format, another key or altered data.
     public func open(_ sealed: [UInt8]) throws(StorageError) -> [UInt8] {
         guard sealed.first == Self.formatVersion else {
             throw StorageError(code: .decryptionFailed, message: "stored credentials have an unknown format")
@@ -51,6 +53,7 @@ public struct CredentialCipher: Sendable {
         try seal(Array(JSONEncoder().encode(credentials)))
     }
 
+    /// Opens a credentials dictionary sealed by `seal(credentials:)`.
     public func openCredentials(_ sealed: [UInt8]) throws -> [String: String] {
         try JSONDecoder().decode([String: String].self, from: Data(try open(sealed)))
     }

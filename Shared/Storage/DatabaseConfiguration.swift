@@ -21,10 +21,15 @@ public struct DatabaseConfiguration: Sendable {
     }
 
 
+    /// The server's host name or IP address.
     public var host: String
+    /// The server's TCP port; 5432 unless the URL names one.
     public var port: Int
+    /// The user to connect as; `postgres` unless the URL names one.
     public var username: String
+    /// The user's password; nil when the URL has none.
     public var password: String?
+    /// The database to use; the user name when the URL has no path.
     public var database: String
     /// Connections per process; PostgreSQL flushes the WAL of concurrent commits together, so a few
     /// connections carry thousands of small transactions per second.

@@ -8,8 +8,11 @@ import PostgresNIO
 public final class EventLedger: Sendable {
     /// (marketplace id, event or command id)
     public struct Key: Sendable, Hashable {
+        /// The marketplace the id belongs to.
         public var marketplaceID: String
+        /// The event's store-assigned id, or an action command's id.
         public var id: String
+        /// Creates the key of an id within a marketplace.
         public init(marketplaceID: String, id: String) {
             self.marketplaceID = marketplaceID
             self.id = id
@@ -21,6 +24,7 @@ public final class EventLedger: Sendable {
     private let accepted: BatchWriter<Key, Bool>
     private let acceptedBefore: BatchWriter<Key, Bool>
 
+    /// Creates a ledger that works through `client`.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger

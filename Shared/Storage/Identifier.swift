@@ -52,12 +52,15 @@ public enum Identifier {
 /// A marketplace API key: shown once, stored only as its SHA-256 hash. The key has 256 random bits, so a plain
 /// hash is enough — there is nothing to brute-force.
 public struct APIKey: Sendable {
+    /// The key itself (`sy_live_…`); never stored or logged.
     public let plaintext: String
 
+    /// A new random key: `sy_live_` and 32 random bytes as base64url.
     public static func generate() -> APIKey {
         APIKey(plaintext: "sy_live_" + Identifier.randomToken(bytes: 32))
     }
 
+    /// The SHA-256 hash of a key, as stored and looked up.
     public static func hash(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
 
     /// The first characters, kept in clear so an operator can tell keys apart.

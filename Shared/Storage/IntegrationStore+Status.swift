@@ -4,12 +4,19 @@ import PostgresNIO
 /// What a connector worker needs to act for an integration: who it is and its credentials, both as stored
 /// (sealed, to tell later whether they changed) and opened.
 public struct IntegrationAccess: Sendable {
+    /// The integration's id (`int_…`).
     public var integrationID: String
+    /// The marketplace the integration belongs to.
     public var marketplaceID: String
+    /// The integration's internal label, for the merchant's messages.
     public var label: String
+    /// The account the app connected as ("Demo Store (us6)"), if known.
     public var account: String?
+    /// `connected`, or `needs_reconnect` once the app refused its credentials.
     public var status: String
+    /// The credentials as stored, sealed; passed back to `markNeedsReconnect` when the app refuses them.
     public var sealedCredentials: [UInt8]
+    /// The credentials, opened.
     public var credentials: [String: String]
 }
 

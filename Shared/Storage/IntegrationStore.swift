@@ -4,14 +4,23 @@ import PostgresNIO
 
 /// One connected account of a connector, as the API shows it: never with credentials.
 public struct Integration: Sendable, Equatable {
+    /// The integration's id (`int_…`).
     public var id: String
+    /// The marketplace the integration belongs to.
     public var marketplaceID: String
+    /// The connector's name (`mailchimp`).
     public var connector: String
+    /// The merchant's internal label, unique within the marketplace ("Melissa's Mailchimp").
     public var label: String
+    /// `connected`, or `needs_reconnect` once the app refused its credentials.
     public var status: String
+    /// The account the app connected as ("Demo Store (us6)"), if known.
     public var account: String?
+    /// When the catalog was last refreshed; nil before the first refresh.
     public var refreshedAt: Date?
+    /// When the integration was connected.
     public var createdAt: Date
+    /// When the integration last changed.
     public var updatedAt: Date
 }
 
@@ -21,6 +30,7 @@ public struct IntegrationStore: Sendable {
     let cipher: CredentialCipher
     let logger: Logger
 
+    /// Creates a store that works through `client` and seals credentials with `cipher`.
     public init(client: PostgresClient, cipher: CredentialCipher, logger: Logger) {
         self.client = client
         self.cipher = cipher
@@ -29,6 +39,8 @@ public struct IntegrationStore: Sendable {
 
     static let columns = "id, marketplace_id, connector, label, status, account, refreshed_at, created_at, updated_at"
 
+    /// Stores a new integration with its credentials sealed, and writes its `connected` configuration log entry in
+    /// the same statement. Throws `.conflict` when the label is taken in the marketplace.
     public func create(
         marketplaceID: String, connector: String, label: String, credentials: [String: String], account: String?
     ) async throws -> Integration {
@@ -58,6 +70,7 @@ public struct IntegrationStore: Sendable {
         throw StorageError(code: .corruptData, message: "the new integration was not returned")
     }
 
+    /// The marketplace's integrations, oldest first.
     public func list(marketplaceID: String) async throws -> [Integration] {
         let rows = try await client.query(
             """

@@ -15,6 +15,7 @@ extension LogStore {
 
     /// Why an entry cannot be replayed.
     public enum ReplayRefusal: Error, Sendable, Equatable {
+        /// No such entry in the marketplace.
         case notFound
         /// Only failed entries are replayed; the current status is given.
         case notFailed(LogStatus)
@@ -77,7 +78,9 @@ extension LogStore {
 
     /// A replay queued in the outbox and not yet published.
     public struct QueuedReplay: Sendable {
+        /// The replay's completion key (`ActionCommand.completionKey`), the outbox row's key.
         public var completionKey: String
+        /// The connector whose queue the command goes to.
         public var connector: String
         /// The encoded `ActionCommand`.
         public var body: [UInt8]

@@ -4,8 +4,11 @@ import PostgresNIO
 
 /// A merchant's store: the unit of tenancy.
 public struct Marketplace: Sendable, Codable, Equatable {
+    /// The marketplace's id (`mkt_…`).
     public var id: String
+    /// The name the operator gave it.
     public var name: String
+    /// When it was created.
     public var createdAt: Date
 }
 
@@ -14,6 +17,7 @@ public struct MarketplaceStore: Sendable {
     let client: PostgresClient
     let logger: Logger
 
+    /// Creates a store that works through `client`.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger

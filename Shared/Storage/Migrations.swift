@@ -1,8 +1,11 @@
 /// A numbered schema change. Each is applied once, in order, under an advisory lock, so any number of processes
 /// can start at the same time.
 public struct Migration: Sendable {
+    /// The migration's number; migrations apply in ascending order, each once.
     public var version: Int
+    /// What the migration does, recorded in `schema_migrations`.
     public var name: String
+    /// The SQL statements, run in order in one transaction.
     public var statements: [String]
 }
 

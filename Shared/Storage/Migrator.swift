@@ -9,6 +9,7 @@ public struct Migrator: Sendable {
 
     let logger: Logger
 
+    /// Creates a migrator that logs what it applies.
     public init(logger: Logger) {
         self.logger = logger
     }

@@ -20,6 +20,7 @@ public struct PurchaseLedger: Sendable {
         var at: Date
     }
 
+    /// Creates a ledger that works through `client`.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger

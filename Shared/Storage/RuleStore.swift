@@ -5,34 +5,53 @@ import PostgresNIO
 
 /// "When TRIGGER happens, do ACTION with INTEGRATION to DESTINATION", for one product or every product.
 public struct Rule: Sendable, Equatable {
+    /// Whether the rule applies to one product (`product`, with a `productID`) or to every product (`global`).
     public enum Scope: String, Sendable, Codable, CaseIterable { case global, product }
 
+    /// The rule's id (`rule_…`).
     public var id: String
+    /// The marketplace the rule belongs to.
     public var marketplaceID: String
+    /// Whether the rule is for one product or every product.
     public var scope: Scope
+    /// The product of a product rule; nil for a global rule.
     public var productID: String?
+    /// The trigger the rule fires on.
     public var trigger: TriggerType
+    /// The integration the action is performed with (`int_…`).
     public var integrationID: String
+    /// The action of the integration's connector (`add_tag`).
     public var action: String
+    /// Where the action goes in the app.
     public var destination: Destination
+    /// Whether the rule fires; a disabled rule is kept but matches nothing.
     public var enabled: Bool
+    /// When the rule was created.
     public var createdAt: Date
+    /// When the rule last changed.
     public var updatedAt: Date
 }
 
 /// A rule together with what the matcher needs to address its integration.
 public struct ActiveRule: Sendable, Equatable {
+    /// The rule itself.
     public var rule: Rule
+    /// The label of the rule's integration, carried into the command's `RuleSnapshot`.
     public var integrationLabel: String
+    /// The connector of the rule's integration, which names the queue its commands go to.
     public var connector: String
 }
 
 /// Filters of a rule listing; nil means any.
 public struct RuleFilter: Sendable {
+    /// Rules of this product.
     public var productID: String?
+    /// Rules of this scope.
     public var scope: Rule.Scope?
+    /// Rules of this trigger.
     public var trigger: TriggerType?
 
+    /// Creates a filter; no filter lists every rule.
     public init(productID: String? = nil, scope: Rule.Scope? = nil, trigger: TriggerType? = nil) {
         self.productID = productID
         self.scope = scope
@@ -46,20 +65,30 @@ public struct RuleStore: Sendable {
     let client: PostgresClient
     let logger: Logger
 
+    /// Creates a store that works through `client`.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
+    /// The fields of a rule that a caller sets, to create one or replace every field of one.
     public struct NewRule: Sendable {
+        /// Whether the rule is for one product or every product.
         public var scope: Rule.Scope
+        /// The product of a product rule; nil for a global rule (the database refuses any other combination).
         public var productID: String?
+        /// The trigger the rule fires on.
         public var trigger: TriggerType
+        /// The integration the action is performed with; it must exist.
         public var integrationID: String
+        /// The action of the integration's connector (`add_tag`).
         public var action: String
+        /// Where the action goes in the app.
         public var destination: Destination
+        /// Whether the rule fires.
         public var enabled: Bool
 
+        /// Creates the fields of a rule, every one given.
         public init(
             scope: Rule.Scope, productID: String?, trigger: TriggerType, integrationID: String, action: String,
             destination: Destination, enabled: Bool
@@ -108,6 +137,7 @@ public struct RuleStore: Sendable {
         }
     }
 
+    /// The marketplace's rules that pass the filter, oldest first.
     public func list(marketplaceID: String, filter: RuleFilter = RuleFilter()) async throws -> [Rule] {
         var sql = "SELECT \(Self.columns) FROM rules WHERE marketplace_id = $1"
         var bindings = PostgresBindings()
@@ -131,6 +161,7 @@ public struct RuleStore: Sendable {
         return rules
     }
 
+    /// The rule if it exists in this marketplace; another marketplace's id reads as not found.
     public func get(marketplaceID: String, id: String) async throws -> Rule? {
         let rows = try await client.query(
             "SELECT \(unescaped: Self.columns) FROM rules WHERE marketplace_id = \(marketplaceID) AND id = \(id)",

@@ -6,12 +6,15 @@ import Hummingbird
 /// `{"warnings":[…]}` inside a 200. Point the connector's base URL (`https://app.icontact.com/icp`) at
 /// `http://host:port/icp`.
 public struct IContactFake: Sendable {
+    /// The accounts and knobs behind the fake; tests set it up and inspect it.
     public let state: IContactFakeState
 
+    /// Creates a fake over `state`, a fresh, empty one by default.
     public init(state: IContactFakeState = IContactFakeState()) {
         self.state = state
     }
 
+    /// The routes of the fake API under `/icp/a`, to serve with Hummingbird.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         let api = router.group("/icp/a")

@@ -9,12 +9,15 @@ import Hummingbird
 /// Paths: the API is served under `/{dc}/3.0/…` (point the connector's base URL template
 /// `https://{dc}.api.mailchimp.com` at `http://host:port/{dc}`), the login host under `/login/oauth2/…`.
 public struct MailchimpFake: Sendable {
+    /// The accounts and knobs behind the fake; tests set it up and inspect it.
     public let state: MailchimpFakeState
 
+    /// Creates a fake over `state`, a fresh, empty one by default.
     public init(state: MailchimpFakeState = MailchimpFakeState()) {
         self.state = state
     }
 
+    /// The routes of the fake API and its OAuth endpoints, to serve with Hummingbird.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         addOAuthRoutes(to: router)

@@ -6,10 +6,15 @@ import Foundation
 public actor MailchimpFakeState {
     /// One Mailchimp account (what an API key or an OAuth token opens).
     public struct Account: Sendable {
+        /// The account's id (`acct…`).
         public var id: String
+        /// The account's data center (`us6`): the API host and the suffix of its API keys.
         public var dc: String
+        /// The account's name, as the API root answers it.
         public var name: String
+        /// The owner's email address.
         public var email: String
+        /// The account's audiences by id.
         public var lists: [String: Audience] = [:]
         /// Creation order, for stable listing.
         public var listOrder: [String] = []
@@ -19,24 +24,39 @@ public actor MailchimpFakeState {
 
     /// An audience with its members, tags (static segments) and groups (interest categories).
     public struct Audience: Sendable {
+        /// The audience's (list's) id.
         public var id: String
+        /// The audience's name.
         public var name: String
+        /// The audience's members by subscriber hash.
         public var members: [String: Member] = [:]
+        /// The audience's tags: the id of each tag's static segment by the tag's name.
         public var tags: [String: Int] = [:]
+        /// The audience's interest categories, in creation order.
         public var categories: [Category] = []
     }
 
+    /// An interest category: a group title with its interests.
     public struct Category: Sendable {
+        /// The category's id.
         public var id: String
+        /// The category's title as the merchant named it.
         public var title: String
+        /// The category's interests (the groups a member can be added to), in order.
         public var interests: [(id: String, name: String)]
     }
 
+    /// A member of an audience.
     public struct Member: Sendable, Equatable {
+        /// The member's email address as it was first sent.
         public var email: String
+        /// The member's status (`subscribed`, `unsubscribed`, `cleaned`, `pending`…).
         public var status: String
+        /// The member's merge fields (`FNAME`, `LNAME`…).
         public var mergeFields: [String: String]
+        /// The names of the member's active tags.
         public var tags: Set<String>
+        /// The member's interests: whether the member is in each, by interest id.
         public var interests: [String: Bool]
     }
 
@@ -59,10 +79,12 @@ public actor MailchimpFakeState {
     /// them to prove an action was sent once.
     private var received: [String: [String]] = [:]
 
+    /// Creates a state without accounts.
     public init() {}
 
     // MARK: Set-up (tests and the demo executable)
 
+    /// Adds an account and returns its id; the first account added is the one the authorize page approves for.
     @discardableResult
     public func addAccount(dc: String = "us6", name: String = "Demo Store", email: String = "owner@example.com") -> String {
         let id = "acct\(next())"
@@ -80,8 +102,10 @@ public actor MailchimpFakeState {
         return key
     }
 
+    /// Registers an OAuth client (an app) with its secret.
     public func registerClient(id: String, secret: String) { clients[id] = secret }
 
+    /// Adds an audience to the account and returns its list id.
     @discardableResult
     public func addAudience(account: String, name: String) -> String {
         let id = String(format: "%010x", next() * 7919)
@@ -96,10 +120,12 @@ public actor MailchimpFakeState {
         accounts[account]?.listOrder.removeAll { $0 == list }
     }
 
+    /// Adds a tag to the audience, unless it has one of that name.
     public func addTag(account: String, list: String, name: String) {
         if accounts[account]?.lists[list]?.tags[name] == nil { accounts[account]?.lists[list]?.tags[name] = next() }
     }
 
+    /// Adds an interest category with these interests to the audience; returns the interests' ids by name.
     @discardableResult
     public func addGroup(account: String, list: String, category: String, interests: [String]) -> [String: String] {
         var ids: [String: String] = [:]
@@ -121,6 +147,7 @@ public actor MailchimpFakeState {
         accounts[account]?.lists[list]?.members[hash] = member
     }
 
+    /// The audience's member with this email (by subscriber hash); nil when there is none.
     public func member(account: String, list: String, email: String) -> Member? {
         accounts[account]?.lists[list]?.members[Self.subscriberHash(email)]
     }
@@ -136,6 +163,7 @@ public actor MailchimpFakeState {
         accounts[account]?.failures.append(contentsOf: Array(repeating: status, count: count))
     }
 
+    /// Sets `latency`.
     public func setLatency(_ latency: Duration) { self.latency = latency }
 
     /// The account the authorize page approves for from now on (the merchant signed in as its owner).

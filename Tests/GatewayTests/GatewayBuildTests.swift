@@ -1,0 +1,77 @@
+import AMQP
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Messages
+import Prometheus
+import ServiceRuntime
+import ServiceTestSupport
+import Testing
+
+@testable import Gateway
+
+/// The gateway built by `buildGateway` — the function its executable runs — against the real test PostgreSQL and
+/// RabbitMQ, in this process (issue 11 §4). What needs processes (kill -9, restarts) stays in IntegrationTests.
+@Suite struct GatewayBuildTests {
+    static let logPaths = ["/v1/logs", "/v1/config-logs"]
+
+    static func settings() async throws -> GatewaySettings {
+        try GatewaySettings(Settings(try await ServiceTestSupport.environment()))
+    }
+
+    @Test(
+        "the gateway's routes are exactly the document's operations outside the log service's paths",
+        .enabled(if: ServiceTestSupport.isAvailable, "needs the test servers (deploy/local/test)"))
+    func routesMatchTheDocument() async throws {
+        let parts = try await makeGateway(
+            settings: try await Self.settings(), registry: PrometheusCollectorRegistry(), logger: ServiceTestSupport.logger)
+        let routes = ServiceTestSupport.routes(of: parts.router)
+        let documented = try ServiceTestSupport.documentedOperations(Array(OpenAPIDocument.json.utf8)).filter { operation in
+            !Self.logPaths.contains { operation.split(separator: " ")[1].hasPrefix($0) }
+        }
+        #expect(routes.subtracting(documented).isEmpty, "served but not documented: \(routes.subtracting(documented).sorted())")
+        #expect(documented.subtracting(routes).isEmpty, "documented but not served: \(documented.subtracting(routes).sorted())")
+    }
+
+    @Test(
+        "an event is refused without a key, accepted once with one and put on the triggers queue, then a duplicate",
+        .enabled(if: ServiceTestSupport.isAvailable, "needs the test servers (deploy/local/test)"))
+    func eventsAreAcceptedOnce() async throws {
+        let settings = try await Self.settings()
+        let app = try await buildGateway(
+            settings: settings, registry: PrometheusCollectorRegistry(), logger: ServiceTestSupport.logger)
+        let topology = BrokerTopology(prefix: settings.core.amqpPrefix)
+        let eventID = "evt_\(UUID().uuidString)"
+        let event = #"{"id":"\#(eventID)","type":"product.purchased","customer":{"email":"jane@example.com"},"product":{"id":"p1"}}"#
+        let marketplaceID = try await app.test(.live) { client -> String in
+            try await ServiceTestSupport.waitUntilHealthy(client)
+            let refused = try await client.execute(uri: "/v1/events", method: .post, body: ByteBuffer(string: event))
+            #expect(refused.status == .unauthorized)
+            let created = try await client.execute(
+                uri: "/admin/v1/marketplaces", method: .post,
+                headers: [.authorization: "Bearer \(settings.adminToken ?? "")", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"name":"Build test"}"#))
+            #expect(created.status == .created)
+            let marketplace = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]
+            let key = try #require(marketplace?["api_key"] as? String)
+            let headers: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
+            let invalid = try await client.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(string: #"{"id":"e"}"#))
+            #expect(invalid.status == .badRequest)
+            for expected in ["accepted", "duplicate"] {
+                let response = try await client.execute(
+                    uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(string: event))
+                #expect(response.status == .accepted)
+                #expect(String(buffer: response.body).contains(#""status":"\#(expected)""#), "\(String(buffer: response.body))")
+            }
+            return try #require(marketplace?["id"] as? String)
+        }
+        let message = try await ServiceTestSupport.firstMessage(on: topology.triggersQueue) { message in
+            message.messageID == TriggerMessage.messageID(marketplaceID: marketplaceID, eventID: eventID)
+        }
+        let trigger = try MessageCoding.decode(TriggerMessage.self, from: try #require(message).body)
+        #expect(trigger.event.id == eventID && trigger.marketplaceID == marketplaceID)
+        #expect(message?.type == TriggerMessage.contract)
+    }
+}
