@@ -12,6 +12,8 @@
 
 SY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SY_STATE="${SY_ROOT}/.switchyard"
+# Used by the scripts that source this file, not here.
+# shellcheck disable=SC2034
 SY_LOCAL_DIR="${SY_ROOT}/deploy/local"
 SY_PG_BIN="${SWITCHYARD_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SY_RABBIT_BIN="${SWITCHYARD_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
