@@ -160,9 +160,25 @@ extension Integration {
             }
             if !missing.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
         }
-        #expect(missing.isEmpty, "\(missing.count) of \(accepted.count) accepted events have no final success entry")
-        // At-least-once: a crash may repeat a delivery, but every event arrived, under one stable webhook-id each.
         let delivered = Set(stack.receiver.requests(path: path).map(\.id))
+        if !missing.isEmpty {
+            // Where the lost events stand, so that a failure on CI says which stage kept them.
+            var states: [String: Int] = [:]
+            for id in missing {
+                let entries = try await stack.logEntries(key: key, eventID: id, timeout: .zero) { _ in true }
+                let status = entries.first?["status"] as? String ?? "no entry"
+                let reason = entries.first?["reason"] as? String ?? ""
+                states["\(status): \(reason.prefix(80))", default: 0] += 1
+            }
+            let logs = stack.processes.map { "== \($0.logFile.lastPathComponent)\n\($0.logTail(lines: 15))" }
+            Issue.record(
+                """
+                \(missing.count) of \(accepted.count) accepted events have no final success entry; their entries: \
+                \(states); \(delivered.count) distinct deliveries reached the receiver.
+                \(logs.joined(separator: "\n"))
+                """)
+        }
+        // At-least-once: a crash may repeat a delivery, but every event arrived, under one stable webhook-id each.
         #expect(delivered.count == accepted.count)
     }
 

@@ -323,7 +323,7 @@ rmq_start() {
     fi
     mkdir -p "$dir/log" "$dir/mnesia"
     echo '[].' >"$dir/enabled_plugins"
-    echo '[].' >"$dir/advanced.config"
+    cp "${SY_ROOT}/deploy/rabbitmq/advanced.config" "$dir/advanced.config"
     : >"$dir/rabbitmq-env.conf"
     cat >"$dir/rabbitmq.conf" <<'EOF'
 # written by deploy/local (Switchyard); the node's port, address and name come from the environment
