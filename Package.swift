@@ -107,7 +107,7 @@ let package = Package(
         tests("ServiceRuntimeTests", ["ServiceRuntime", "AMQP", logging]),
         tests("ConnectorKitTests", ["ConnectorKit", "Connectors", "Messages", httpClient, nioSSL]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", crypto, httpClient]),
-        tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
+        tests("IContactWorkerTests", ["IContactWorker", "ConnectorKit", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
         tests("MailchimpWorkerTests", [
             "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "VendorFakes", hummingbird,
             hummingbirdTesting, httpClient, logging,
