@@ -37,7 +37,8 @@ import VendorFakes
             let refused = await #expect(throws: ConnectorError.self) { try await h.connector.verify(wrong) }
             #expect(
                 refused?.reply
-                    == ConnectorReply.Failure(code: .invalidCredentials, message: ConnectorError.iContactRefusedCredentials))
+                    == ConnectorReply.Failure(
+                        code: .invalidCredentials, message: ConnectorError.iContactRefusedCredentials))
             await h.state.failNext(h.login, status: 503, count: 1)
             let down = await #expect(throws: ConnectorError.self) { try await h.connector.verify(typed) }
             #expect(down?.reply.code == .unavailable)

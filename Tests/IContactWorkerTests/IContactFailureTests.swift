@@ -101,13 +101,15 @@ import VendorFakes
             #expect(result.verdict == .needsReconnect)
             #expect(
                 result.reason
-                    == "Could not add x@example.com to the list \"Newsletter\": \(ConnectorError.iContactRefusedCredentials)")
+                    == "Could not add x@example.com to the list \"Newsletter\": "
+                    + ConnectorError.iContactRefusedCredentials)
             let failure = await #expect(throws: ConnectorError.self) {
                 try await h.connector.catalog(credentials: h.credentials)
             }
             #expect(
                 failure?.reply
-                    == ConnectorReply.Failure(code: .invalidCredentials, message: ConnectorError.iContactRefusedCredentials))
+                    == ConnectorReply.Failure(
+                        code: .invalidCredentials, message: ConnectorError.iContactRefusedCredentials))
         }
     }
 
