@@ -74,8 +74,8 @@ let package = Package(
         shared("ServiceRuntime", ["AMQP", "Connectors", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
         shared(
             "ConnectorKit",
-            ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, logging, metrics,
-             prometheus, lifecycle]),
+            ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, nioSSL, logging,
+             metrics, prometheus, lifecycle]),
 
         service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage", lifecycle]),
@@ -105,8 +105,9 @@ let package = Package(
         tests("StorageTests", ["Storage", postgres, nioSSL, logging]),
         tests("MessagesTests", ["Messages"]),
         tests("ServiceRuntimeTests", ["ServiceRuntime", "AMQP", logging]),
+        tests("ConnectorKitTests", ["ConnectorKit", "Connectors", "Messages", httpClient, nioSSL]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", crypto, httpClient]),
-        tests("IContactWorkerTests", ["IContactWorker", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
+        tests("IContactWorkerTests", ["IContactWorker", "ConnectorKit", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
         tests("MailchimpWorkerTests", [
             "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "VendorFakes", hummingbird,
             hummingbirdTesting, httpClient, logging,

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The JSON shapes of iContact API 2.2 that the connector reads (`shared/vendors/icontact.md`). Only the fields it
 /// uses are declared; iContact adds many more.
 enum IContactAPI {
@@ -113,5 +115,13 @@ enum IContactAPI {
     /// Any failure: `{"errors":[…]}` (and sometimes warnings beside them).
     struct Problem: Decodable {
         var errors: [String]?
+    }
+
+    /// iContact's messages as one text ending in a period, short enough for a log line.
+    static func sentences(_ messages: [String]) -> String {
+        let text = messages.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            .map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }.joined(separator: "; ")
+        let short = text.count > 300 ? text.prefix(300) + "…" : Substring(text)
+        return short.isEmpty ? "" : "\(short)."
     }
 }

@@ -1,3 +1,4 @@
+import Connectors
 import Foundation
 import Messages
 
@@ -9,13 +10,13 @@ struct IContactLogin: Sendable, Hashable {
     var appPassword: String
 
     /// The values typed when connecting; a missing or empty one is a bad request naming the field.
-    init(typed values: [String: String]) throws(ConnectorReply.Failure) {
-        func required(_ field: String, _ name: String, trim: Bool = true) throws(ConnectorReply.Failure) -> String {
+    init(typed values: [String: String]) throws(ConnectorError) {
+        func required(_ field: String, _ name: String, trim: Bool = true) throws(ConnectorError) -> String {
             let raw = values[field] ?? ""
             // A pasted app ID or username often carries a stray space; a password is taken exactly as given.
             let value = trim ? raw.trimmingCharacters(in: .whitespacesAndNewlines) : raw
             guard !value.isEmpty else {
-                throw ConnectorReply.Failure(code: .badRequest, message: "\(field) is required: the \(name).")
+                throw ConnectorError(.invalidInput, "\(field) is required: the \(name).")
             }
             return value
         }
@@ -54,12 +55,12 @@ struct IContactAccount: Sendable, Hashable {
 
     /// Reads stored credentials. Values discovery stores are only missing when the integration was saved some
     /// other way; connecting again fills them in, hence a reconnect.
-    init(stored values: [String: String]) throws(IContactError) {
-        func value(_ field: String) throws(IContactError) -> String {
+    init(stored values: [String: String]) throws(ConnectorError) {
+        func value(_ field: String) throws(ConnectorError) -> String {
             guard let value = values[field], !value.isEmpty else {
-                throw IContactError(
-                    code: .incompleteCredentials,
-                    message: "The integration's stored iContact credentials have no \(field); connect it again.")
+                throw ConnectorError(
+                    .needsReconnect,
+                    "The integration's stored iContact credentials have no \(field); connect it again.")
             }
             return value
         }

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import ConnectorKit
+import Connectors
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 
 /// Talks HTTP to iContact: the six headers, JSON in and out, and every non-2xx or network failure turned into an
-/// `IContactError`. Each call is written down in an `IContactTrail` for the log entry.
+/// `ConnectorError`. Each call is written down in an `IContactTrail` for the log entry.
 struct IContactClient: Sendable {
     let http: HTTPClient
     /// The API root including `/icp`, without a trailing slash.
@@ -20,18 +21,18 @@ struct IContactClient: Sendable {
     func get<Answer: Decodable>(
         _ path: String, query: [(String, String)] = [], as type: Answer.Type, login: IContactLogin,
         trail: inout IContactTrail
-    ) async throws(IContactError) -> Answer {
+    ) async throws(ConnectorError) -> Answer {
         try await call(.GET, path, query: query, body: nil, as: type, login: login, trail: &trail)
     }
 
     func post<Answer: Decodable>(
         _ path: String, body: some Encodable, as type: Answer.Type, login: IContactLogin, trail: inout IContactTrail
-    ) async throws(IContactError) -> Answer {
+    ) async throws(ConnectorError) -> Answer {
         let bytes: [UInt8]
         do {
             bytes = Array(try JSONEncoder().encode(body))
         } catch {
-            throw IContactError(code: .notDone, message: "The request for iContact could not be written as JSON.")
+            throw ConnectorError(.permanent, "The request for iContact could not be written as JSON.")
         }
         return try await call(.POST, path, query: [], body: bytes, as: type, login: login, trail: &trail)
     }
@@ -39,7 +40,7 @@ struct IContactClient: Sendable {
     private func call<Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, query: [(String, String)], body: [UInt8]?, as type: Answer.Type,
         login: IContactLogin, trail: inout IContactTrail
-    ) async throws(IContactError) -> Answer {
+    ) async throws(ConnectorError) -> Answer {
         let target = path + Self.queryString(query)
         var request = HTTPClientRequest(url: apiURL + target)
         request.method = method
@@ -75,26 +76,23 @@ struct IContactClient: Sendable {
         let data = Data(text.utf8)
         guard (200..<300).contains(status) else {
             let errors = (try? JSONDecoder().decode(IContactAPI.Problem.self, from: data))?.errors ?? []
-            throw IContactError.status(status, errors: errors, retryAfter: retryAfter)
+            throw ConnectorError.iContact(status: status, errors: errors, retryAfter: retryAfter)
         }
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
-            throw IContactError(
-                code: .unexpectedAnswer,
-                message:
-                    "iContact answered \(method.rawValue) \(path) with HTTP \(status) but not in the documented form.")
+            throw ConnectorError(
+                .transient,
+                "iContact answered \(method.rawValue) \(path) with HTTP \(status) but not in the documented form.")
         }
     }
 
     /// Timeouts and broken connections: iContact may well answer next time.
-    private func classify(_ error: any Error) -> IContactError {
+    private func classify(_ error: any Error) -> ConnectorError {
         if error is NIOTooManyBytesError {
-            return IContactError(code: .unexpectedAnswer, message: "iContact's answer was larger than any it documents.")
+            return ConnectorError(.transient, "iContact's answer was larger than any it documents.")
         }
-        let failure = NetworkFailure(error)
-        let message = failure.sentence(app: "iContact", timeout: timeout)
-        return IContactError(code: failure == .timedOut ? .timedOut : .unreachable, message: message)
+        return ConnectorError(network: error, app: "iContact", timeout: timeout)
     }
 
     /// `?name=value&…` with every value percent-encoded (an email may hold `+`, which a query would read as a space).

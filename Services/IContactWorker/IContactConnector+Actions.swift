@@ -1,3 +1,4 @@
+import ConnectorKit
 import Connectors
 import Foundation
 import Messages
@@ -12,7 +13,7 @@ extension IContactConnector {
         var trail = IContactTrail()
         let verdict: ActionResult.Verdict
         var reason: String
-        do throws(IContactError) {
+        do throws(ConnectorError) {
             let account = try IContactAccount(stored: credentials.values)
             switch command.rule.action {
             case "add_to_list":
@@ -20,10 +21,9 @@ extension IContactConnector {
             case "remove_from_list":
                 reason = try await removeFromList(customer.email, destination, account, &trail)
             default:
-                throw IContactError(
-                    code: .notDone,
-                    message:
-                        "iContact has no action \"\(command.rule.action)\"; a rule can add to a list or unsubscribe from one."
+                throw ConnectorError(
+                    .permanent,
+                    "iContact has no action \"\(command.rule.action)\"; a rule can add to a list or unsubscribe from one."
                 )
             }
             verdict = .success
@@ -37,7 +37,7 @@ extension IContactConnector {
         if !trail.warnings.isEmpty {
             reason =
                 String(reason.dropLast(reason.hasSuffix(".") ? 1 : 0)) + "; iContact warned: "
-                + IContactError.sentences(trail.warnings)
+                + IContactAPI.sentences(trail.warnings)
         }
         logger.debug(
             "iContact action performed",
@@ -55,7 +55,7 @@ extension IContactConnector {
     func addToList(
         _ customer: TriggerEvent.Customer, _ destination: Destination, _ account: IContactAccount,
         _ trail: inout IContactTrail
-    ) async throws(IContactError) -> String {
+    ) async throws(ConnectorError) -> String {
         let list = try await resolveList(destination, account, &trail)
         let listName = Self.label(list.name, id: list.id)
         let contactID: String
@@ -82,20 +82,20 @@ extension IContactConnector {
     /// failure to retry or replay.
     func removeFromList(
         _ email: String, _ destination: Destination, _ account: IContactAccount, _ trail: inout IContactTrail
-    ) async throws(IContactError) -> String {
+    ) async throws(ConnectorError) -> String {
         let list = try await resolveList(destination, account, &trail)
         let listName = Self.label(list.name, id: list.id)
         guard let contactID = try await findContact(email, account, &trail) else {
             return "\(email) is not an iContact contact, so not on \(listName): nothing to unsubscribe."
         }
-        do throws(IContactError) {
+        do throws(ConnectorError) {
             let answer = try await client.post(
                 account.folderPath + "/subscriptions/\(list.id)_\(contactID)",
                 body: IContactAPI.StatusChange(status: "unsubscribed"), as: IContactAPI.UpdatedSubscription.self,
                 login: account.login, trail: &trail)
             trail.warn(answer.warnings)
             return "Unsubscribed \(email) (contact \(contactID)) from \(listName) in iContact."
-        } catch  where error.code == .status(404) {
+        } catch  where error.code == .notFound {
             return "\(email) (contact \(contactID)) was never subscribed to \(listName): nothing to unsubscribe."
         }
     }
@@ -104,7 +104,7 @@ extension IContactConnector {
     /// bounced contact is reused rather than created twice.
     func findContact(
         _ email: String, _ account: IContactAccount, _ trail: inout IContactTrail
-    ) async throws(IContactError) -> String? {
+    ) async throws(ConnectorError) -> String? {
         let found = try await client.get(
             account.folderPath + "/contacts", query: [("email", email), ("status", "total")],
             as: IContactAPI.Contacts.self, login: account.login, trail: &trail)
@@ -114,7 +114,7 @@ extension IContactConnector {
     /// Creates the contact (the body is an array, without `contactId`) and answers its new id.
     func createContact(
         _ customer: TriggerEvent.Customer, _ account: IContactAccount, _ trail: inout IContactTrail
-    ) async throws(IContactError) -> String {
+    ) async throws(ConnectorError) -> String {
         func name(_ value: String?) -> String? {
             value.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
         }
@@ -134,7 +134,7 @@ extension IContactConnector {
     /// kept briefly, read again when the name is not among the kept lists).
     func resolveList(
         _ destination: Destination, _ account: IContactAccount, _ trail: inout IContactTrail
-    ) async throws(IContactError) -> IContactListDirectory.List {
+    ) async throws(ConnectorError) -> IContactListDirectory.List {
         if let id = destination.id?.trimmingCharacters(in: .whitespaces), !id.isEmpty {
             return .init(id: id, name: destination.name)
         }
@@ -146,9 +146,9 @@ extension IContactConnector {
         let lists = try await readLists(account, trail: &trail)
         await listDirectory.store(lists, account: account.folderPath)
         guard let found = IContactListDirectory.find(destination.name, in: lists) else {
-            throw IContactError(
-                code: .unknownList,
-                message: "\(account.displayName) has no list named \"\(destination.name)\"; create it in iContact, or "
+            throw ConnectorError(
+                .permanent,
+                "\(account.displayName) has no list named \"\(destination.name)\"; create it in iContact, or "
                     + "refresh the integration and pick one of its lists.")
         }
         return found
@@ -161,9 +161,9 @@ extension IContactConnector {
 
     /// A 200 without the contact or subscription asked for: iContact's warnings say why, and the same request
     /// would fare no better later.
-    static func notDone(_ what: String, _ warnings: [String]?) -> IContactError {
-        let said = IContactError.sentences(warnings ?? [])
-        return IContactError(
-            code: .notDone, message: "iContact did not \(what)" + (said.isEmpty ? "." : ": \(said)"))
+    static func notDone(_ what: String, _ warnings: [String]?) -> ConnectorError {
+        let said = IContactAPI.sentences(warnings ?? [])
+        return ConnectorError(
+            .permanent, "iContact did not \(what)" + (said.isEmpty ? "." : ": \(said)"))
     }
 }

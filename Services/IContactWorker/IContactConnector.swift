@@ -25,32 +25,32 @@ struct IContactConnector: Connector {
 
     func verify(_ credentials: [String: String]) async throws -> ConnectedAccount {
         let login = try IContactLogin(typed: credentials)
-        do throws(IContactError) {
+        do throws(ConnectorError) {
             let account = try await discover(login)
             logger.debug("iContact credentials verified", metadata: ["account_id": "\(account.accountID)"])
             return ConnectedAccount(credentials: account.stored, account: account.displayName)
         } catch {
             logger.debug("iContact credentials not verified", metadata: ["reason": "\(error.message)"])
-            throw error.failure
+            throw error
         }
     }
 
     /// The first enabled account of the login, then that account's first client folder.
-    func discover(_ login: IContactLogin) async throws(IContactError) -> IContactAccount {
+    func discover(_ login: IContactLogin) async throws(ConnectorError) -> IContactAccount {
         var trail = IContactTrail()
         let accounts = try await client.get("/a/", as: IContactAPI.Accounts.self, login: login, trail: &trail)
         guard let account = accounts.accounts.first(where: { $0.enabled.map { $0.value == "1" } ?? true }) else {
-            throw IContactError(
-                code: .notDone,
-                message: "iContact has no enabled account for the username \(login.username): enable the account, or "
+            throw ConnectorError(
+                .permanent,
+                "iContact has no enabled account for the username \(login.username): enable the account, or "
                     + "check that the app ID was registered in it.")
         }
         let accountID = account.accountId.value
         let folders = try await client.get(
             "/a/\(accountID)/c/", as: IContactAPI.ClientFolders.self, login: login, trail: &trail)
         guard let folder = folders.clientfolders.first else {
-            throw IContactError(
-                code: .notDone, message: "The iContact account \(accountID) has no client folder to keep lists in.")
+            throw ConnectorError(
+                .permanent, "The iContact account \(accountID) has no client folder to keep lists in.")
         }
         return IContactAccount(login: login, accountID: accountID, clientFolderID: folder.clientFolderId.value)
     }
@@ -63,11 +63,11 @@ struct IContactConnector: Connector {
         throw Self.noOAuth
     }
 
-    static let noOAuth = ConnectorReply.Failure(
-        code: .badRequest, message: "iContact connects with an app ID, username and app password, not OAuth.")
+    static let noOAuth = ConnectorError(
+        .invalidInput, "iContact connects with an app ID, username and app password, not OAuth.")
 
     func catalog(credentials: IntegrationCredentials) async throws -> [CatalogItem] {
-        do throws(IContactError) {
+        do throws(ConnectorError) {
             let account = try IContactAccount(stored: credentials.values)
             var trail = IContactTrail()
             let lists = try await readLists(account, trail: &trail)
@@ -77,14 +77,14 @@ struct IContactConnector: Connector {
             logger.debug(
                 "iContact lists not read",
                 metadata: ["integration_id": "\(credentials.integrationID)", "reason": "\(error.message)"])
-            throw error.failure
+            throw error
         }
     }
 
     /// Every list of the account, page after page (`limit`/`offset`) until `total` are read.
     func readLists(
         _ account: IContactAccount, trail: inout IContactTrail
-    ) async throws(IContactError) -> [IContactListDirectory.List] {
+    ) async throws(ConnectorError) -> [IContactListDirectory.List] {
         var lists: [IContactListDirectory.List] = []
         var seen: Set<String> = []
         var offset = 0

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ConnectorKit
+import Connectors
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -31,8 +32,8 @@ struct MailchimpAPI: Sendable {
             do {
                 return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
             } catch {
-                throw MailchimpError(
-                    .unavailable, "Mailchimp answered in a form Switchyard could not read (HTTP \(status)).",
+                throw ConnectorError(
+                    .transient, "Mailchimp answered in a form Switchyard could not read (HTTP \(status)).",
                     status: status, underlying: error)
             }
         }
@@ -41,7 +42,7 @@ struct MailchimpAPI: Sendable {
     // MARK: Marketing API
 
     /// A Marketing API request for the account `auth` opens. An answer of 400 or more is thrown as a classified
-    /// `MailchimpError`, except the statuses in `passing`, which the caller handles (a 404 that means "not a member").
+    /// `ConnectorError`, except the statuses in `passing`, which the caller handles (a 404 that means "not a member").
     /// `subject` is the address the request is about, for error sentences.
     func call(
         _ method: HTTPMethod, _ segments: [String], query: [(String, String)] = [], body: [UInt8]? = nil,
@@ -69,8 +70,8 @@ struct MailchimpAPI: Sendable {
         }
         guard answer.status >= 400, !passing.contains(answer.status) else { return answer }
         let problem = try? answer.decode(MailchimpProblem.self)
-        throw MailchimpError(
-            status: answer.status, problem: problem, retryAfter: answer.headers.retryAfter, subject: subject)
+        throw ConnectorError(
+            mailchimp: answer.status, problem: problem, retryAfter: answer.headers.retryAfter, subject: subject)
     }
 
     /// Every item of a collection (`lists`, `segments`, …), page by page with `count` and `offset`.
@@ -116,7 +117,7 @@ struct MailchimpAPI: Sendable {
             transcript.record(summary, Self.summary(of: answer))
             return answer
         } catch {
-            let failure = MailchimpError(transport: error, timeout: settings.timeout)
+            let failure = ConnectorError(network: error, app: "Mailchimp", timeout: settings.timeout)
             transcript.record(summary, "no answer: \(failure.message)")
             throw failure
         }
@@ -137,8 +138,8 @@ struct MailchimpAPI: Sendable {
         do {
             return Array(try encoder.encode(value))
         } catch {
-            throw MailchimpError(
-                .badRequest, "Switchyard could not write the request for Mailchimp.", underlying: error)
+            throw ConnectorError(
+                .invalidInput, "Switchyard could not write the request for Mailchimp.", underlying: error)
         }
     }
 

@@ -1,3 +1,4 @@
+import Connectors
 import Crypto
 import Foundation
 import Messages
@@ -69,8 +70,8 @@ struct MailchimpAction: Sendable {
     /// The audience a tag or group destination belongs to (`parent_id`), named for the sentences.
     func parentAudience(of destination: Destination) async throws -> Audience {
         guard let id = destination.parentID, !id.isEmpty else {
-            throw MailchimpError(
-                .badRequest,
+            throw ConnectorError(
+                .invalidInput,
                 "The rule's \(destination.kind.rawValue) \"\(destination.name)\" does not say which Mailchimp audience it belongs to; "
                     + "edit the rule and pick the audience.")
         }
@@ -187,8 +188,8 @@ struct MailchimpAction: Sendable {
         guard audiences.contains(where: { $0.id == audience.id }) else { throw Self.gone(audience) }
     }
 
-    static func gone(_ audience: Audience) -> MailchimpError {
-        MailchimpError(
+    static func gone(_ audience: Audience) -> ConnectorError {
+        ConnectorError(
             .notFound, "\(capitalized(audience.label)) no longer exists; edit the rule and pick another audience.",
             status: 404)
     }

@@ -1,3 +1,4 @@
+import ConnectorKit
 import Connectors
 import Messages
 
@@ -12,7 +13,8 @@ extension MailchimpConnector {
             reason = try await act(command, credentials: credentials, transcript: transcript)
             verdict = .success
         } catch {
-            let failure = error as? MailchimpError ?? MailchimpError(transport: error, timeout: settings.timeout)
+            let failure =
+                error as? ConnectorError ?? ConnectorError(network: error, app: "Mailchimp", timeout: settings.timeout)
             verdict = failure.verdict
             reason = failure.message
         }
@@ -33,8 +35,8 @@ extension MailchimpConnector {
         let auth = try storedAuth(credentials)
         let person = MailchimpAction.Person(command.event.customer)
         guard !person.email.isEmpty else {
-            throw MailchimpError(
-                .badRequest, "The event has no customer email, so there is nobody to act on in Mailchimp.")
+            throw ConnectorError(
+                .invalidInput, "The event has no customer email, so there is nobody to act on in Mailchimp.")
         }
         let action = MailchimpAction(api: api, directory: directory, auth: auth, person: person, transcript: transcript)
         let destination = command.rule.destination
@@ -54,7 +56,7 @@ extension MailchimpConnector {
             let audience = try await action.parentAudience(of: destination)
             return try await action.removeFromGroup(action.group(of: destination, in: audience), in: audience)
         default:
-            throw MailchimpError(.badRequest, "Mailchimp has no action \"\(command.rule.action)\"; edit the rule.")
+            throw ConnectorError(.invalidInput, "Mailchimp has no action \"\(command.rule.action)\"; edit the rule.")
         }
     }
 }

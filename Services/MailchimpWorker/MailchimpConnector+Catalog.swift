@@ -54,8 +54,8 @@ extension MailchimpConnector {
     /// account id share their in-flight limit per integration instead.
     func storedAuth(_ credentials: IntegrationCredentials) throws -> MailchimpAuth {
         guard var auth = MailchimpAuth(stored: credentials.values) else {
-            throw MailchimpError(
-                .invalidCredentials,
+            throw ConnectorError(
+                .needsReconnect,
                 "The integration \"\(credentials.label)\" has no usable Mailchimp API key or access token; reconnect it."
             )
         }

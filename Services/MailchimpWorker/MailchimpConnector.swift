@@ -26,17 +26,15 @@ struct MailchimpConnector: Connector {
     func verify(_ credentials: [String: String]) async throws -> ConnectedAccount {
         let key = (credentials[MailchimpAuth.Key.apiKey] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else {
-            throw ConnectorReply.Failure(
-                code: .badRequest,
-                message:
-                    "api_key is required to connect Mailchimp with an API key; leave the credentials out to connect with OAuth instead."
+            throw ConnectorError(
+                .invalidInput,
+                "api_key is required to connect Mailchimp with an API key; leave the credentials out to connect with OAuth instead."
             )
         }
         guard let dc = MailchimpAuth.dataCenter(ofAPIKey: key) else {
-            throw ConnectorReply.Failure(
-                code: .badRequest,
-                message:
-                    "api_key is not a Mailchimp API key: it should be 32 letters and digits (0-9, a-f), a dash and the data center, "
+            throw ConnectorError(
+                .invalidInput,
+                "api_key is not a Mailchimp API key: it should be 32 letters and digits (0-9, a-f), a dash and the data center, "
                     + "such as …-us6. Copy it again from Mailchimp (Profile › Extras › API keys).")
         }
         do {
@@ -49,10 +47,11 @@ struct MailchimpConnector: Connector {
                     MailchimpAuth.Key.accountID: root.accountID,
                 ],
                 account: "\(root.accountName ?? root.accountID) (\(dc))")
-        } catch let error as MailchimpError where error.code == .invalidCredentials {
-            throw ConnectorReply.Failure(
-                code: .invalidCredentials,
-                message: "Mailchimp refused the API key: it is wrong, was revoked, or belongs to another data center.")
+        } catch let error as ConnectorError where error.code == .needsReconnect {
+            throw ConnectorError(
+                .needsReconnect,
+                "Mailchimp refused the API key: it is wrong, was revoked, or belongs to another data center.",
+                status: error.status, underlying: error)
         } catch {
             throw Self.failure(error)
         }
@@ -93,9 +92,9 @@ struct MailchimpConnector: Connector {
 
     private func oauthClient() throws -> (id: String, secret: String) {
         guard let client = settings.oauthClient else {
-            throw ConnectorReply.Failure(
-                code: .badRequest,
-                message: "Connecting Mailchimp with OAuth is not set up on this Switchyard installation "
+            throw ConnectorError(
+                .invalidInput,
+                "Connecting Mailchimp with OAuth is not set up on this Switchyard installation "
                     + "(SWITCHYARD_MAILCHIMP_CLIENT_ID and SWITCHYARD_MAILCHIMP_CLIENT_SECRET); connect with an API key instead."
             )
         }
@@ -116,23 +115,23 @@ struct MailchimpConnector: Connector {
         case 200..<300:
             let token = try answer.decode(Mailchimp.Token.self).accessToken
             guard !token.isEmpty else {
-                throw MailchimpError(.unavailable, "Mailchimp answered without an access token.")
+                throw ConnectorError(.transient, "Mailchimp answered without an access token.")
             }
             return token
         case 400:
             let error = (try? answer.decode(Mailchimp.OAuthError.self))?.error ?? "invalid_request"
-            throw MailchimpError(
-                .refused,
+            throw ConnectorError(
+                .permanent,
                 "Mailchimp did not accept the authorization (\(error)): the code was already used, has expired or was issued for "
                     + "another return address. Start connecting again.", status: 400)
         case 401, 403:
-            throw MailchimpError(
-                .badRequest,
+            throw ConnectorError(
+                .invalidInput,
                 "Mailchimp refused Switchyard's OAuth app (HTTP \(answer.status)); the operator must check "
                     + "SWITCHYARD_MAILCHIMP_CLIENT_ID and SWITCHYARD_MAILCHIMP_CLIENT_SECRET.", status: answer.status)
         default:
-            throw MailchimpError(
-                status: answer.status, problem: nil, retryAfter: answer.headers.retryAfter, subject: nil)
+            throw ConnectorError(
+                mailchimp: answer.status, problem: nil, retryAfter: answer.headers.retryAfter, subject: nil)
         }
     }
 
@@ -141,25 +140,24 @@ struct MailchimpConnector: Connector {
         let answer = try await api.login(.GET, "/oauth2/metadata", authorization: "OAuth \(token)")
         guard (200..<300).contains(answer.status) else {
             if answer.status == 401 {
-                throw MailchimpError(
-                    .invalidCredentials,
+                throw ConnectorError(
+                    .needsReconnect,
                     "Mailchimp refused the access token it had just issued; start connecting again.", status: 401)
             }
-            throw MailchimpError(
-                status: answer.status, problem: nil, retryAfter: answer.headers.retryAfter, subject: nil)
+            throw ConnectorError(
+                mailchimp: answer.status, problem: nil, retryAfter: answer.headers.retryAfter, subject: nil)
         }
         let metadata = try answer.decode(Mailchimp.Metadata.self)
         guard MailchimpAuth.isDataCenter(metadata.dc) else {
-            throw MailchimpError(.unavailable, "Mailchimp's account details name an unknown data center.")
+            throw ConnectorError(.transient, "Mailchimp's account details name an unknown data center.")
         }
         return metadata
     }
 
-    /// Any failure of a request from the gateway, as its reply.
-    static func failure(_ error: any Error) -> ConnectorReply.Failure {
-        if let failure = error as? ConnectorReply.Failure { return failure }
-        if let error = error as? MailchimpError { return error.failure }
-        return ConnectorReply.Failure(
-            code: .unavailable, message: "Mailchimp could not be reached (\(String(describing: error).prefix(120))).")
+    /// Any failure of a request from the gateway as a connector error (an answer that could not be read, too).
+    static func failure(_ error: any Error) -> ConnectorError {
+        if let error = error as? ConnectorError { return error }
+        return ConnectorError(
+            .transient, "Mailchimp could not be reached (\(String(describing: error).prefix(120))).", underlying: error)
     }
 }

@@ -1,3 +1,4 @@
+import Connectors
 import Foundation
 
 /// The account's audiences and each audience's groups, read from Mailchimp and remembered for a minute: to resolve
@@ -41,13 +42,13 @@ struct MailchimpDirectory: Sendable {
         switch found.count {
         case 1: return found[0]
         case 0:
-            throw MailchimpError(
-                .refused,
+            throw ConnectorError(
+                .permanent,
                 "The Mailchimp account has no audience named \"\(name)\"; check the rule's audience or refresh the integration."
             )
         default:
-            throw MailchimpError(
-                .refused,
+            throw ConnectorError(
+                .permanent,
                 "The Mailchimp account has \(found.count) audiences named \"\(name)\"; edit the rule and pick one from the list."
             )
         }
@@ -62,12 +63,12 @@ struct MailchimpDirectory: Sendable {
         switch found.count {
         case 1: return found[0]
         case 0:
-            throw MailchimpError(
-                .refused,
+            throw ConnectorError(
+                .permanent,
                 "\(audienceName) has no group named \"\(name)\"; check the rule's group or refresh the integration.")
         default:
-            throw MailchimpError(
-                .refused,
+            throw ConnectorError(
+                .permanent,
                 "\(audienceName) has \(found.count) groups named \"\(name)\"; edit the rule and pick one from the list."
             )
         }

@@ -50,6 +50,6 @@ struct WebhookConnector: Connector {
         await delivery.resolver.shutdown()
     }
 
-    static let notHere = ConnectorReply.Failure(
-        code: .badRequest, message: "Webhook integrations are created with their signing secret; there is nothing to verify.")
+    static let notHere = ConnectorError(
+        .invalidInput, "Webhook integrations are created with their signing secret; there is nothing to verify.")
 }

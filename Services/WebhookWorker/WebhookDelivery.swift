@@ -51,8 +51,10 @@ struct WebhookDelivery: Sendable {
                 verdict: .permanent, reason: "Not sent: \(refusal.reason).", request: summary, response: "not sent",
                 duration: ContinuousClock.now - started)
         } catch {
-            let (verdict, reason) = Self.classify(error, host: host, timeout: timeout)
-            return Result(verdict: verdict, reason: reason, request: summary, response: "not sent", duration: .zero)
+            let failure = Self.classify(error, url: url, host: host, timeout: timeout)
+            return Result(
+                verdict: failure.verdict, reason: failure.message, request: summary, response: "not sent",
+                duration: .zero)
         }
         do {
             let response = try await pinned.executeBounded(
@@ -85,19 +87,21 @@ struct WebhookDelivery: Sendable {
             return Result(verdict: verdict, reason: reason, request: summary, response: answered, duration: duration)
         } catch {
             let duration = ContinuousClock.now - started
-            let (verdict, reason) = Self.classify(error, host: host, timeout: timeout)
-            return Result(verdict: verdict, reason: reason, request: summary, response: "no answer: \(reason)", duration: duration)
+            let failure = Self.classify(error, url: url, host: host, timeout: timeout)
+            return Result(
+                verdict: failure.verdict, reason: failure.message, request: summary,
+                response: "no answer: \(failure.message)", duration: duration)
         }
     }
 
-    /// Network failures are transient, except a URL the client can never use.
-    static func classify(_ error: any Error, host: String, timeout: Duration) -> (Verdict, String) {
-        if let error = error as? HTTPClientError,
-           [.invalidURL, .emptyHost, .emptyScheme].contains(error) || "\(error)".contains("unsupportedScheme")
-        {
-            return (.permanent, "The rule's URL cannot be used: \(error).")
+    /// Network failures are transient, except a URL the client can never use (told by AsyncHTTPClient's error
+    /// values; `unsupportedScheme` carries the scheme it read from the same URL).
+    static func classify(_ error: any Error, url: URL, host: String, timeout: Duration) -> ConnectorError {
+        let unusable: [HTTPClientError] = [.invalidURL, .emptyHost, .emptyScheme, .unsupportedScheme(url.scheme ?? "")]
+        if let error = error as? HTTPClientError, unusable.contains(error) {
+            return ConnectorError(.invalidInput, "The rule's URL cannot be used: \(error).", underlying: error)
         }
-        return (.transient(retryAfter: nil), NetworkFailure(error).sentence(app: host, timeout: timeout))
+        return ConnectorError(network: error, app: host, timeout: timeout)
     }
 
     /// The first 300 characters of the answer, for the log (made safe to store by the runtime).

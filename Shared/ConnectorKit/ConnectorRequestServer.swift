@@ -52,13 +52,13 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
                 return try connected(account, to: request)
             case .authorizeURL:
                 guard let state = request.state, let redirectURI = request.redirectURI else {
-                    throw ConnectorReply.Failure(code: .badRequest, message: "The request has no OAuth state or redirect URI.")
+                    throw ConnectorError(.invalidInput, "The request has no OAuth state or redirect URI.")
                 }
                 let url = try await connector.authorizeURL(state: state, redirectURI: redirectURI)
                 return ConnectorReply(requestID: request.requestID, authorizeURL: url)
             case .exchangeCode:
                 guard let code = request.code, let redirectURI = request.redirectURI else {
-                    throw ConnectorReply.Failure(code: .badRequest, message: "The request has no OAuth code or redirect URI.")
+                    throw ConnectorError(.invalidInput, "The request has no OAuth code or redirect URI.")
                 }
                 return try connected(try await connector.exchange(code: code, redirectURI: redirectURI), to: request)
             case .refresh:
@@ -67,7 +67,8 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
                     requestID: request.requestID,
                     catalogCounts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
             }
-        } catch let failure as ConnectorReply.Failure {
+        } catch let error as ConnectorError {
+            let failure = error.reply
             logger.info("connector request refused", metadata: ["code": "\(failure.code.rawValue)"])
             return ConnectorReply(requestID: request.requestID, error: failure)
         } catch {
@@ -88,7 +89,7 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
 
     private func openCredentials(_ sealed: String?) throws -> [String: String] {
         guard let sealed else {
-            throw ConnectorReply.Failure(code: .badRequest, message: "The request carries no credentials.")
+            throw ConnectorError(.invalidInput, "The request carries no credentials.")
         }
         return try cipher.openFromTransit(sealed)
     }
@@ -99,7 +100,7 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
         guard let integrationID = request.integrationID,
               let access = try await integrations.access(integrationID: integrationID, marketplaceID: request.marketplaceID)
         else {
-            throw ConnectorReply.Failure(code: .badRequest, message: "The integration does not exist (any more).")
+            throw ConnectorError(.invalidInput, "The integration does not exist (any more).")
         }
         let appName = connector.descriptor.displayName
         let items: [CatalogItem]
@@ -108,15 +109,16 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
                 credentials: IntegrationCredentials(
                     integrationID: access.integrationID, label: access.label, account: access.account,
                     values: access.credentials))
-        } catch let failure as ConnectorReply.Failure {
-            if failure.code == .invalidCredentials {
+        } catch let error as ConnectorError {
+            let failure = error.reply
+            if error.verdict == .needsReconnect {
                 _ = try await integrations.markNeedsReconnect(
                     integrationID: access.integrationID, refusedCredentials: access.sealedCredentials,
                     reason: "\(appName) refused the credentials of \"\(access.label)\" during a refresh: reconnect the integration. \(failure.message)")
             }
             try await catalog.recordRefreshFailure(
                 integrationID: access.integrationID, message: "Refreshing from \(appName) failed: \(failure.message)")
-            throw failure
+            throw error
         }
         logger.info("catalog read", metadata: ["integration_id": "\(access.integrationID)", "entries": "\(items.count)"])
         return try await catalog.replace(integrationID: access.integrationID, with: items) { counts in

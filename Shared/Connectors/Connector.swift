@@ -10,22 +10,23 @@ public protocol Connector: Sendable {
     /// The descriptor `GET /v1/connectors` serves; its `name` is the connector's queue and routing key.
     var descriptor: ConnectorDescriptor { get }
 
-    /// Performs one action with the integration's stored credentials. Never throws: every failure is classified.
+    /// Performs one action with the integration's stored credentials. Never throws: every failure is classified
+    /// (a `ConnectorError`'s `verdict`, from `ConnectorKit`).
     func perform(_ command: ActionCommand, credentials: IntegrationCredentials) async -> ActionResult
 
     /// Checks credentials the merchant typed against the app. Returns what to store (normalized: data center,
-    /// discovered account ids…) and the account's name. Throws `ConnectorReply.Failure`.
+    /// discovered account ids…) and the account's name. Throws `ConnectorError`.
     func verify(_ credentials: [String: String]) async throws -> ConnectedAccount
 
-    /// The app's OAuth authorize URL for `state`. Throws `ConnectorReply.Failure` (`badRequest` when the connector
+    /// The app's OAuth authorize URL for `state`. Throws `ConnectorError` (`invalidInput` when the connector
     /// has no OAuth or it is not configured).
     func authorizeURL(state: String, redirectURI: String) async throws -> String
 
-    /// Exchanges an OAuth code for credentials. Throws `ConnectorReply.Failure`.
+    /// Exchanges an OAuth code for credentials. Throws `ConnectorError`.
     func exchange(code: String, redirectURI: String) async throws -> ConnectedAccount
 
-    /// Reads the app's current lists, tags, groups… (every page). Throws `ConnectorReply.Failure`
-    /// (`invalidCredentials` marks the integration `needs_reconnect`).
+    /// Reads the app's current lists, tags, groups… (every page). Throws `ConnectorError`
+    /// (`needsReconnect` marks the integration `needs_reconnect`).
     func catalog(credentials: IntegrationCredentials) async throws -> [CatalogItem]
 
     /// Releases what the connector holds of its own (HTTP clients besides the shared one) once the worker drained.

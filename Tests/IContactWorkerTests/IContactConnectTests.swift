@@ -1,3 +1,4 @@
+import ConnectorKit
 import Connectors
 import Foundation
 import Messages
@@ -33,17 +34,17 @@ import VendorFakes
         try await IContactHarness.run { h in
             var wrong = typed
             wrong["app_password"] = "guess"
-            await #expect(
-                throws: ConnectorReply.Failure(code: .invalidCredentials, message: IContactError.refusedCredentials)
-            ) {
-                try await h.connector.verify(wrong)
-            }
+            let refused = await #expect(throws: ConnectorError.self) { try await h.connector.verify(wrong) }
+            #expect(
+                refused?.reply
+                    == ConnectorReply.Failure(
+                        code: .invalidCredentials, message: ConnectorError.iContactRefusedCredentials))
             await h.state.failNext(h.login, status: 503, count: 1)
-            let down = await #expect(throws: ConnectorReply.Failure.self) { try await h.connector.verify(typed) }
-            #expect(down?.code == .unavailable)
+            let down = await #expect(throws: ConnectorError.self) { try await h.connector.verify(typed) }
+            #expect(down?.reply.code == .unavailable)
             await h.state.failNext(h.login, status: 402, count: 1)
-            let unpaid = await #expect(throws: ConnectorReply.Failure.self) { try await h.connector.verify(typed) }
-            #expect(unpaid?.code == .refused)
+            let unpaid = await #expect(throws: ConnectorError.self) { try await h.connector.verify(typed) }
+            #expect(unpaid?.reply.code == .refused)
             #expect(unpaid?.message.contains("402 Payment Required") == true)
         }
     }
@@ -53,8 +54,8 @@ import VendorFakes
         try await IContactHarness.run { h in
             var values = typed
             values[field] = field == "app_password" ? "" : "  "
-            let failure = await #expect(throws: ConnectorReply.Failure.self) { try await h.connector.verify(values) }
-            #expect(failure?.code == .badRequest)
+            let failure = await #expect(throws: ConnectorError.self) { try await h.connector.verify(values) }
+            #expect(failure?.reply.code == .badRequest)
             #expect(failure?.message.hasPrefix("\(field) is required: ") == true)
         }
     }
@@ -64,10 +65,14 @@ import VendorFakes
         try await IContactHarness.run { h in
             let expected = ConnectorReply.Failure(
                 code: .badRequest, message: "iContact connects with an app ID, username and app password, not OAuth.")
-            await #expect(throws: expected) {
+            let authorizing = await #expect(throws: ConnectorError.self) {
                 try await h.connector.authorizeURL(state: "s", redirectURI: "http://x/cb")
             }
-            await #expect(throws: expected) { try await h.connector.exchange(code: "c", redirectURI: "http://x/cb") }
+            #expect(authorizing?.reply == expected)
+            let exchanging = await #expect(throws: ConnectorError.self) {
+                try await h.connector.exchange(code: "c", redirectURI: "http://x/cb")
+            }
+            #expect(exchanging?.reply == expected)
         }
     }
 

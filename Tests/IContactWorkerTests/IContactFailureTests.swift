@@ -1,3 +1,4 @@
+import ConnectorKit
 import Connectors
 import Foundation
 import Logging
@@ -100,12 +101,15 @@ import VendorFakes
             #expect(result.verdict == .needsReconnect)
             #expect(
                 result.reason
-                    == "Could not add x@example.com to the list \"Newsletter\": \(IContactError.refusedCredentials)")
-            let failure = await #expect(throws: ConnectorReply.Failure.self) {
+                    == "Could not add x@example.com to the list \"Newsletter\": "
+                    + ConnectorError.iContactRefusedCredentials)
+            let failure = await #expect(throws: ConnectorError.self) {
                 try await h.connector.catalog(credentials: h.credentials)
             }
             #expect(
-                failure == ConnectorReply.Failure(code: .invalidCredentials, message: IContactError.refusedCredentials))
+                failure?.reply
+                    == ConnectorReply.Failure(
+                        code: .invalidCredentials, message: ConnectorError.iContactRefusedCredentials))
         }
     }
 
@@ -141,7 +145,7 @@ import VendorFakes
                 result.reason
                     == "Could not add x@example.com to the list \"Newsletter\": iContact refused the connection (nothing is listening there)."
             )
-            await #expect(throws: ConnectorReply.Failure.self) { try await connector.verify(h.stored) }
+            await #expect(throws: ConnectorError.self) { try await connector.verify(h.stored) }
         }
     }
 

@@ -15,10 +15,10 @@ import Testing
 /// (request/reply, catalog storage, needs_reconnect, outcomes) can be tested on the real broker and database.
 actor ScriptedApp {
     var verdicts: [ActionResult.Verdict] = []
-    var catalog: Result<[CatalogItem], ConnectorReply.Failure> = .success([])
+    var catalog: Result<[CatalogItem], ConnectorError> = .success([])
     var performed: [(command: ActionCommand, credentials: [String: String])] = []
 
-    func setCatalog(_ result: Result<[CatalogItem], ConnectorReply.Failure>) { catalog = result }
+    func setCatalog(_ result: Result<[CatalogItem], ConnectorError>) { catalog = result }
     func queue(_ verdict: ActionResult.Verdict) { verdicts.append(verdict) }
     func record(_ command: ActionCommand, _ credentials: [String: String]) -> ActionResult.Verdict {
         performed.append((command, credentials))
@@ -43,7 +43,7 @@ struct ScriptedConnector: Connector {
 
     func verify(_ credentials: [String: String]) async throws -> ConnectedAccount {
         guard credentials["api_key"] == "good" else {
-            throw ConnectorReply.Failure(code: .invalidCredentials, message: "Scripted refused the API key.")
+            throw ConnectorError(.needsReconnect, "Scripted refused the API key.")
         }
         return ConnectedAccount(credentials: ["api_key": "good", "dc": "us6"], account: "Scripted shop (us6)")
     }
@@ -260,7 +260,7 @@ extension Integration {
         defer { Task { await harness.stop() } }
         let catalog = CatalogStore(client: harness.postgres, logger: Logger(label: "test"))
         try await catalog.upsert(integrationID: harness.integrationID, kind: .list, id: "l1", name: "Newsletter")
-        await harness.app.setCatalog(.failure(.init(code: .invalidCredentials, message: "Scripted refused the API key.")))
+        await harness.app.setCatalog(.failure(ConnectorError(.needsReconnect, "Scripted refused the API key.")))
         for number in 1...2 {
             let reply = try await harness.ask(
                 ConnectorRequest(

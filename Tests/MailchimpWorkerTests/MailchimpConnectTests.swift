@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConnectorKit
 import Connectors
 import Foundation
 import Messages
@@ -21,31 +22,31 @@ import VendorFakes
     @Test("a malformed, missing or unknown key is refused with a sentence that names the field and not the key")
     func verifyBadKey() async throws {
         try await MailchimpHarness.run { h in
-            let malformed = await #expect(throws: ConnectorReply.Failure.self) {
+            let malformed = await #expect(throws: ConnectorError.self) {
                 try await h.connector.verify(["api_key": "not-a-key"])
             }
-            #expect(malformed?.code == .badRequest)
+            #expect(malformed?.reply.code == .badRequest)
             #expect(malformed?.message.hasPrefix("api_key is not a Mailchimp API key") == true)
             #expect(malformed?.message.contains("not-a-key") == false)
 
-            let missing = await #expect(throws: ConnectorReply.Failure.self) { try await h.connector.verify([:]) }
-            #expect(missing?.code == .badRequest)
+            let missing = await #expect(throws: ConnectorError.self) { try await h.connector.verify([:]) }
+            #expect(missing?.reply.code == .badRequest)
             #expect(missing?.message.hasPrefix("api_key is required") == true)
 
             let unknownKey = String(repeating: "ab", count: 16) + "-us6"
-            let unknown = await #expect(throws: ConnectorReply.Failure.self) {
+            let unknown = await #expect(throws: ConnectorError.self) {
                 try await h.connector.verify(["api_key": unknownKey])
             }
-            #expect(unknown?.code == .invalidCredentials)
+            #expect(unknown?.reply.code == .invalidCredentials)
             #expect(
                 unknown?.message
                     == "Mailchimp refused the API key: it is wrong, was revoked, or belongs to another data center.")
 
             let otherDC = String(h.apiKey.dropLast(3)) + "us9"
-            let wrongDC = await #expect(throws: ConnectorReply.Failure.self) {
+            let wrongDC = await #expect(throws: ConnectorError.self) {
                 try await h.connector.verify(["api_key": otherDC])
             }
-            #expect(wrongDC?.code == .invalidCredentials)
+            #expect(wrongDC?.reply.code == .invalidCredentials)
         }
     }
 
@@ -87,10 +88,10 @@ import VendorFakes
             #expect(
                 !result.request.contains(token) && !result.response.contains(token) && !result.reason.contains(token))
 
-            let reused = await #expect(throws: ConnectorReply.Failure.self) {
+            let reused = await #expect(throws: ConnectorError.self) {
                 try await h.connector.exchange(code: code, redirectURI: redirect)
             }
-            #expect(reused?.code == .refused)
+            #expect(reused?.reply.code == .refused)
             #expect(reused?.message.contains("Start connecting again") == true)
         }
     }
@@ -100,12 +101,12 @@ import VendorFakes
         try await MailchimpHarness.run(environment: [
             "SWITCHYARD_MAILCHIMP_CLIENT_ID": "", "SWITCHYARD_MAILCHIMP_CLIENT_SECRET": "",
         ]) { h in
-            let failure = await #expect(throws: ConnectorReply.Failure.self) {
+            let failure = await #expect(throws: ConnectorError.self) {
                 try await h.connector.authorizeURL(state: "s", redirectURI: "https://switchyard.example/cb")
             }
-            #expect(failure?.code == .badRequest)
+            #expect(failure?.reply.code == .badRequest)
             #expect(failure?.message.contains("connect with an API key instead") == true)
-            await #expect(throws: ConnectorReply.Failure.self) {
+            await #expect(throws: ConnectorError.self) {
                 try await h.connector.exchange(code: "c", redirectURI: "https://x/cb")
             }
         }

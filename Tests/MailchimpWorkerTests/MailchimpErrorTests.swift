@@ -1,3 +1,4 @@
+import ConnectorKit
 import Connectors
 import Messages
 import Testing
@@ -27,7 +28,7 @@ import VendorFakes
         let problem = MailchimpProblem(
             title: title, status: status,
             detail: "jane@example.com looks fake or invalid, please enter a real email address.", errors: nil)
-        let error = MailchimpError(status: status, problem: problem, retryAfter: nil, subject: "jane@example.com")
+        let error = ConnectorError(mailchimp: status, problem: problem, retryAfter: nil, subject: "jane@example.com")
         #expect(error.verdict == verdict)
         #expect(error.message.contains(words), "\(error.message)")
     }
@@ -37,7 +38,7 @@ import VendorFakes
         let problem = MailchimpProblem(
             title: "Invalid Resource", status: 400, detail: "Your merge fields were invalid.",
             errors: [.init(field: "FNAME", message: "Please enter a value.")])
-        let error = MailchimpError(status: 400, problem: problem, retryAfter: nil, subject: "jane@example.com")
+        let error = ConnectorError(mailchimp: 400, problem: problem, retryAfter: nil, subject: "jane@example.com")
         #expect(error.verdict == .permanent)
         #expect(error.message == "Mailchimp refused jane@example.com as invalid: FNAME: Please enter a value.")
     }
@@ -81,10 +82,10 @@ import VendorFakes
             #expect(
                 !result.reason.contains(h.apiKey) && !result.request.contains(h.apiKey)
                     && !result.response.contains(h.apiKey))
-            let failure = await #expect(throws: ConnectorReply.Failure.self) {
+            let failure = await #expect(throws: ConnectorError.self) {
                 _ = try await h.connector.catalog(credentials: h.credentials())
             }
-            #expect(failure?.code == .invalidCredentials)
+            #expect(failure?.reply.code == .invalidCredentials)
             let unusable = await h.connector.perform(
                 h.command("add_to_list", h.newsletterDestination), credentials: h.credentials(["dc": "us6"]))
             #expect(unusable.verdict == .needsReconnect, "credentials without a key or token")

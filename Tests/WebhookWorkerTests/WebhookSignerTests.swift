@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import ConnectorKit
+import Connectors
 import Foundation
 import Messages
+import NIOCore
 import NIOHTTP1
 import ServiceRuntime
 import Testing
@@ -73,9 +76,20 @@ import Testing
         #expect(delay > .seconds(110) && delay <= .seconds(121))
         #expect(HTTPHeaders([("Retry-After", "soon")]).retryAfter == nil)
         #expect(HTTPHeaders().retryAfter == nil)
-        let (verdict, reason) = WebhookDelivery.classify(HarnessLikeError("Connection refused (errno: 111)"), host: "shop.example", timeout: .seconds(15))
-        #expect(verdict == .transient(retryAfter: nil))
-        #expect(reason.contains("refused the connection"))
+        let url = try #require(URL(string: "https://shop.example/hook"))
+        let refused = WebhookDelivery.classify(
+            IOError(errnoCode: ECONNREFUSED, reason: "connect"), url: url, host: "shop.example", timeout: .seconds(15))
+        #expect(refused.verdict == .transient(retryAfter: nil))
+        #expect(refused.message == "shop.example refused the connection (nothing is listening there).")
+        // Text that merely mentions a refusal is not a refusal: only the error's type decides.
+        let lookalike = WebhookDelivery.classify(
+            HarnessLikeError("Connection refused (errno: 111)"), url: url, host: "shop.example", timeout: .seconds(15))
+        #expect(lookalike.verdict == .transient(retryAfter: nil))
+        #expect(lookalike.message == "shop.example could not be reached (Connection refused (errno: 111)).")
+        let unusable = WebhookDelivery.classify(
+            HTTPClientError.unsupportedScheme("https"), url: url, host: "shop.example", timeout: .seconds(15))
+        #expect(unusable.verdict == .permanent)
+        #expect(unusable.message == "The rule's URL cannot be used: HTTPClientError.unsupportedScheme(\"https\").")
     }
 }
 
