@@ -107,7 +107,8 @@ func makeLogService(settings: LogServiceSettings, registry: PrometheusCollectorR
     api.addRoutes(
         ReplayRoutes(store: store, connection: amqp.publishing, topology: topology, logger: logger).routes,
         atPath: "/logs")
-    api.addRoutes(ConfigLogRoutes(store: ConfigLogStore(client: postgres, logger: logger)).routes, atPath: "/config-logs")
+    api.addRoutes(
+        ConfigLogRoutes(store: ConfigLogStore(client: postgres, logger: logger)).routes, atPath: "/config-logs")
     return ProcessParts(
         router: router, services: [postgres, monitor] + amqp.services + [consumer, deadLetters, outbox, retention])
 }

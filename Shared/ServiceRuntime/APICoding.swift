@@ -10,7 +10,9 @@ public struct APIResponseEncoder: ResponseEncoder {
     public init() {}
 
     /// The value as a `200` JSON response.
-    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws
+        -> Response
+    {
         let bytes = try MessageCoding.encode(value)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],

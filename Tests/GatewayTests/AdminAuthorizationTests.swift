@@ -19,7 +19,8 @@ import Testing
     func tokenPasses() async throws {
         try await withRouter(adminToken: "s3cret") { client in
             for header in ["Bearer s3cret", "bearer s3cret", "BEARER s3cret"] {
-                let response = try await client.execute(uri: "/admin/v1/ping", method: .get, headers: [.authorization: header])
+                let response = try await client.execute(
+                    uri: "/admin/v1/ping", method: .get, headers: [.authorization: header])
                 #expect(response.status == .noContent, "\(header)")
             }
         }

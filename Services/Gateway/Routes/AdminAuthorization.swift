@@ -13,7 +13,8 @@ struct AdminAuthorization: RouterMiddleware {
         _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let adminToken else {
-            throw APIError(.forbidden, code: "admin_disabled", message: "the admin API is disabled: set SWITCHYARD_ADMIN_TOKEN")
+            throw APIError(
+                .forbidden, code: "admin_disabled", message: "the admin API is disabled: set SWITCHYARD_ADMIN_TOKEN")
         }
         guard let token = request.headers.bearerToken else { throw APIError.unauthorized }
         // Compares digests so the comparison takes the same time whatever the guess.

@@ -41,6 +41,7 @@ struct AdminRoutes: Sendable {
         let (marketplace, key) = try await marketplaces.create(name: name)
         return EditedResponse(
             status: .created,
-            response: Created(id: marketplace.id, name: marketplace.name, apiKey: key.plaintext, createdAt: marketplace.createdAt))
+            response: Created(
+                id: marketplace.id, name: marketplace.name, apiKey: key.plaintext, createdAt: marketplace.createdAt))
     }
 }

@@ -29,7 +29,9 @@ struct EventRoutes: Sendable {
     }
 
     /// `POST /v1/events`. The body is read as raw bytes: the event is validated, and its JSON kept, as sent.
-    @Sendable func publish(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<AcceptResult> {
+    @Sendable func publish(_ request: Request, context: APIRequestContext) async throws
+        -> EditedResponse<AcceptResult>
+    {
         let marketplaceID = try context.marketplaceID
         let body = try await request.collectBody(refusingOver: Self.bodyLimit)
         let event: TriggerEvent
@@ -44,7 +46,9 @@ struct EventRoutes: Sendable {
     }
 
     /// `POST /v1/events/batch`: each event is validated and answered on its own.
-    @Sendable func publishBatch(_ request: Request, context: APIRequestContext) async throws -> [String: [BatchResult]] {
+    @Sendable func publishBatch(_ request: Request, context: APIRequestContext) async throws
+        -> [String: [BatchResult]]
+    {
         let marketplaceID = try context.marketplaceID
         let body = try await request.collectBody(refusingOver: Self.batchBodyLimit)
         let items = try Self.splitBatch(body)

@@ -157,8 +157,10 @@ enum ConnectAnswer: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         switch self {
-        case .connected(let view): try EditedResponse(status: .created, response: view).response(from: request, context: context)
-        case .signIn(let start): try start.response(from: request, context: context)
+        case .connected(let view):
+            try EditedResponse(status: .created, response: view).response(from: request, context: context)
+        case .signIn(let start):
+            try start.response(from: request, context: context)
         }
     }
 }

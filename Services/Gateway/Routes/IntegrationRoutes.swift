@@ -97,7 +97,9 @@ struct IntegrationRoutes: Sendable {
         return Refreshed(integration: IntegrationView(refreshed), catalogCounts: reply.catalogCounts ?? [:])
     }
 
-    @Sendable func searchCatalog(_ request: Request, context: APIRequestContext) async throws -> [String: [CatalogItem]] {
+    @Sendable func searchCatalog(_ request: Request, context: APIRequestContext) async throws
+        -> [String: [CatalogItem]]
+    {
         let integration = try await find(context)
         let query = request.uri.queryParameters
         var kind: DestinationKind?
