@@ -45,7 +45,7 @@ func makeGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistr
         publishTimeout: settings.publishTimeout, cipher: cipher, logger: logger)
     let marketplaces = MarketplaceStore(client: postgres, logger: logger)
 
-    let router = Router()
+    let router = Router(context: APIRequestContext.self)
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: TextInputMiddleware())
     router.add(middleware: DatabaseAvailabilityMiddleware(monitor: monitor))
@@ -53,30 +53,38 @@ func makeGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistr
     router.addOperationalRoutes(
         registry: registry,
         checks: HealthChecks.standard(broker: amqp, database: monitor))
-    let authenticator = APIKeyAuthenticator(store: marketplaces)
     let intake = EventIntake(
         publisher: EventPublisher(connection: amqp.publishing, topology: topology, timeout: settings.publishTimeout),
         ledger: EventLedger(client: postgres, logger: logger), logger: logger)
-    EventRoutes(intake: intake, authenticator: authenticator).register(on: router)
     let ingest = IngestConsumer(
         intake: intake, marketplaces: KnownMarketplaces(store: marketplaces), publisher: amqp.publishing,
         topology: topology, logger: logger)
     let ingestConsumer = DeliveryConsumer(
         connection: amqp.consuming, queue: topology.ingestQueue, prefetch: settings.ingestPrefetch,
         deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger, handler: ingest.handle)
-    AdminRoutes(adminToken: settings.adminToken, marketplaces: marketplaces).register(on: router)
-    ConnectorRoutes().register(on: router)
     let integrations = IntegrationStore(client: postgres, cipher: cipher, logger: logger)
     let catalog = CatalogStore(client: postgres, logger: logger)
-    IntegrationRoutes(
+    let integrationRoutes = IntegrationRoutes(
         integrations: integrations, catalog: catalog, oauthStates: OAuthStateStore(client: postgres, logger: logger),
-        connectors: connectors, authenticator: authenticator, oauthStateTTL: settings.oauthStateTTL,
-        oauthRedirectURI: settings.oauthRedirectURI, logger: logger
-    ).register(on: router)
-    RuleRoutes(
-        integrations: integrations, rules: RuleStore(client: postgres, logger: logger), catalog: catalog,
-        authenticator: authenticator, egress: settings.webhookEgress
-    ).register(on: router)
+        connectors: connectors, oauthStateTTL: settings.oauthStateTTL, oauthRedirectURI: settings.oauthRedirectURI,
+        logger: logger)
+
+    // Public: what the product offers, and where an app sends the merchant's browser back.
+    router.addRoutes(ConnectorRoutes().routes, atPath: "/v1/connectors")
+    router.addRoutes(integrationRoutes.callbackRoutes, atPath: "/v1/oauth")
+    // Everything else under /v1 acts for the marketplace of the API key.
+    let api = router.group("/v1")
+        .add(middleware: MarketplaceAuthentication(authenticator: APIKeyAuthenticator(store: marketplaces)))
+    api.addRoutes(EventRoutes(intake: intake).routes, atPath: "/events")
+    api.addRoutes(integrationRoutes.routes, atPath: "/integrations")
+    api.addRoutes(
+        RuleRoutes(
+            integrations: integrations, rules: RuleStore(client: postgres, logger: logger), catalog: catalog,
+            egress: settings.webhookEgress
+        ).routes,
+        atPath: "/rules")
+    router.group("/admin/v1").add(middleware: AdminAuthorization(adminToken: settings.adminToken))
+        .addRoutes(AdminRoutes(marketplaces: marketplaces).routes, atPath: "/marketplaces")
 
     return ProcessParts(
         router: router, services: [postgres, monitor] + amqp.services + [connectors.replyConsumer, ingestConsumer])

@@ -8,24 +8,29 @@ import Storage
 /// own entries: every query is scoped by the marketplace of the API key.
 struct LogRoutes: Sendable {
     let store: LogStore
-    let authenticator: APIKeyAuthenticator
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/v1/logs") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let query = try Self.query(from: request.uri.queryParameters)
-            let (entries, next) = try await store.search(marketplaceID: marketplaceID, query)
-            return try JSONResponse.make(.ok, Page(entries: entries, next: next))
-        }
+    /// The routes, relative to `/v1/logs`; mounted behind `MarketplaceAuthentication`.
+    var routes: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        routes.get(use: search)
+        routes.get(":id", use: entry)
+        return routes
+    }
 
-        router.get("/v1/logs/:id") { request, context -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let id = try context.parameters.require("id")
-            guard let entry = try await store.entry(marketplaceID: marketplaceID, id: id) else {
-                throw APIError.notFound("log entry \(id)")
-            }
-            return try JSONResponse.make(.ok, entry)
+    @Sendable func search(_ request: Request, context: APIRequestContext) async throws -> Page<LogEntry> {
+        let marketplaceID = try context.marketplaceID
+        let query = try Self.query(from: request.uri.queryParameters)
+        let (entries, next) = try await store.search(marketplaceID: marketplaceID, query)
+        return Page(entries: entries, next: next)
+    }
+
+    @Sendable func entry(_ request: Request, context: APIRequestContext) async throws -> LogEntry {
+        let marketplaceID = try context.marketplaceID
+        let id = try context.parameters.require("id")
+        guard let entry = try await store.entry(marketplaceID: marketplaceID, id: id) else {
+            throw APIError.notFound("log entry \(id)")
         }
+        return entry
     }
 
     static func query(from parameters: Hummingbird.Parameters) throws -> LogQuery {
@@ -72,3 +77,6 @@ enum Cursor {
         return Int64(text.dropFirst(2))
     }
 }
+
+/// A log entry is answered as it is stored.
+extension LogEntry: ResponseEncodable {}

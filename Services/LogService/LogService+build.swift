@@ -92,7 +92,7 @@ func makeLogService(settings: LogServiceSettings, registry: PrometheusCollectorR
     }
     let outbox = ReplayOutbox(store: store, connection: amqp.publishing, topology: topology, interval: .seconds(5), logger: logger)
 
-    let router = Router()
+    let router = Router(context: APIRequestContext.self)
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: TextInputMiddleware())
     router.add(middleware: DatabaseAvailabilityMiddleware(monitor: monitor))
@@ -100,13 +100,15 @@ func makeLogService(settings: LogServiceSettings, registry: PrometheusCollectorR
     router.addOperationalRoutes(
         registry: registry,
         checks: HealthChecks.standard(broker: amqp, database: monitor))
+    // Everything under /v1 acts for the marketplace of the API key.
     let authenticator = APIKeyAuthenticator(store: MarketplaceStore(client: postgres, logger: logger))
-    LogRoutes(store: store, authenticator: authenticator).register(on: router)
-    ReplayRoutes(
-        store: store, authenticator: authenticator, connection: amqp.publishing, topology: topology, logger: logger)
-        .register(on: router)
-    ConfigLogRoutes(store: ConfigLogStore(client: postgres, logger: logger), authenticator: authenticator)
-        .register(on: router)
+    let api = router.group("/v1").add(middleware: MarketplaceAuthentication(authenticator: authenticator))
+    api.addRoutes(LogRoutes(store: store).routes, atPath: "/logs")
+    api.addRoutes(
+        ReplayRoutes(store: store, connection: amqp.publishing, topology: topology, logger: logger).routes,
+        atPath: "/logs")
+    api.addRoutes(
+        ConfigLogRoutes(store: ConfigLogStore(client: postgres, logger: logger)).routes, atPath: "/config-logs")
     return ProcessParts(
         router: router, services: [postgres, monitor] + amqp.services + [consumer, deadLetters, outbox, retention])
 }

@@ -2,7 +2,7 @@ import Hummingbird
 import ServiceRuntime
 
 /// One page of a newest-first listing (`/v1/logs`, `/v1/config-logs`) and the paging parameters both accept.
-struct Page<Entry: Encodable & Sendable>: Encodable, Sendable {
+struct Page<Entry: Encodable & Sendable>: ResponseEncodable, Sendable {
     var entries: [Entry]
     var nextCursor: String?
 

@@ -16,13 +16,12 @@ struct ReplayRoutes: Sendable {
     static let bulkLimit = 500
 
     let store: LogStore
-    let authenticator: APIKeyAuthenticator
     let connection: AMQPConnection
     let topology: BrokerTopology
     let logger: Logger
 
     /// What the replay endpoint answers: the entry's id, its new status and the attempt that was queued.
-    struct Accepted: Encodable {
+    struct Accepted: ResponseEncodable {
         var id: String
         var status: LogStatus
         var attempt: Int
@@ -30,58 +29,70 @@ struct ReplayRoutes: Sendable {
     }
 
     /// What the bulk replay answers: how many entries were queued, and whether more matched than the limit.
-    struct BulkAccepted: Encodable {
+    struct BulkAccepted: ResponseEncodable {
         var queued: Int
         var ids: [String]
         var more: Bool
     }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/logs/replay") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let parameters = request.uri.queryParameters
-            var query = try LogRoutes.query(from: parameters)
-            if let status = query.status, status != .failed {
-                throw APIError.badRequest("only failed entries can be replayed", field: "status")
-            }
-            query.status = .failed
-            let limit = try Self.limit(parameters)
-            let ids = try await store.failedEntryIDs(marketplaceID: marketplaceID, query, limit: limit + 1)
-            var queued: [String] = []
-            for id in ids.prefix(limit) {
-                // Another replay may have taken an entry meanwhile: only the ones queued here are counted.
-                if case .success(let replay) = try await store.beginReplay(marketplaceID: marketplaceID, id: id) {
-                    await publish(replay)
-                    queued.append(id)
-                }
-            }
-            logger.info("bulk replay queued", metadata: ["count": "\(queued.count)", "marketplace_id": "\(marketplaceID)"])
-            return try JSONResponse.make(.accepted, BulkAccepted(queued: queued.count, ids: queued, more: ids.count > limit))
-        }
+    /// The routes, relative to `/v1/logs`; mounted behind `MarketplaceAuthentication`.
+    var routes: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        routes.post("replay", use: replayMatching)
+        routes.post(":id/replay", use: replayOne)
+        return routes
+    }
 
-        router.post("/v1/logs/:id/replay") { request, context -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let id = try context.parameters.require("id")
-            let replay: LogStore.Replay
-            switch try await store.beginReplay(marketplaceID: marketplaceID, id: id) {
-            case .success(let value):
-                replay = value
-            case .failure(.notFound):
-                throw APIError.notFound("log entry \(id)")
-            case .failure(.notFailed(let status)):
-                throw APIError(
-                    .conflict, code: "not_replayable",
-                    message: "only failed entries can be replayed; this one is \(status.rawValue)")
-            case .failure(.noEvent):
-                throw APIError(
-                    .conflict, code: "not_replayable",
-                    message: "this entry was recorded before replays were possible, so its event is not stored")
-            }
-            await publish(replay)
-            let command = replay.command
-            return try JSONResponse.make(
-                .accepted, Accepted(id: id, status: .pending, attempt: command.attempt, replay: command.replay ?? 0))
+    /// `POST /v1/logs/replay`: the failed entries the search parameters match, at most `limit` of them.
+    @Sendable func replayMatching(_ request: Request, context: APIRequestContext) async throws
+        -> EditedResponse<BulkAccepted>
+    {
+        let marketplaceID = try context.marketplaceID
+        let parameters = request.uri.queryParameters
+        var query = try LogRoutes.query(from: parameters)
+        if let status = query.status, status != .failed {
+            throw APIError.badRequest("only failed entries can be replayed", field: "status")
         }
+        query.status = .failed
+        let limit = try Self.limit(parameters)
+        let ids = try await store.failedEntryIDs(marketplaceID: marketplaceID, query, limit: limit + 1)
+        var queued: [String] = []
+        for id in ids.prefix(limit) {
+            // Another replay may have taken an entry meanwhile: only the ones queued here are counted.
+            if case .success(let replay) = try await store.beginReplay(marketplaceID: marketplaceID, id: id) {
+                await publish(replay)
+                queued.append(id)
+            }
+        }
+        logger.info("bulk replay queued", metadata: ["count": "\(queued.count)", "marketplace_id": "\(marketplaceID)"])
+        return EditedResponse(
+            status: .accepted, response: BulkAccepted(queued: queued.count, ids: queued, more: ids.count > limit))
+    }
+
+    /// `POST /v1/logs/{id}/replay`.
+    @Sendable func replayOne(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<Accepted> {
+        let marketplaceID = try context.marketplaceID
+        let id = try context.parameters.require("id")
+        let replay: LogStore.Replay
+        switch try await store.beginReplay(marketplaceID: marketplaceID, id: id) {
+        case .success(let value):
+            replay = value
+        case .failure(.notFound):
+            throw APIError.notFound("log entry \(id)")
+        case .failure(.notFailed(let status)):
+            throw APIError(
+                .conflict, code: "not_replayable",
+                message: "only failed entries can be replayed; this one is \(status.rawValue)")
+        case .failure(.noEvent):
+            throw APIError(
+                .conflict, code: "not_replayable",
+                message: "this entry was recorded before replays were possible, so its event is not stored")
+        }
+        await publish(replay)
+        let command = replay.command
+        return EditedResponse(
+            status: .accepted,
+            response: Accepted(id: id, status: .pending, attempt: command.attempt, replay: command.replay ?? 0))
     }
 
     /// `limit` of a bulk replay: 1 to `bulkLimit`, 100 by default.

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Messages
 
 /// An error answered to an API client as `{"error":{"code":…,"message":…,"field":…}}` with its HTTP status.
 public struct APIError: HTTPResponseError, Sendable {
@@ -48,93 +47,13 @@ public struct APIError: HTTPResponseError, Sendable {
 
     /// The error as an HTTP response: its status and headers, and the `{"error":{…}}` JSON body.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try JSONResponse.make(status, ErrorBody(error: .init(code: code, message: message, field: field, ruleIDs: ruleIDs)))
+        // Always the API's coding, whatever the context's: workers' routers answer errors in the same shape.
+        var response = try APIResponseEncoder().encode(
+            ErrorBody(error: .init(code: code, message: message, field: field, ruleIDs: ruleIDs)), from: request,
+            context: context)
+        response.status = status
         for field in headers { response.headers.append(field) }
         return response
-    }
-}
-
-/// JSON responses in the API's encoding (RFC 3339 times, snake_case fields from each type's coding keys).
-public enum JSONResponse {
-    /// A response with this status and the value encoded as JSON (`application/json; charset=utf-8`).
-    public static func make(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        let bytes = try MessageCoding.encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    /// Decodes a JSON request body of at most `limit` bytes, mapping problems to a 400 or a 413.
-    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 64 * 1024) async throws -> T {
-        let buffer = try await collectBody(request, limit: limit)
-        try checkText(buffer.readableBytesView)
-        do {
-            return try MessageCoding.decoder.decode(type, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            let problem = EventValidationError(decodingError: error)
-            throw APIError.badRequest(problem.message, field: problem.field)
-        } catch {
-            throw APIError.badRequest("the body is not valid JSON")
-        }
-    }
-
-    /// Refuses a management request body that is not valid UTF-8 or holds a control character in any string (a
-    /// key or a value, however deep), naming the field as the API spells it (`destination.name`, `credentials.api_key`).
-    static func checkText(_ bytes: some Collection<UInt8>) throws {
-        if let problem = textProblem(bytes) { throw APIError.badRequest(problem.message, field: problem.field) }
-    }
-
-    private static func textProblem(_ bytes: some Collection<UInt8>) -> EventValidationError? {
-        do {
-            try TextField.checkUTF8(bytes, field: nil)
-        } catch {
-            return error
-        }
-        // Only a body with an escape or a raw control byte can hold a control character: skip the walk otherwise.
-        guard bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }),
-            let json = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        else { return nil }
-        return firstProblem(in: json, path: "")
-    }
-
-    private static func firstProblem(in value: Any, path: String) -> EventValidationError? {
-        func check(_ text: String, _ field: String) -> EventValidationError? {
-            do {
-                try TextField.check(text, field: field)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        switch value {
-        case let text as String:
-            return check(text, path.isEmpty ? "body" : path)
-        case let array as [Any]:
-            for (index, element) in array.enumerated() {
-                if let problem = firstProblem(in: element, path: "\(path)[\(index)]") { return problem }
-            }
-            return nil
-        case let object as [String: Any]:
-            for (key, element) in object {
-                let field = path.isEmpty ? key : "\(path).\(key)"
-                if let problem = check(key, field) ?? firstProblem(in: element, path: field) { return problem }
-            }
-            return nil
-        default:
-            return nil
-        }
-    }
-
-    /// Reads the whole body, refusing more than `limit` bytes with 413 before reading it when the length is declared.
-    public static func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.tooLarge(limit: limit)
-        }
-        do {
-            return try await request.body.collect(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.tooLarge(limit: limit)
-        }
     }
 }
 

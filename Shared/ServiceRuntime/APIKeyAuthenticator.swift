@@ -30,13 +30,11 @@ public final class APIKeyAuthenticator: Sendable {
         budget = Mutex((lookupsPerSecond, .now))
     }
 
-    /// The caller's marketplace id; throws 401 for a missing, malformed or unknown key, 429 while unknown keys
-    /// arrive faster than they may be looked up.
-    public func marketplaceID(for request: Request) async throws -> String {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw APIError.unauthorized
-        }
-        let key = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    /// The marketplace id of a request's bearer token (`HTTPFields.bearerToken`); throws 401 for a missing,
+    /// malformed or unknown key, 429 while unknown keys arrive faster than they may be looked up.
+    public func marketplaceID(forBearerToken token: String?) async throws -> String {
+        guard let token else { throw APIError.unauthorized }
+        let key = token.trimmingCharacters(in: .whitespaces)
         guard Self.couldBeKey(key) else {
             refused.increment()
             throw APIError.unauthorized

@@ -6,12 +6,12 @@ import ServiceLifecycle
 /// routes too.
 public struct ProcessParts {
     /// The process's HTTP routes, middleware included.
-    public let router: Router<BasicRequestContext>
+    public let router: Router<APIRequestContext>
     /// The services beside the HTTP server, in start order.
     public let services: [any Service]
 
     /// Parts with these routes and services.
-    public init(router: Router<BasicRequestContext>, services: [any Service]) {
+    public init(router: Router<APIRequestContext>, services: [any Service]) {
         self.router = router
         self.services = services
     }

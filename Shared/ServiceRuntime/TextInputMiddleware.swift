@@ -5,7 +5,7 @@ import Messages
 /// Refuses, before any handler runs, a request whose path or query parameters hold control characters or invalid
 /// UTF-8 (`TextField`'s rule), with `400` naming the parameter: such a value could never be stored (PostgreSQL
 /// refuses NUL in text) and would otherwise reach a query as an id. JSON bodies get the same check in
-/// `JSONResponse.decode`.
+/// `APIRequestDecoder`.
 public struct TextInputMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Creates the middleware.
     public init() {}

@@ -128,7 +128,7 @@ public enum ServiceTestSupport {
     }
 
     /// The routes of a router as `METHOD /path/{param}`.
-    public static func routes(of router: Router<BasicRequestContext>) -> Set<String> {
+    public static func routes<Context>(of router: Router<Context>) -> Set<String> {
         Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
     }
 }

@@ -2,11 +2,17 @@ import Connectors
 import Hummingbird
 import ServiceRuntime
 
-/// `GET /v1/connectors`: the descriptors a UI builds its drop-downs from. Public: they describe the product.
+/// `GET /v1/connectors`: the descriptors a UI builds its drop-downs from. Public: they describe the product, so they
+/// are mounted outside `MarketplaceAuthentication`.
 struct ConnectorRoutes: Sendable {
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/v1/connectors") { _, _ -> Response in
-            try JSONResponse.make(.ok, ["connectors": ConnectorDescriptor.all])
-        }
+    /// The routes, relative to `/v1/connectors`.
+    var routes: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        routes.get(use: list)
+        return routes
+    }
+
+    @Sendable func list(_ request: Request, context: APIRequestContext) -> [String: [ConnectorDescriptor]] {
+        ["connectors": ConnectorDescriptor.all]
     }
 }

@@ -15,58 +15,69 @@ struct EventRoutes: Sendable {
     static let batchLimit = 500
 
     let intake: EventIntake
-    let authenticator: APIKeyAuthenticator
     let accepted = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "accepted")])
     let duplicates = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "duplicate")])
     let rejected = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "rejected")])
     let unavailable = Counter(label: "switchyard_gateway_events_total", dimensions: [("result", "unavailable")])
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/events") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let body = try await JSONResponse.collectBody(request, limit: Self.bodyLimit)
-            let event: TriggerEvent
-            do {
-                event = try TriggerEvent.validated(from: body.readableBytesView)
-            } catch let error as EventValidationError {
-                rejected.increment()
-                throw APIError.badRequest(error.message, field: error.field)
-            }
-            let result = try await accept(event, json: body.readableBytesView, marketplaceID: marketplaceID)
-            return try JSONResponse.make(.accepted, result)
-        }
+    /// The routes, relative to `/v1/events`; mounted behind `MarketplaceAuthentication`.
+    var routes: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        routes.post(use: publish)
+        routes.post("batch", use: publishBatch)
+        return routes
+    }
 
-        router.post("/v1/events/batch") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let body = try await JSONResponse.collectBody(request, limit: Self.batchBodyLimit)
-            let items = try Self.splitBatch(body)
-            let results = await withTaskGroup(of: (Int, BatchResult).self) { group in
-                for (index, item) in items.enumerated() {
-                    group.addTask {
-                        do {
-                            guard item.count <= Self.bodyLimit else {
-                                rejected.increment()
-                                return (index, .init(index: index, error: Self.tooLarge))
-                            }
-                            let event = try TriggerEvent.validated(from: item)
-                            let result = try await accept(event, json: item, marketplaceID: marketplaceID)
-                            return (index, .init(accepted: result))
-                        } catch let error as EventValidationError {
+    /// `POST /v1/events`. The body is read as raw bytes: the event is validated, and its JSON kept, as sent.
+    @Sendable func publish(_ request: Request, context: APIRequestContext) async throws
+        -> EditedResponse<AcceptResult>
+    {
+        let marketplaceID = try context.marketplaceID
+        let body = try await request.collectBody(refusingOver: Self.bodyLimit)
+        let event: TriggerEvent
+        do throws(EventValidationError) {
+            event = try TriggerEvent.validated(from: body.readableBytesView)
+        } catch {
+            rejected.increment()
+            throw APIError.badRequest(error.message, field: error.field)
+        }
+        let result = try await accept(event, json: body.readableBytesView, marketplaceID: marketplaceID)
+        return EditedResponse(status: .accepted, response: result)
+    }
+
+    /// `POST /v1/events/batch`: each event is validated and answered on its own.
+    @Sendable func publishBatch(_ request: Request, context: APIRequestContext) async throws
+        -> [String: [BatchResult]]
+    {
+        let marketplaceID = try context.marketplaceID
+        let body = try await request.collectBody(refusingOver: Self.batchBodyLimit)
+        let items = try Self.splitBatch(body)
+        let results = await withTaskGroup(of: (Int, BatchResult).self) { group in
+            for (index, item) in items.enumerated() {
+                group.addTask {
+                    do {
+                        guard item.count <= Self.bodyLimit else {
                             rejected.increment()
-                            return (index, .init(index: index, error: .badRequest(error.message, field: error.field)))
-                        } catch let error as APIError {
-                            return (index, .init(index: index, error: error))
-                        } catch {
-                            return (index, .init(index: index, error: .badRequest("the event could not be read")))
+                            return (index, .init(index: index, error: Self.tooLarge))
                         }
+                        let event = try TriggerEvent.validated(from: item)
+                        let result = try await accept(event, json: item, marketplaceID: marketplaceID)
+                        return (index, .init(accepted: result))
+                    } catch let error as EventValidationError {
+                        rejected.increment()
+                        return (index, .init(index: index, error: .badRequest(error.message, field: error.field)))
+                    } catch let error as APIError {
+                        return (index, .init(index: index, error: error))
+                    } catch {
+                        return (index, .init(index: index, error: .badRequest("the event could not be read")))
                     }
                 }
-                var results = [BatchResult?](repeating: nil, count: items.count)
-                for await (index, result) in group { results[index] = result }
-                return results.compactMap { $0 }
             }
-            return try JSONResponse.make(.ok, ["results": results])
+            var results = [BatchResult?](repeating: nil, count: items.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
         }
+        return ["results": results]
     }
 
     /// Accepts a validated event, answering 503 when the broker cannot take it.
@@ -137,3 +148,5 @@ struct BatchResult: Encodable, Sendable {
         case httpStatus = "http_status"
     }
 }
+
+extension AcceptResult: ResponseEncodable {}

@@ -8,90 +8,97 @@ import Storage
 /// Connecting an app: with credentials (verified by the connector's worker before anything is stored), with
 /// OAuth (an authorize URL now, the integration when the app calls back), or a webhook (its secret made here).
 extension IntegrationRoutes {
-    func registerConnect(on router: Router<BasicRequestContext>) {
-        router.post("/v1/integrations") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let body = try await JSONResponse.decode(CreateIntegration.self, from: request)
-            let label = try Self.validLabel(body.label)
-            guard let connector = ConnectorDescriptor.named(body.connector) else {
-                let known = ConnectorDescriptor.all.map(\.name).joined(separator: ", ")
-                throw APIError.badRequest("is not a known connector; expected one of \(known)", field: "connector")
-            }
-            let credentials = try connector.checkedCredentials(body.credentials ?? [:])
-            // Before any app is asked: a merchant must not sign in only to hear that the name is taken.
-            try await requireFreeLabel(label, marketplaceID: marketplaceID)
-            guard connector.connectsThroughWorker else {
-                let secret = try WebhookSecret.resolve(credentials["secret"])
-                var view = IntegrationView(
-                    try await create(
-                        marketplaceID: marketplaceID, connector: connector, label: label,
-                        connected: (["secret": secret], nil)))
-                view.signingSecret = secret
-                return try JSONResponse.make(.created, view)
-            }
-            if credentials.isEmpty, connector.auth == .oauth2 {
-                return try JSONResponse.make(
-                    .ok, try await startOAuth(marketplaceID: marketplaceID, connector: connector, label: label))
-            }
-            let reply = try await ask(
-                ConnectorRequest(
-                    requestID: Identifier.random(prefix: "req"), operation: .verify, connector: connector.name,
-                    marketplaceID: marketplaceID, sealedCredentials: try connectors.seal(credentials)),
-                .connect)
-            let integration = try await create(
-                marketplaceID: marketplaceID, connector: connector, label: label, connected: try connected(by: reply))
-            await refreshSoon(integration)
-            return try JSONResponse.make(.created, IntegrationView(integration))
-        }
+    /// `GET /v1/oauth/callback`, relative to `/v1/oauth`. No API key: the app sends the merchant's browser here, and
+    /// the single-use state names the marketplace and the label the connection was started for.
+    var callbackRoutes: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        routes.get("callback", use: oauthCallback)
+        return routes
+    }
 
-        // No API key: the app sends the merchant's browser here, and the single-use state names the marketplace
-        // and the label the connection was started for.
-        router.get("/v1/oauth/callback") { request, _ -> Response in
-            let query = request.uri.queryParameters
-            guard let state = query.get("state"), !state.isEmpty else {
-                throw APIError(
-                    .badRequest, code: "invalid_state",
-                    message: "the state this API issued when the connection started "
-                        + "is missing", field: "state")
-            }
-            let consumed = try await oauthStates.consume(state)
-            if let refusal = query.get("error") {
-                throw Self.denied(refusal, consumed: consumed)
-            }
-            let started: OAuthState
-            switch consumed {
-            case .valid(let found):
-                started = found
-            case .expired:
-                throw APIError(
-                    .badRequest, code: "invalid_state",
-                    message: "This sign-in took too long and its state expired; nothing was connected. Start the "
-                        + "connection again.",
-                    field: "state")
-            case .unknown:
-                throw APIError(
-                    .badRequest, code: "invalid_state",
-                    message: "This state is unknown or was already used; nothing was connected. Start the connection "
-                        + "again.",
-                    field: "state")
-            }
-            guard let code = query.get("code"), !code.isEmpty else {
-                throw APIError.badRequest("is missing: the app did not send an authorization code", field: "code")
-            }
-            guard let connector = ConnectorDescriptor.named(started.connector) else {
-                throw StorageError(code: .corruptData, message: "an OAuth state names an unknown connector")
-            }
-            let reply = try await ask(
-                ConnectorRequest(
-                    requestID: Identifier.random(prefix: "req"), operation: .exchangeCode, connector: connector.name,
-                    marketplaceID: started.marketplaceID, state: state, redirectURI: oauthRedirectURI, code: code),
-                .connect)
-            let integration = try await create(
-                marketplaceID: started.marketplaceID, connector: connector, label: started.label,
-                connected: try connected(by: reply))
-            await refreshSoon(integration)
-            return try JSONResponse.make(.created, IntegrationView(integration))
+    /// `POST /v1/integrations`.
+    @Sendable func connect(_ request: Request, context: APIRequestContext) async throws -> ConnectAnswer {
+        let marketplaceID = try context.marketplaceID
+        let body = try await request.decode(as: CreateIntegration.self, context: context)
+        let label = try Self.validLabel(body.label)
+        guard let connector = ConnectorDescriptor.named(body.connector) else {
+            let known = ConnectorDescriptor.all.map(\.name).joined(separator: ", ")
+            throw APIError.badRequest("is not a known connector; expected one of \(known)", field: "connector")
         }
+        let credentials = try connector.checkedCredentials(body.credentials ?? [:])
+        // Before any app is asked: a merchant must not sign in only to hear that the name is taken.
+        try await requireFreeLabel(label, marketplaceID: marketplaceID)
+        guard connector.connectsThroughWorker else {
+            let secret = try WebhookSecret.resolve(credentials["secret"])
+            var view = IntegrationView(
+                try await create(
+                    marketplaceID: marketplaceID, connector: connector, label: label,
+                    connected: (["secret": secret], nil)))
+            view.signingSecret = secret
+            return .connected(view)
+        }
+        if credentials.isEmpty, connector.auth == .oauth2 {
+            return .signIn(try await startOAuth(marketplaceID: marketplaceID, connector: connector, label: label))
+        }
+        let reply = try await ask(
+            ConnectorRequest(
+                requestID: Identifier.random(prefix: "req"), operation: .verify, connector: connector.name,
+                marketplaceID: marketplaceID, sealedCredentials: try connectors.seal(credentials)),
+            .connect)
+        let integration = try await create(
+            marketplaceID: marketplaceID, connector: connector, label: label, connected: try connected(by: reply))
+        await refreshSoon(integration)
+        return .connected(IntegrationView(integration))
+    }
+
+    /// `GET /v1/oauth/callback`: the integration, `201`, once the app's code is exchanged.
+    @Sendable func oauthCallback(_ request: Request, context: APIRequestContext) async throws
+        -> EditedResponse<IntegrationView>
+    {
+        let query = request.uri.queryParameters
+        guard let state = query.get("state"), !state.isEmpty else {
+            throw APIError(
+                .badRequest, code: "invalid_state",
+                message: "the state this API issued when the connection started "
+                    + "is missing", field: "state")
+        }
+        let consumed = try await oauthStates.consume(state)
+        if let refusal = query.get("error") {
+            throw Self.denied(refusal, consumed: consumed)
+        }
+        let started: OAuthState
+        switch consumed {
+        case .valid(let found):
+            started = found
+        case .expired:
+            throw APIError(
+                .badRequest, code: "invalid_state",
+                message: "This sign-in took too long and its state expired; nothing was connected. Start the "
+                    + "connection again.",
+                field: "state")
+        case .unknown:
+            throw APIError(
+                .badRequest, code: "invalid_state",
+                message: "This state is unknown or was already used; nothing was connected. Start the connection "
+                    + "again.",
+                field: "state")
+        }
+        guard let code = query.get("code"), !code.isEmpty else {
+            throw APIError.badRequest("is missing: the app did not send an authorization code", field: "code")
+        }
+        guard let connector = ConnectorDescriptor.named(started.connector) else {
+            throw StorageError(code: .corruptData, message: "an OAuth state names an unknown connector")
+        }
+        let reply = try await ask(
+            ConnectorRequest(
+                requestID: Identifier.random(prefix: "req"), operation: .exchangeCode, connector: connector.name,
+                marketplaceID: started.marketplaceID, state: state, redirectURI: oauthRedirectURI, code: code),
+            .connect)
+        let integration = try await create(
+            marketplaceID: started.marketplaceID, connector: connector, label: started.label,
+            connected: try connected(by: reply))
+        await refreshSoon(integration)
+        return EditedResponse(status: .created, response: IntegrationView(integration))
     }
 
     /// Issues a state and asks the worker for the app's authorize URL; the merchant's browser goes there.
@@ -142,6 +149,22 @@ extension IntegrationRoutes {
     }
 }
 
+/// The answer to `POST /v1/integrations`: `201` and the integration, or `200` and where to send the merchant's
+/// browser to sign in (OAuth).
+enum ConnectAnswer: ResponseGenerator {
+    case connected(IntegrationView)
+    case signIn(OAuthStart)
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        switch self {
+        case .connected(let view):
+            try EditedResponse(status: .created, response: view).response(from: request, context: context)
+        case .signIn(let start):
+            try start.response(from: request, context: context)
+        }
+    }
+}
+
 /// The body of `POST /v1/integrations`.
 struct CreateIntegration: Decodable {
     var connector: String
@@ -150,7 +173,7 @@ struct CreateIntegration: Decodable {
 }
 
 /// The answer to an OAuth connect: where to send the merchant's browser, and until when it may come back.
-struct OAuthStart: Encodable {
+struct OAuthStart: ResponseEncodable {
     var authorizeURL: String
     var state: String
     var expiresAt: Date

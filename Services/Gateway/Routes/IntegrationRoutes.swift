@@ -14,114 +14,119 @@ struct IntegrationRoutes: Sendable {
     let catalog: CatalogStore
     let oauthStates: OAuthStateStore
     let connectors: ConnectorClient
-    let authenticator: APIKeyAuthenticator
     /// How long an OAuth connection may take from its start to the callback.
     let oauthStateTTL: Duration
     /// Where the app sends the merchant back after an OAuth sign-in.
     let oauthRedirectURI: String
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
-        registerConnect(on: router)
+    /// The routes, relative to `/v1/integrations`; mounted behind `MarketplaceAuthentication`. The OAuth
+    /// callback, which takes no API key, is in `callbackRoutes`.
+    var routes: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        routes.post(use: connect)
+        routes.get(use: list)
+        routes.get(":id", use: get)
+        routes.patch(":id", use: patch)
+        routes.delete(":id", use: delete)
+        routes.post(":id/refresh", use: refresh)
+        routes.get(":id/catalog", use: searchCatalog)
+        return routes
+    }
 
-        router.get("/v1/integrations") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let list = try await integrations.list(marketplaceID: marketplaceID)
-            return try JSONResponse.make(.ok, ["integrations": list.map(IntegrationView.init)])
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> [String: [IntegrationView]] {
+        let list = try await integrations.list(marketplaceID: try context.marketplaceID)
+        return ["integrations": list.map(IntegrationView.init)]
+    }
+
+    @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> IntegrationView {
+        IntegrationView(try await find(context))
+    }
+
+    @Sendable func patch(_ request: Request, context: APIRequestContext) async throws -> IntegrationView {
+        let current = try await find(context)
+        let body = try await request.decode(as: PatchIntegration.self, context: context)
+        return try await update(current, with: body, marketplaceID: try context.marketplaceID)
+    }
+
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> HTTPResponse.Status {
+        let marketplaceID = try context.marketplaceID
+        let id = try context.parameters.require("id")
+        let cascade: Bool
+        switch request.uri.queryParameters.get("cascade") {
+        case nil, "", "false": cascade = false
+        case "true": cascade = true
+        default: throw APIError.badRequest("must be true or false", field: "cascade")
         }
-
-        router.get("/v1/integrations/:id") { request, context -> Response in
-            let (_, integration) = try await find(request, context)
-            return try JSONResponse.make(.ok, IntegrationView(integration))
-        }
-
-        router.patch("/v1/integrations/:id") { request, context -> Response in
-            let (marketplaceID, current) = try await find(request, context)
-            let body = try await JSONResponse.decode(PatchIntegration.self, from: request)
-            return try JSONResponse.make(.ok, try await update(current, with: body, marketplaceID: marketplaceID))
-        }
-
-        router.delete("/v1/integrations/:id") { request, context -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let id = try context.parameters.require("id")
-            let cascade: Bool
-            switch request.uri.queryParameters.get("cascade") {
-            case nil, "", "false": cascade = false
-            case "true": cascade = true
-            default: throw APIError.badRequest("must be true or false", field: "cascade")
-            }
-            switch try await integrations.delete(marketplaceID: marketplaceID, id: id, cascade: cascade) {
-            case .notFound:
-                throw APIError.notFound("integration \(id)")
-            case .inUse(let ruleIDs):
-                let count = ruleIDs.count == 1 ? "1 rule uses" : "\(ruleIDs.count) rules use"
-                throw APIError(
-                    .conflict, code: "integration_in_use",
-                    message:
-                        "\(count) this integration (\(ruleIDs.joined(separator: ", "))); delete those rules first, "
-                        + "or delete with cascade=true to delete them with it",
-                    ruleIDs: ruleIDs)
-            case .deleted(let ruleIDs):
-                logger.info(
-                    "integration deleted", metadata: ["integration_id": "\(id)", "rules_deleted": "\(ruleIDs.count)"])
-                return Response(status: .noContent)
-            }
-        }
-
-        router.post("/v1/integrations/:id/refresh") { request, context -> Response in
-            let (marketplaceID, integration) = try await find(request, context)
-            let connector = try descriptor(of: integration)
-            guard connector.connectsThroughWorker else {
-                throw APIError(
-                    .badRequest, code: "not_refreshable",
-                    message: "\(connector.displayName) integrations have no lists, tags or groups to refresh")
-            }
-            let reply = try await ask(
-                ConnectorRequest(
-                    requestID: Identifier.random(prefix: "req"), operation: .refresh, connector: integration.connector,
-                    marketplaceID: marketplaceID, integrationID: integration.id),
-                .refresh)
-            // The worker wrote the catalog and `refreshed_at`; show the integration as it is now.
-            guard let refreshed = try await integrations.get(marketplaceID: marketplaceID, id: integration.id) else {
-                throw APIError.notFound("integration \(integration.id)")
-            }
-            return try JSONResponse.make(
-                .ok, Refreshed(integration: IntegrationView(refreshed), catalogCounts: reply.catalogCounts ?? [:]))
-        }
-
-        router.get("/v1/integrations/:id/catalog") { request, context -> Response in
-            let (_, integration) = try await find(request, context)
-            let query = request.uri.queryParameters
-            var kind: DestinationKind?
-            if let text = query.get("kind"), !text.isEmpty {
-                guard let value = DestinationKind(rawValue: text) else {
-                    let known = DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw APIError.badRequest("is not a destination kind; expected one of \(known)", field: "kind")
-                }
-                kind = value
-            }
-            let prefix = query.get("prefix") ?? ""
-            guard prefix.count <= 200 else {
-                throw APIError.badRequest("must be at most 200 characters", field: "prefix")
-            }
-            let entries = try await catalog.search(
-                integrationID: integration.id, kind: kind, prefix: prefix,
-                limit: try query.limit(default: 50, maximum: 500))
-            return try JSONResponse.make(
-                .ok,
-                ["entries": entries.map { CatalogItem(kind: $0.kind, id: $0.id, name: $0.name, parentID: $0.parentID) }]
-            )
+        switch try await integrations.delete(marketplaceID: marketplaceID, id: id, cascade: cascade) {
+        case .notFound:
+            throw APIError.notFound("integration \(id)")
+        case .inUse(let ruleIDs):
+            let count = ruleIDs.count == 1 ? "1 rule uses" : "\(ruleIDs.count) rules use"
+            throw APIError(
+                .conflict, code: "integration_in_use",
+                message:
+                    "\(count) this integration (\(ruleIDs.joined(separator: ", "))); delete those rules first, "
+                    + "or delete with cascade=true to delete them with it",
+                ruleIDs: ruleIDs)
+        case .deleted(let ruleIDs):
+            logger.info(
+                "integration deleted", metadata: ["integration_id": "\(id)", "rules_deleted": "\(ruleIDs.count)"])
+            return .noContent
         }
     }
 
-    /// The caller's marketplace and the integration the path names, or 401/404.
-    private func find(_ request: Request, _ context: BasicRequestContext) async throws -> (String, Integration) {
-        let marketplaceID = try await authenticator.marketplaceID(for: request)
+    @Sendable func refresh(_ request: Request, context: APIRequestContext) async throws -> Refreshed {
+        let marketplaceID = try context.marketplaceID
+        let integration = try await find(context)
+        let connector = try descriptor(of: integration)
+        guard connector.connectsThroughWorker else {
+            throw APIError(
+                .badRequest, code: "not_refreshable",
+                message: "\(connector.displayName) integrations have no lists, tags or groups to refresh")
+        }
+        let reply = try await ask(
+            ConnectorRequest(
+                requestID: Identifier.random(prefix: "req"), operation: .refresh, connector: integration.connector,
+                marketplaceID: marketplaceID, integrationID: integration.id),
+            .refresh)
+        // The worker wrote the catalog and `refreshed_at`; show the integration as it is now.
+        guard let refreshed = try await integrations.get(marketplaceID: marketplaceID, id: integration.id) else {
+            throw APIError.notFound("integration \(integration.id)")
+        }
+        return Refreshed(integration: IntegrationView(refreshed), catalogCounts: reply.catalogCounts ?? [:])
+    }
+
+    @Sendable func searchCatalog(_ request: Request, context: APIRequestContext) async throws
+        -> [String: [CatalogItem]]
+    {
+        let integration = try await find(context)
+        let query = request.uri.queryParameters
+        var kind: DestinationKind?
+        if let text = query.get("kind"), !text.isEmpty {
+            guard let value = DestinationKind(rawValue: text) else {
+                let known = DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError.badRequest("is not a destination kind; expected one of \(known)", field: "kind")
+            }
+            kind = value
+        }
+        let prefix = query.get("prefix") ?? ""
+        guard prefix.count <= 200 else {
+            throw APIError.badRequest("must be at most 200 characters", field: "prefix")
+        }
+        let entries = try await catalog.search(
+            integrationID: integration.id, kind: kind, prefix: prefix,
+            limit: try query.limit(default: 50, maximum: 500))
+        return ["entries": entries.map { CatalogItem(kind: $0.kind, id: $0.id, name: $0.name, parentID: $0.parentID) }]
+    }
+
+    /// The integration the path names, in the caller's marketplace, or 404.
+    private func find(_ context: APIRequestContext) async throws -> Integration {
         let id = try context.parameters.require("id")
-        guard let integration = try await integrations.get(marketplaceID: marketplaceID, id: id) else {
+        guard let integration = try await integrations.get(marketplaceID: try context.marketplaceID, id: id) else {
             throw APIError.notFound("integration \(id)")
         }
-        return (marketplaceID, integration)
+        return integration
     }
 
     /// Renames and/or reconnects. New credentials are verified by the worker before anything is stored; a
@@ -238,7 +243,7 @@ struct IntegrationRoutes: Sendable {
 }
 
 /// The answer of `POST /v1/integrations/{id}/refresh`.
-struct Refreshed: Encodable {
+struct Refreshed: ResponseEncodable {
     var integration: IntegrationView
     var catalogCounts: [String: Int]
 

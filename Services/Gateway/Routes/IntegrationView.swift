@@ -1,10 +1,11 @@
 import Foundation
+import Hummingbird
 import ServiceRuntime
 import Storage
 
 /// An integration as the API shows it: never its credentials (a webhook's signing secret only once, when it is
 /// made).
-struct IntegrationView: Encodable {
+struct IntegrationView: ResponseEncodable {
     var id, connector, label, status: String
     var account: String?
     var refreshedAt: Date?

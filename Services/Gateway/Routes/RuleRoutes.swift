@@ -11,65 +11,73 @@ struct RuleRoutes: Sendable {
     let integrations: IntegrationStore
     let rules: RuleStore
     let catalog: CatalogStore
-    let authenticator: APIKeyAuthenticator
     /// A webhook URL whose host is an internal address is refused when saved (names are checked when connecting).
     let egress: EgressPolicy
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/rules") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let body = try await JSONResponse.decode(CreateRule.self, from: request)
-            let new = try await validate(body, marketplaceID: marketplaceID)
-            let created = try await Self.integrationStillThere { try await rules.create(marketplaceID: marketplaceID, new) }
-            return try JSONResponse.make(.created, RuleView(created))
-        }
+    /// The routes, relative to `/v1/rules`; mounted behind `MarketplaceAuthentication`.
+    var routes: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        routes.post(use: create)
+        routes.get(use: list)
+        routes.get(":id", use: get)
+        routes.patch(":id", use: patch)
+        routes.delete(":id", use: delete)
+        return routes
+    }
 
-        router.get("/v1/rules") { request, _ -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            var filter = RuleFilter()
-            filter.productID = request.uri.queryParameters.get("product_id")
-            if let scope = request.uri.queryParameters.get("scope") {
-                guard let value = Rule.Scope(rawValue: scope) else { throw APIError.badRequest("must be global or product", field: "scope") }
-                filter.scope = value
-            }
-            if let trigger = request.uri.queryParameters.get("trigger") {
-                guard let value = TriggerType(rawValue: trigger) else { throw APIError.badRequest("is not a known trigger type", field: "trigger") }
-                filter.trigger = value
-            }
-            let list = try await rules.list(marketplaceID: marketplaceID, filter: filter)
-            return try JSONResponse.make(.ok, ["rules": list.map(RuleView.init)])
-        }
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<RuleView> {
+        let marketplaceID = try context.marketplaceID
+        let body = try await request.decode(as: CreateRule.self, context: context)
+        let new = try await validate(body, marketplaceID: marketplaceID)
+        let created = try await Self.integrationStillThere { try await rules.create(marketplaceID: marketplaceID, new) }
+        return EditedResponse(status: .created, response: RuleView(created))
+    }
 
-        router.get("/v1/rules/:id") { request, context -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let id = try context.parameters.require("id")
-            guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
-            return try JSONResponse.make(.ok, RuleView(rule))
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> [String: [RuleView]] {
+        let marketplaceID = try context.marketplaceID
+        var filter = RuleFilter()
+        filter.productID = request.uri.queryParameters.get("product_id")
+        if let scope = request.uri.queryParameters.get("scope") {
+            guard let value = Rule.Scope(rawValue: scope) else { throw APIError.badRequest("must be global or product", field: "scope") }
+            filter.scope = value
         }
+        if let trigger = request.uri.queryParameters.get("trigger") {
+            guard let value = TriggerType(rawValue: trigger) else { throw APIError.badRequest("is not a known trigger type", field: "trigger") }
+            filter.trigger = value
+        }
+        let list = try await rules.list(marketplaceID: marketplaceID, filter: filter)
+        return ["rules": list.map(RuleView.init)]
+    }
 
-        router.patch("/v1/rules/:id") { request, context -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let id = try context.parameters.require("id")
-            let patch = try await JSONResponse.decode(PatchRule.self, from: request)
-            guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else {
-                throw APIError.notFound("rule \(id)")
-            }
-            let changed = try await validate(patch.applied(to: rule), marketplaceID: marketplaceID)
-            let updated = try await Self.integrationStillThere {
-                try await rules.update(marketplaceID: marketplaceID, id: id, changed)
-            }
-            guard let updated else {
-                throw APIError.notFound("rule \(id)")
-            }
-            return try JSONResponse.make(.ok, RuleView(updated))
-        }
+    @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> RuleView {
+        let marketplaceID = try context.marketplaceID
+        let id = try context.parameters.require("id")
+        guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
+        return RuleView(rule)
+    }
 
-        router.delete("/v1/rules/:id") { request, context -> Response in
-            let marketplaceID = try await authenticator.marketplaceID(for: request)
-            let id = try context.parameters.require("id")
-            guard try await rules.delete(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
-            return Response(status: .noContent)
+    @Sendable func patch(_ request: Request, context: APIRequestContext) async throws -> RuleView {
+        let marketplaceID = try context.marketplaceID
+        let id = try context.parameters.require("id")
+        let patch = try await request.decode(as: PatchRule.self, context: context)
+        guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else {
+            throw APIError.notFound("rule \(id)")
         }
+        let changed = try await validate(patch.applied(to: rule), marketplaceID: marketplaceID)
+        let updated = try await Self.integrationStillThere {
+            try await rules.update(marketplaceID: marketplaceID, id: id, changed)
+        }
+        guard let updated else {
+            throw APIError.notFound("rule \(id)")
+        }
+        return RuleView(updated)
+    }
+
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> HTTPResponse.Status {
+        let marketplaceID = try context.marketplaceID
+        let id = try context.parameters.require("id")
+        guard try await rules.delete(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
+        return .noContent
     }
 
     /// The integration checked by `validate` was deleted before the rule was saved: answered like a missing one.
@@ -185,7 +193,7 @@ struct CreateRule: Decodable {
     }
 }
 
-struct RuleView: Encodable {
+struct RuleView: ResponseEncodable {
     var id, scope: String
     var productID: String?
     var trigger, integrationID, action: String
