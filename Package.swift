@@ -19,15 +19,30 @@ let httpClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let openAPIRuntime: Target.Dependency = .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
+let openAPITransport: Target.Dependency = .product(
+    name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client")
 
 /// One executable per process; its code lives in `Services/<name>`.
-func service(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
-    .executableTarget(name: name, dependencies: dependencies, path: "Services/\(name)", swiftSettings: swiftSettings)
+func service(_ name: String, _ dependencies: [Target.Dependency], resources: [Resource]? = nil) -> Target {
+    .executableTarget(
+        name: name, dependencies: dependencies, path: "Services/\(name)", resources: resources,
+        swiftSettings: swiftSettings)
 }
 
 /// A library target under `Shared/<name>`, named for the capability it provides.
 func shared(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
     .target(name: name, dependencies: dependencies, path: "Shared/\(name)", swiftSettings: swiftSettings)
+}
+
+/// A service's API contract: `Shared/<name>/openapi.json` is the source; swift-openapi-generator's build plugin
+/// makes the typed models and client from it (`openapi-generator-config.yaml`), and the document ships as the
+/// target's resource, which the service serves at `GET /openapi.json`.
+func api(_ name: String) -> Target {
+    .target(
+        name: name, dependencies: [openAPIRuntime], path: "Shared/\(name)", resources: [.copy("openapi.json")],
+        swiftSettings: swiftSettings,
+        plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")])
 }
 
 /// Unit tests of one target, or the integration tests that run against real servers.
@@ -63,6 +78,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq"),
@@ -71,13 +89,19 @@ let package = Package(
         shared("Connectors", ["Messages"]),
         shared("Storage", ["Messages", postgres, connectionPool, nioSSL, crypto, logging, lifecycle]),
         shared("VendorFakes", [hummingbird, crypto]),
+        api("GatewayAPI"),
+        api("LogServiceAPI"),
+        shared("APIClient", [
+            "GatewayAPI", "LogServiceAPI", openAPIRuntime, openAPITransport, httpClient,
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         shared("ServiceRuntime", ["AMQP", "Connectors", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
         shared(
             "ConnectorKit",
             ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, nioSSL, logging,
              metrics, prometheus, lifecycle]),
 
-        service("Gateway", ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
+        service("Gateway", ["GatewayAPI", "ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
         service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage", lifecycle]),
         service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", "ServiceRuntime", httpClient, crypto]),
         service("IContactWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, logging]),
@@ -85,8 +109,8 @@ let package = Package(
         .executableTarget(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
-        service("LogService", ["ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
-        service("CLI", ["Messages", argumentParser, httpClient]),
+        service("LogService", ["LogServiceAPI", "ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
+        service("CLI", ["APIClient", "GatewayAPI", "LogServiceAPI", openAPIRuntime, argumentParser]),
         service("LogBench", ["Storage", "Messages", postgres, logging]),
         service("Bench", ["AMQP", "Messages", hummingbird, httpClient, argumentParser, logging]),
 
@@ -94,11 +118,11 @@ let package = Package(
             name: "ServiceTestSupport", dependencies: ["AMQP", "Storage", hummingbird, hummingbirdTesting, logging, postgres],
             path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
         tests("GatewayTests", [
-            "Gateway", "ServiceTestSupport", "ServiceRuntime", "Messages", "AMQP", hummingbird, hummingbirdTesting,
-            prometheus, logging,
+            "Gateway", "GatewayAPI", "ServiceTestSupport", "ServiceRuntime", "Messages", "Storage", "Connectors", "AMQP",
+            hummingbird, hummingbirdTesting, prometheus, logging,
         ]),
         tests("LogServiceTests", [
-            "LogService", "ServiceTestSupport", "ServiceRuntime", "Messages", "Storage", "AMQP", hummingbird,
+            "LogService", "LogServiceAPI", "ServiceTestSupport", "ServiceRuntime", "Messages", "Storage", "AMQP", hummingbird,
             hummingbirdTesting, prometheus,
         ]),
         tests("AMQPTests", ["AMQP"]),

@@ -12,20 +12,13 @@ struct ConnectorsCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let answer = try await options.gateway(requireKey: false).send(.GET, "/v1/connectors")
-            options.output(answer) { value in
-                let rows = value["connectors"]?.array ?? value.array
-                let shown = rows.map { row in
-                    JSONValue([
-                        "name": row["name"]?.text ?? "", "display_name": row["display_name"]?.text ?? "",
-                        "auth": row["auth"]?.text ?? "",
-                        "actions": (row["actions"]?.array ?? []).compactMap { $0["name"]?.text }.joined(separator: ","),
-                    ])
-                }
-                return Table.render(
-                    shown,
+            let answer = try await options.gateway(requireKey: false).listConnectors().ok.body.json
+            try options.output(answer) { value in
+                Table.render(
+                    value.connectors,
                     columns: [
-                        ("NAME", "name"), ("DISPLAY NAME", "display_name"), ("AUTH", "auth"), ("ACTIONS", "actions"),
+                        ("NAME", { $0.name }), ("DISPLAY NAME", { $0.displayName }), ("AUTH", { $0.auth.rawValue }),
+                        ("ACTIONS", { $0.actions.map(\.name).joined(separator: ",") }),
                     ])
             }
         }

@@ -1,5 +1,7 @@
+import APIClient
 import ArgumentParser
 import Foundation
+import GatewayAPI
 
 /// `switchyard event publish`: one trigger event, from flags or a JSON file.
 struct EventCommand: AsyncParsableCommand {
@@ -39,36 +41,30 @@ struct EventCommand: AsyncParsableCommand {
             }
         }
 
-        func run() async throws {
-            let event: JSONValue
+        /// The event the flags or the file describe.
+        func event() throws -> Components.Schemas.TriggerEvent {
             if let file {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw CLIError.usage("cannot read \(file)")
                 }
                 do {
-                    event = try JSONValue(parsing: Array(data))
+                    return try SwitchyardClient.decoder().decode(Components.Schemas.TriggerEvent.self, from: data)
                 } catch {
-                    throw CLIError.usage("\(file) is not valid JSON")
+                    throw CLIError.usage("\(file) is not a trigger event of the API: \(error)")
                 }
-            } else {
-                var customer: [String: Any] = ["email": email ?? ""]
-                if let firstName { customer["first_name"] = firstName }
-                if let lastName { customer["last_name"] = lastName }
-                var body: [String: Any] = [
-                    "id": id ?? "evt_" + UUID().uuidString.lowercased(), "type": type ?? "", "customer": customer,
-                    "test": test,
-                ]
-                if let product {
-                    body["product"] = [
-                        "id": product, "name": productName ?? product, "price": price, "currency": currency,
-                    ]
-                }
-                if let purchaseKind { body["purchase_kind"] = purchaseKind }
-                if let occurredAt { body["occurred_at"] = occurredAt }
-                event = JSONValue(body)
             }
-            let answer = try await options.gateway().send(.POST, "/v1/events", body: event)
-            options.output(answer) { Table.record($0, keys: ["event_id", "status"]) }
+            return Components.Schemas.TriggerEvent(
+                id: id ?? "evt_" + UUID().uuidString.lowercased(),
+                _type: try CLIError.parse(type ?? "", as: "--type"),
+                occurredAt: try LogsCommand.time(occurredAt, flag: "--occurred-at"), test: test,
+                customer: .init(email: email ?? "", firstName: firstName, lastName: lastName),
+                product: product.map { .init(id: $0, name: productName ?? $0, price: price, currency: currency) },
+                purchaseKind: try purchaseKind.map { try CLIError.parse($0, as: "--purchase-kind") })
+        }
+
+        func run() async throws {
+            let answer = try await options.gateway().publishEvent(body: .json(try event())).accepted.body.json
+            try options.output(answer) { Table.record(["event_id": $0.eventId, "status": $0.status.rawValue]) }
         }
     }
 }

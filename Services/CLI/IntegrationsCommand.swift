@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 
 /// `switchyard integrations list|connect|show|rename|reconnect|refresh|catalog|delete`.
 struct IntegrationsCommand: AsyncParsableCommand {
@@ -8,19 +9,30 @@ struct IntegrationsCommand: AsyncParsableCommand {
             List.self, Connect.self, Show.self, Rename.self, Reconnect.self, Refresh.self, Catalog.self, Delete.self,
         ])
 
-    static let columns: [(header: String, key: String)] = [
-        ("ID", "id"), ("CONNECTOR", "connector"), ("LABEL", "label"), ("STATUS", "status"), ("CREATED", "created_at"),
-    ]
+    typealias Integration = Components.Schemas.Integration
 
-    static func show(_ value: JSONValue) -> String {
-        Table.record(value, keys: ["id", "connector", "label", "status", "account", "refreshed_at", "created_at"])
+    static func show(_ integration: Integration) -> String {
+        Table.record([
+            "id": integration.id, "connector": integration.connector, "label": integration.label,
+            "status": integration.status.rawValue, "account": integration.account,
+            "refreshed_at": integration.refreshedAt?.rfc3339, "created_at": integration.createdAt.rfc3339,
+        ])
+    }
+
+    /// What connect and reconnect print: the integration, with a webhook's new signing secret (shown once).
+    static func showConnected(_ integration: Integration) -> String {
+        Table.record([
+            "id": integration.id, "connector": integration.connector, "label": integration.label,
+            "status": integration.status.rawValue, "account": integration.account,
+            "signing_secret": integration.signingSecret,
+        ])
     }
 
     /// `--credential name=value` flags, shared by connect and reconnect.
     struct CredentialOptions: ParsableArguments {
         @Option(help: "A credential as name=value, e.g. api_key=…; repeat for several.") var credential: [String] = []
 
-        func credentials() throws -> [String: String] {
+        func credentials() throws -> Components.Schemas.Credentials {
             var credentials: [String: String] = [:]
             for pair in credential {
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -28,7 +40,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
                 }
                 credentials[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
-            return credentials
+            return .init(additionalProperties: credentials)
         }
     }
 
@@ -38,9 +50,14 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let answer = try await options.gateway().send(.GET, "/v1/integrations")
-            options.output(answer) {
-                Table.render($0["integrations"]?.array ?? [], columns: IntegrationsCommand.columns)
+            let answer = try await options.gateway().listIntegrations().ok.body.json
+            try options.output(answer) {
+                Table.render(
+                    $0.integrations,
+                    columns: [
+                        ("ID", { $0.id }), ("CONNECTOR", { $0.connector }), ("LABEL", { $0.label }),
+                        ("STATUS", { $0.status.rawValue }), ("CREATED", { $0.createdAt.rfc3339 }),
+                    ])
             }
         }
     }
@@ -57,18 +74,22 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @OptionGroup var credentials: CredentialOptions
 
         func run() async throws {
-            let body = JSONValue(["connector": connector, "label": label, "credentials": try credentials.credentials()])
-            let answer = try await options.gateway().send(.POST, "/v1/integrations", body: body)
-            options.output(answer) { value in
-                guard let url = value["authorize_url"]?.text else {
-                    return Table.record(
-                        value, keys: ["id", "connector", "label", "status", "account", "signing_secret"])
-                }
-                return """
-                    Open this URL in a browser and allow access; the integration "\(label)" is created when the app \
-                    sends you back (until \(value["expires_at"]?.text ?? "the state expires")):
-                    \(url)
+            let body = Components.Schemas.ConnectIntegration(
+                connector: connector, label: label, credentials: try credentials.credentials())
+            switch try await options.gateway().connectIntegration(body: .json(body)) {
+            case .created(let created):
+                try options.output(try created.body.json, render: IntegrationsCommand.showConnected)
+            case .ok(let started):
+                let start = try started.body.json
+                try options.output(start) { start in
                     """
+                    Open this URL in a browser and allow access; the integration "\(label)" is created when the app \
+                    sends you back (until \(start.expiresAt.rfc3339)):
+                    \(start.authorizeUrl)
+                    """
+                }
+            case let other:
+                throw CLIError(message: "unexpected answer: \(other)", exitCode: CLIError.unavailableExitCode)
             }
         }
     }
@@ -80,8 +101,8 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Argument(help: "The integration id.") var id: String
 
         func run() async throws {
-            let answer = try await options.gateway().send(.GET, "/v1/integrations/\(id.pathEscaped)")
-            options.output(answer, render: IntegrationsCommand.show)
+            let answer = try await options.gateway().getIntegration(path: .init(id: id)).ok.body.json
+            try options.output(answer, render: IntegrationsCommand.show)
         }
     }
 
@@ -93,9 +114,10 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Option(help: "The new label, unique in the marketplace.") var label: String
 
         func run() async throws {
-            let answer = try await options.gateway().send(
-                .PATCH, "/v1/integrations/\(id.pathEscaped)", body: JSONValue(["label": label]))
-            options.output(answer, render: IntegrationsCommand.show)
+            let answer = try await options.gateway().updateIntegration(
+                path: .init(id: id), body: .json(.init(label: label))
+            ).ok.body.json
+            try options.output(answer, render: IntegrationsCommand.show)
         }
     }
 
@@ -108,12 +130,10 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @OptionGroup var credentials: CredentialOptions
 
         func run() async throws {
-            let answer = try await options.gateway().send(
-                .PATCH, "/v1/integrations/\(id.pathEscaped)",
-                body: JSONValue(["credentials": try credentials.credentials()]))
-            options.output(answer) {
-                Table.record($0, keys: ["id", "connector", "label", "status", "account", "signing_secret"])
-            }
+            let answer = try await options.gateway().updateIntegration(
+                path: .init(id: id), body: .json(.init(credentials: try credentials.credentials()))
+            ).ok.body.json
+            try options.output(answer, render: IntegrationsCommand.showConnected)
         }
     }
 
@@ -124,11 +144,11 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Argument(help: "The integration id.") var id: String
 
         func run() async throws {
-            let answer = try await options.gateway().send(.POST, "/v1/integrations/\(id.pathEscaped)/refresh")
-            options.output(answer) { value in
-                let counts = value["catalog_counts"]?.object ?? [:]
-                let summary = counts.keys.sorted().map { "\(counts[$0]?.text ?? "0") \($0)" }.joined(separator: ", ")
-                return IntegrationsCommand.show(value["integration"] ?? value)
+            let answer = try await options.gateway().refreshIntegration(path: .init(id: id)).ok.body.json
+            try options.output(answer) { value in
+                let counts = value.catalogCounts.additionalProperties
+                let summary = counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ")
+                return IntegrationsCommand.show(value.integration)
                     + "\ncatalog       " + (summary.isEmpty ? "empty" : summary)
             }
         }
@@ -144,13 +164,17 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Option(help: "At most this many (1 to 500, default 50).") var limit: Int?
 
         func run() async throws {
-            let answer = try await options.gateway().send(
-                .GET, "/v1/integrations/\(id.pathEscaped)/catalog",
-                query: [("kind", kind), ("prefix", prefix), ("limit", limit.map(String.init))])
-            options.output(answer) {
+            let kind: Components.Schemas.DestinationKind? = try kind.map { try CLIError.parse($0, as: "--kind") }
+            let answer = try await options.gateway().searchCatalog(
+                path: .init(id: id), query: .init(kind: kind, prefix: prefix, limit: limit)
+            ).ok.body.json
+            try options.output(answer) {
                 Table.render(
-                    $0["entries"]?.array ?? [],
-                    columns: [("KIND", "kind"), ("ID", "id"), ("NAME", "name"), ("PARENT", "parent_id")])
+                    $0.entries,
+                    columns: [
+                        ("KIND", { $0.kind.rawValue }), ("ID", { $0.id }), ("NAME", { $0.name }),
+                        ("PARENT", { $0.parentId }),
+                    ])
             }
         }
     }
@@ -163,9 +187,16 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "Also delete the rules that use it (otherwise they make the delete fail).") var cascade = false
 
         func run() async throws {
-            _ = try await options.gateway().send(
-                .DELETE, "/v1/integrations/\(id.pathEscaped)", query: [("cascade", cascade ? "true" : nil)])
-            options.output(JSONValue(["id": id, "deleted": true])) { _ in "deleted \(id)" }
+            _ = try await options.gateway().deleteIntegration(
+                path: .init(id: id), query: .init(cascade: cascade ? true : nil)
+            ).noContent
+            try options.output(Deleted(id: id)) { _ in "deleted \(id)" }
         }
     }
+}
+
+/// What a delete prints with --json: the API answers 204 without a body.
+struct Deleted: Encodable {
+    var id: String
+    var deleted = true
 }

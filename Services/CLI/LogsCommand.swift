@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import LogServiceAPI
 
 /// `switchyard logs search|show|replay|replay-failed`: the integration log.
 struct LogsCommand: AsyncParsableCommand {
@@ -6,10 +8,24 @@ struct LogsCommand: AsyncParsableCommand {
         commandName: "logs", abstract: "What happened to each event, and why.",
         subcommands: [Search.self, Show.self, Replay.self, ReplayFailed.self])
 
-    static let columns: [(header: String, key: String)] = [
-        ("ID", "id"), ("CREATED", "created_at"), ("EVENT", "event_id"), ("TRIGGER", "trigger"),
-        ("EMAIL", "customer_email"), ("INTEGRATION", "integration_label"), ("STATUS", "status"), ("REASON", "reason"),
-    ]
+    typealias Entry = Components.Schemas.LogEntry
+
+    static var columns: [Table.Column<Entry>] {
+        [
+            ("ID", { $0.id }), ("CREATED", { $0.createdAt.rfc3339 }), ("EVENT", { $0.eventId }),
+            ("TRIGGER", { $0.trigger }), ("EMAIL", { $0.customerEmail }), ("INTEGRATION", { $0.integrationLabel }),
+            ("STATUS", { $0.status.rawValue }), ("REASON", { $0.reason }),
+        ]
+    }
+
+    /// An RFC 3339 time from a flag, or a usage error naming the flag.
+    static func time(_ text: String?, flag: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+        else { throw CLIError.usage("\(flag) must be an RFC 3339 time such as 2026-11-21T10:00:00Z, not \"\(text)\"") }
+        return date
+    }
 
     /// Searches the log, newest first.
     struct Search: AsyncParsableCommand {
@@ -27,16 +43,15 @@ struct LogsCommand: AsyncParsableCommand {
         @Option(help: "The next_cursor of a previous page.") var cursor: String?
 
         func run() async throws {
-            let answer = try await options.logs().send(
-                .GET, "/v1/logs",
-                query: [
-                    ("email", email), ("trigger", trigger), ("status", status), ("integration_id", integrationID),
-                    ("product_id", productID), ("event_id", eventID), ("since", since), ("until", until),
-                    ("limit", limit.map { String($0) }), ("cursor", cursor),
-                ])
-            options.output(answer) { value in
-                var text = Table.render(value["entries"]?.array ?? [], columns: LogsCommand.columns)
-                if let next = value["next_cursor"]?.text { text += "\nmore: --cursor \(next)" }
+            let query = Operations.SearchLogs.Input.Query(
+                email: email, trigger: try trigger.map { try CLIError.parse($0, as: "--trigger") },
+                status: try status.map { try CLIError.parse($0, as: "--status") }, integrationId: integrationID,
+                productId: productID, eventId: eventID, since: try LogsCommand.time(since, flag: "--since"),
+                until: try LogsCommand.time(until, flag: "--until"), limit: limit, cursor: cursor)
+            let answer = try await options.logs().searchLogs(query: query).ok.body.json
+            try options.output(answer) { page in
+                var text = Table.render(page.entries, columns: LogsCommand.columns)
+                if let next = page.nextCursor { text += "\nmore: --cursor \(next)" }
                 return text
             }
         }
@@ -49,21 +64,23 @@ struct LogsCommand: AsyncParsableCommand {
         @Argument(help: "The log entry id.") var id: String
 
         func run() async throws {
-            let answer = try await options.logs().send(.GET, "/v1/logs/\(id.pathEscaped)")
-            options.output(answer) { value in
-                let entry = Table.record(
-                    value,
-                    keys: [
-                        "id", "event_id", "trigger", "customer_email", "product_id", "rule_id", "integration_label",
-                        "connector", "action", "destination", "status", "reason", "created_at", "updated_at",
-                    ])
+            let answer = try await options.logs().getLogEntry(path: .init(id: id)).ok.body.json
+            try options.output(answer) { entry in
+                let record = Table.record([
+                    "id": entry.id, "event_id": entry.eventId, "trigger": entry.trigger,
+                    "customer_email": entry.customerEmail, "product_id": entry.productId, "rule_id": entry.ruleId,
+                    "integration_label": entry.integrationLabel, "connector": entry.connector, "action": entry.action,
+                    "destination": entry.destination.map { "\($0.kind.rawValue) \($0.name)" },
+                    "status": entry.status.rawValue, "reason": entry.reason, "created_at": entry.createdAt.rfc3339,
+                    "updated_at": entry.updatedAt.rfc3339,
+                ])
                 let attempts = Table.render(
-                    value["attempts"]?.array ?? [],
+                    entry.attempts,
                     columns: [
-                        ("#", "number"), ("AT", "at"), ("OUTCOME", "outcome"), ("MS", "duration_ms"),
-                        ("REQUEST", "request"), ("RESPONSE", "response"),
+                        ("#", { String($0.number) }), ("AT", { $0.at.rfc3339 }), ("OUTCOME", { $0.outcome }),
+                        ("MS", { String($0.durationMs) }), ("REQUEST", { $0.request }), ("RESPONSE", { $0.response }),
                     ])
-                return entry + "\n\nattempts:\n" + attempts
+                return record + "\n\nattempts:\n" + attempts
             }
         }
     }
@@ -75,8 +92,13 @@ struct LogsCommand: AsyncParsableCommand {
         @Argument(help: "The log entry id.") var id: String
 
         func run() async throws {
-            let answer = try await options.logs().send(.POST, "/v1/logs/\(id.pathEscaped)/replay")
-            options.output(answer) { Table.record($0, keys: ["id", "status", "attempt", "replay"]) }
+            let answer = try await options.logs().replayLogEntry(path: .init(id: id)).accepted.body.json
+            try options.output(answer) {
+                Table.record([
+                    "id": $0.id, "status": $0.status.rawValue, "attempt": String($0.attempt),
+                    "replay": String($0.replay),
+                ])
+            }
         }
     }
 
@@ -96,17 +118,14 @@ struct LogsCommand: AsyncParsableCommand {
         @Option(help: "The most entries to replay (1–500, default 100).") var limit: Int?
 
         func run() async throws {
-            let answer = try await options.logs().send(
-                .POST, "/v1/logs/replay",
-                query: [
-                    ("email", email), ("trigger", trigger), ("integration_id", integrationID),
-                    ("product_id", productID), ("event_id", eventID), ("since", since), ("until", until),
-                    ("limit", limit.map { String($0) }),
-                ])
-            options.output(answer) { value in
-                let queued = value["queued"]?.text ?? "0"
-                let more = value["more"]?.text == "true" ? " (more matched: run it again)" : ""
-                return "queued \(queued) replays\(more)"
+            let query = Operations.ReplayLogEntries.Input.Query(
+                email: email, trigger: try trigger.map { try CLIError.parse($0, as: "--trigger") },
+                integrationId: integrationID, productId: productID, eventId: eventID,
+                since: try LogsCommand.time(since, flag: "--since"),
+                until: try LogsCommand.time(until, flag: "--until"), limit: limit)
+            let answer = try await options.logs().replayLogEntries(query: query).accepted.body.json
+            try options.output(answer) { value in
+                "queued \(value.queued) replays" + (value.more ? " (more matched: run it again)" : "")
             }
         }
     }

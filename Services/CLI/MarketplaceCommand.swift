@@ -14,9 +14,10 @@ struct MarketplaceCommand: AsyncParsableCommand {
         @Argument(help: "The marketplace's name.") var name: String
 
         func run() async throws {
-            let answer = try await options.admin().send(
-                .POST, "/admin/v1/marketplaces", body: JSONValue(["name": name]))
-            options.output(answer) { Table.record($0, keys: ["id", "name", "api_key"]) }
+            let answer = try await options.admin().createMarketplace(body: .json(.init(name: name))).created.body.json
+            try options.output(answer) {
+                Table.record(["id": $0.id, "name": $0.name, "api_key": $0.apiKey])
+            }
         }
     }
 }

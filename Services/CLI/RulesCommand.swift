@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 
 /// `switchyard rules list|create|show|update|enable|disable|delete`.
 struct RulesCommand: AsyncParsableCommand {
@@ -6,13 +7,31 @@ struct RulesCommand: AsyncParsableCommand {
         commandName: "rules", abstract: "When a trigger happens, do an action with an integration.",
         subcommands: [List.self, Create.self, Show.self, Update.self, Enable.self, Disable.self, Delete.self])
 
-    static let columns: [(header: String, key: String)] = [
-        ("ID", "id"), ("SCOPE", "scope"), ("PRODUCT", "product_id"), ("TRIGGER", "trigger"),
-        ("INTEGRATION", "integration_id"), ("ACTION", "action"), ("DESTINATION", "destination"), ("ENABLED", "enabled"),
-    ]
+    typealias Rule = Components.Schemas.Rule
 
-    static func show(_ value: JSONValue) -> String {
-        Table.record(value, keys: RulesCommand.columns.map(\.key) + ["created_at", "updated_at"])
+    static var columns: [Table.Column<Rule>] {
+        [
+            ("ID", { $0.id }), ("SCOPE", { $0.scope.rawValue }), ("PRODUCT", { $0.productId }),
+            ("TRIGGER", { $0.trigger.rawValue }), ("INTEGRATION", { $0.integrationId }), ("ACTION", { $0.action }),
+            ("DESTINATION", { describe($0.destination) }), ("ENABLED", { $0.enabled.text }),
+        ]
+    }
+
+    /// "tag VIP (id 123)": a destination in one cell.
+    static func describe(_ destination: Components.Schemas.Destination) -> String {
+        var text = "\(destination.kind.rawValue) \(destination.name)"
+        if let id = destination.id { text += " (id \(id))" }
+        if destination.fromCatalog == false { text += " (typed by hand)" }
+        return text
+    }
+
+    static func show(_ rule: Rule) -> String {
+        Table.record([
+            "id": rule.id, "scope": rule.scope.rawValue, "product_id": rule.productId,
+            "trigger": rule.trigger.rawValue, "integration_id": rule.integrationId, "action": rule.action,
+            "destination": describe(rule.destination), "enabled": rule.enabled.text,
+            "created_at": rule.createdAt.rfc3339, "updated_at": rule.updatedAt.rfc3339,
+        ])
     }
 
     /// The destination flags shared by create and update.
@@ -23,17 +42,16 @@ struct RulesCommand: AsyncParsableCommand {
         @Option(help: "The id of the list (audience) a tag or group belongs to; filled in from the catalog otherwise.")
         var destinationParentID: String?
 
-        /// The destination object, or nil when no destination flag was given.
-        func destination() throws -> [String: String]? {
+        /// The destination, or nil when no destination flag was given.
+        func destination() throws -> Components.Schemas.Destination? {
             guard destinationKind != nil || destinationName != nil || destinationID != nil || destinationParentID != nil
             else { return nil }
             guard let destinationKind, let destinationName else {
                 throw CLIError.usage("--destination-kind and --destination-name go together")
             }
-            var destination = ["kind": destinationKind, "name": destinationName]
-            if let destinationID { destination["id"] = destinationID }
-            if let destinationParentID { destination["parent_id"] = destinationParentID }
-            return destination
+            return .init(
+                kind: try CLIError.parse(destinationKind, as: "--destination-kind"), id: destinationID,
+                name: destinationName, parentId: destinationParentID)
         }
     }
 
@@ -46,9 +64,11 @@ struct RulesCommand: AsyncParsableCommand {
         @Option(help: "Only rules of this trigger.") var trigger: String?
 
         func run() async throws {
-            let answer = try await options.gateway().send(
-                .GET, "/v1/rules", query: [("product_id", productID), ("scope", scope), ("trigger", trigger)])
-            options.output(answer) { Table.render($0["rules"]?.array ?? [], columns: RulesCommand.columns) }
+            let query = Operations.ListRules.Input.Query(
+                productId: productID, scope: try scope.map { try CLIError.parse($0, as: "--scope") },
+                trigger: try trigger.map { try CLIError.parse($0, as: "--trigger") })
+            let answer = try await options.gateway().listRules(query: query).ok.body.json
+            try options.output(answer) { Table.render($0.rules, columns: RulesCommand.columns) }
         }
     }
 
@@ -68,13 +88,12 @@ struct RulesCommand: AsyncParsableCommand {
             guard let target = try destination.destination() else {
                 throw CLIError.usage("--destination-kind and --destination-name are required")
             }
-            var body: [String: Any] = [
-                "scope": scope, "trigger": trigger, "integration_id": integrationID, "action": action,
-                "destination": target, "enabled": !disabled,
-            ]
-            if let productID { body["product_id"] = productID }
-            let answer = try await options.gateway().send(.POST, "/v1/rules", body: JSONValue(body))
-            options.output(answer, render: RulesCommand.show)
+            let rule = Components.Schemas.RuleInput(
+                scope: try CLIError.parse(scope, as: "--scope"), productId: productID,
+                trigger: try CLIError.parse(trigger, as: "--trigger"), integrationId: integrationID, action: action,
+                destination: target, enabled: !disabled)
+            let answer = try await options.gateway().createRule(body: .json(rule)).created.body.json
+            try options.output(answer, render: RulesCommand.show)
         }
     }
 
@@ -85,8 +104,8 @@ struct RulesCommand: AsyncParsableCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() async throws {
-            let answer = try await options.gateway().send(.GET, "/v1/rules/\(id.pathEscaped)")
-            options.output(answer, render: RulesCommand.show)
+            let answer = try await options.gateway().getRule(path: .init(id: id)).ok.body.json
+            try options.output(answer, render: RulesCommand.show)
         }
     }
 
@@ -103,16 +122,14 @@ struct RulesCommand: AsyncParsableCommand {
         @OptionGroup var destination: DestinationOptions
 
         func run() async throws {
-            var body: [String: Any] = [:]
-            for (key, value) in [
-                ("scope", scope), ("product_id", productID), ("trigger", trigger), ("integration_id", integrationID),
-                ("action", action),
-            ] {
-                if let value { body[key] = value }
+            let change = Components.Schemas.RuleChange(
+                scope: try scope.map { try CLIError.parse($0, as: "--scope") }, productId: productID,
+                trigger: try trigger.map { try CLIError.parse($0, as: "--trigger") }, integrationId: integrationID,
+                action: action, destination: try destination.destination())
+            guard change != Components.Schemas.RuleChange() else {
+                throw CLIError.usage("nothing to change: give at least one field flag")
             }
-            if let target = try destination.destination() { body["destination"] = target }
-            guard !body.isEmpty else { throw CLIError.usage("nothing to change: give at least one field flag") }
-            try await RulesCommand.patch(id, JSONValue(body), options: options)
+            try await RulesCommand.patch(id, change, options: options)
         }
     }
 
@@ -123,7 +140,7 @@ struct RulesCommand: AsyncParsableCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() async throws {
-            try await RulesCommand.patch(id, JSONValue(["enabled": true]), options: options)
+            try await RulesCommand.patch(id, .init(enabled: true), options: options)
         }
     }
 
@@ -134,14 +151,14 @@ struct RulesCommand: AsyncParsableCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() async throws {
-            try await RulesCommand.patch(id, JSONValue(["enabled": false]), options: options)
+            try await RulesCommand.patch(id, .init(enabled: false), options: options)
         }
     }
 
     /// Sends a `PATCH /v1/rules/{id}` and prints the changed rule: update, enable and disable are all this.
-    static func patch(_ id: String, _ body: JSONValue, options: GlobalOptions) async throws {
-        let answer = try await options.gateway().send(.PATCH, "/v1/rules/\(id.pathEscaped)", body: body)
-        options.output(answer, render: RulesCommand.show)
+    static func patch(_ id: String, _ change: Components.Schemas.RuleChange, options: GlobalOptions) async throws {
+        let answer = try await options.gateway().updateRule(path: .init(id: id), body: .json(change)).ok.body.json
+        try options.output(answer, render: RulesCommand.show)
     }
 
     /// Deletes a rule.
@@ -151,8 +168,8 @@ struct RulesCommand: AsyncParsableCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() async throws {
-            _ = try await options.gateway().send(.DELETE, "/v1/rules/\(id.pathEscaped)")
-            options.output(JSONValue(["id": id, "deleted": true])) { _ in "deleted \(id)" }
+            _ = try await options.gateway().deleteRule(path: .init(id: id)).noContent
+            try options.output(Deleted(id: id)) { _ in "deleted \(id)" }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OpenAPIRuntime
 
 /// `switchyard`: the command-line client of the Switchyard API, for merchants' scripts and operators.
 @main
@@ -33,13 +34,19 @@ struct Switchyard: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("switchyard: \(error.message)\n".utf8))
-            Foundation.exit(error.exitCode)
+            fail(error)
+        } catch let error as ClientError {
+            fail(CLIError(calling: error))
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(code == .validationFailure ? CLIError.usageExitCode : code.rawValue)
         }
+    }
+
+    private static func fail(_ error: CLIError) -> Never {
+        FileHandle.standardError.write(Data("switchyard: \(error.message)\n".utf8))
+        Foundation.exit(error.exitCode)
     }
 }

@@ -2,10 +2,13 @@ import Foundation
 
 /// Plain-text tables for people: one header row, columns padded to their widest cell.
 enum Table {
-    /// Renders `rows` with the given (header, key) columns; a missing value shows as "-".
-    static func render(_ rows: [JSONValue], columns: [(header: String, key: String)]) -> String {
+    /// A column: its header, and its cell of a row (nil shows as "-").
+    typealias Column<Row> = (header: String, value: (Row) -> String?)
+
+    /// Renders one row per element with the given columns.
+    static func render<Row>(_ rows: [Row], columns: [Column<Row>]) -> String {
         guard !rows.isEmpty else { return "(none)" }
-        let cells = rows.map { row in columns.map { row[$0.key]?.text ?? "-" } }
+        let cells = rows.map { row in columns.map { $0.value(row) ?? "-" } }
         let widths = columns.indices.map { index in
             max(columns[index].header.count, cells.map { $0[index].count }.max() ?? 0)
         }
@@ -16,11 +19,11 @@ enum Table {
         return ([line(columns.map(\.header))] + cells.map(line)).joined(separator: "\n")
     }
 
-    /// One object as "key: value" lines.
-    static func record(_ value: JSONValue, keys: [String]) -> String {
-        let width = keys.map(\.count).max() ?? 0
-        return keys.map { key in
-            key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (value[key]?.text ?? "-")
+    /// One record as "name  value" lines; a missing value shows as "-".
+    static func record(_ fields: KeyValuePairs<String, String?>) -> String {
+        let width = fields.map(\.key.count).max() ?? 0
+        return fields.map { name, value in
+            name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (value ?? "-")
         }.joined(separator: "\n")
     }
 }
@@ -31,4 +34,14 @@ extension String {
         while text.last == " " { text.removeLast() }
         return text
     }
+}
+
+extension Date {
+    /// The time as the API writes it (RFC 3339, UTC, milliseconds).
+    var rfc3339: String { formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+}
+
+extension Bool {
+    /// "true" or "false".
+    var text: String { self ? "true" : "false" }
 }

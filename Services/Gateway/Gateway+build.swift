@@ -1,4 +1,5 @@
 import AMQP
+import GatewayAPI
 import Hummingbird
 import Logging
 import PostgresNIO
@@ -49,7 +50,7 @@ func makeGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistr
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: TextInputMiddleware())
     router.add(middleware: DatabaseAvailabilityMiddleware(monitor: monitor))
-    router.addOpenAPIRoute()
+    try router.addOpenAPIRoute(document: GatewayAPIDocument.url)
     router.addOperationalRoutes(
         registry: registry,
         checks: HealthChecks.standard(broker: amqp, database: monitor))

@@ -1,5 +1,6 @@
 import AMQP
 import Hummingbird
+import LogServiceAPI
 import Logging
 import Messages
 import Metrics
@@ -96,7 +97,7 @@ func makeLogService(settings: LogServiceSettings, registry: PrometheusCollectorR
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: TextInputMiddleware())
     router.add(middleware: DatabaseAvailabilityMiddleware(monitor: monitor))
-    router.addOpenAPIRoute()
+    try router.addOpenAPIRoute(document: LogServiceAPIDocument.url)
     router.addOperationalRoutes(
         registry: registry,
         checks: HealthChecks.standard(broker: amqp, database: monitor))

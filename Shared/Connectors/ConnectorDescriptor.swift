@@ -4,7 +4,7 @@ import Messages
 /// authenticates, which credential fields it needs, and which actions it performs on which kind of destination.
 public struct ConnectorDescriptor: Codable, Sendable, Equatable {
     /// How an integration of this connector is connected.
-    public enum Auth: String, Codable, Sendable {
+    public enum Auth: String, Codable, Sendable, CaseIterable {
         case oauth2, credentials, apiKey = "api_key", secret
     }
 

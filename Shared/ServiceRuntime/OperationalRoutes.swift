@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Prometheus
 
@@ -29,13 +30,24 @@ extension Router {
     }
 }
 
+/// A service's OpenAPI document could not be read at start-up (its API module's resource bundle is missing).
+public struct MissingDocument: Error, CustomStringConvertible {
+    /// Where it was looked for, if the bundle was found at all.
+    public var url: URL?
+    /// What went wrong, for the log.
+    public var description: String {
+        "cannot read the OpenAPI document \(url?.path ?? "(the resource bundle is missing next to the executable)")"
+    }
+}
+
 extension Router {
-    /// `GET /openapi.json`: the public API contract, for clients and tools.
-    public func addOpenAPIRoute() {
+    /// `GET /openapi.json`: the service's API contract, read once from `url` (its API module's resource, such as
+    /// `GatewayAPIDocument.url`) and served as it is.
+    public func addOpenAPIRoute(document url: URL?) throws(MissingDocument) {
+        guard let url, let bytes = try? Data(contentsOf: url) else { throw MissingDocument(url: url) }
+        let document = ByteBuffer(bytes: bytes)
         get("/openapi.json") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
         }
     }
 }

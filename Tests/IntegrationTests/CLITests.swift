@@ -139,7 +139,8 @@ extension Integration {
         #expect(updated.code == 0)
         #expect(updated.stdout.contains("product.refunded"))
         let refusedUpdate = try await Self.run(["rules", "update", ruleID, "--trigger", "nope"], environment: environment)
-        #expect(refusedUpdate.code == 1, "the API refuses an unknown trigger")
+        #expect(refusedUpdate.code == 2, "an unknown trigger is a usage error: the contract's enum is checked before any call")
+        #expect(refusedUpdate.stderr.contains("product.purchased"), "the usage error lists the triggers: \(refusedUpdate.stderr)")
 
         #expect(try await Self.run(["rules", "delete", ruleID], environment: environment).code == 0)
         #expect(try await Self.run(["rules", "show", ruleID], environment: environment).code == 1)

@@ -119,8 +119,9 @@ public enum ServiceTestSupport {
     public static let logger = Logger(label: "switchyard.test")
 
     /// The operations of the OpenAPI document (`GET /openapi.json` as served), as `METHOD /path/{param}`.
-    public static func documentedOperations(_ document: [UInt8]) throws -> Set<String> {
-        guard let object = try JSONSerialization.jsonObject(with: Data(document)) as? [String: Any],
+    public static func documentedOperations(at url: URL?) throws -> Set<String> {
+        guard let url else { throw SupportError("the API module's resource bundle has no openapi.json") }
+        guard let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
             let paths = object["paths"] as? [String: [String: Any]]
         else { throw SupportError("the OpenAPI document has no paths") }
         let methods = ["get", "put", "post", "delete", "patch", "head", "options"]
