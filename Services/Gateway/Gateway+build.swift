@@ -84,6 +84,7 @@ func makeGateway(settings: GatewaySettings, registry: PrometheusCollectorRegistr
             egress: settings.webhookEgress
         ).routes,
         atPath: "/rules")
+    api.addRoutes(ProductRoutes(products: ProductStore(client: postgres, logger: logger)).routes, atPath: "/products")
     router.group("/admin/v1").add(middleware: AdminAuthorization(adminToken: settings.adminToken))
         .addRoutes(AdminRoutes(marketplaces: marketplaces).routes, atPath: "/marketplaces")
 

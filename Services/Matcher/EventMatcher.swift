@@ -18,6 +18,7 @@ struct EventMatcher: Sendable {
     let claims: ClaimLedger
     /// Purchases and completed orders: what makes an order complete once and a prospect moot.
     let purchases: PurchaseLedger
+    let products: ProductStore
     let connection: AMQPConnection
     let topology: BrokerTopology
     /// How long a `prospect.created` waits before it fires.
@@ -103,6 +104,9 @@ struct EventMatcher: Sendable {
         let all = try await rules.rules(marketplaceID: message.marketplaceID, version: rulesVersion ?? 0)
         let matching = Self.matching(all, event: event)
         let occurredAt = event.occurredAt ?? message.receivedAt
+        // Test events too: a merchant checking the set-up with a test order expects to find the product.
+        try await products.saw(
+            marketplaceID: message.marketplaceID, products: Self.namedProducts(of: event), at: occurredAt)
         if event.type.recordsPurchase {
             try await purchases.recordPurchase(
                 marketplaceID: message.marketplaceID, eventID: event.id, email: event.customer.email,
@@ -271,6 +275,19 @@ struct EventMatcher: Sendable {
 
     /// The rules an event fires: those whose trigger the event's type fires, global ones for any product and
     /// product ones when their product is the event's product or one of its order's items.
+    /// The products an event names, each once, with the name the store sent (the product's, else an item's).
+    static func namedProducts(of event: TriggerEvent) -> [(id: String, name: String?)] {
+        var named: [(id: String, name: String?)] = []
+        for product in [event.product].compactMap(\.self) + (event.order?.items ?? []).map(\.product) {
+            if let index = named.firstIndex(where: { $0.id == product.id }) {
+                named[index].name = named[index].name ?? product.name
+            } else {
+                named.append((product.id, product.name))
+            }
+        }
+        return named
+    }
+
     static func matching(_ rules: [ActiveRule], event: TriggerEvent) -> [ActiveRule] {
         let triggers = event.type.firedRuleTriggers
         let products = event.productIDs

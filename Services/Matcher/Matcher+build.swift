@@ -23,6 +23,7 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
             client: postgres, claimant: CoreSettings.instanceName("switchyard-matcher"),
             lease: settings.core.claimLease, logger: logger),
         purchases: PurchaseLedger(client: postgres, logger: logger),
+        products: ProductStore(client: postgres, logger: logger),
         connection: amqp.publishing, topology: topology, prospectDelay: settings.prospectDelay, logger: logger)
     let consumer = DeliveryConsumer(
         connection: amqp.consuming, queue: topology.triggersQueue, prefetch: settings.prefetch,

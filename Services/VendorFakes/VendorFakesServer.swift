@@ -17,6 +17,8 @@ struct VendorFakesServer {
         let mailchimp = MailchimpFake()
         let account = await mailchimp.state.addAccount(dc: "us6", name: "Demo Store")
         let apiKey = await mailchimp.state.issueAPIKey(account: account)
+        // "Connect with OAuth" signs in to this account.
+        await mailchimp.state.setAuthorizingAccount(account)
         await mailchimp.state.registerClient(
             id: environment["SWITCHYARD_MAILCHIMP_CLIENT_ID"] ?? "demo-client",
             secret: environment["SWITCHYARD_MAILCHIMP_CLIENT_SECRET"] ?? "demo-secret")

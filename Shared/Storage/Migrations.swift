@@ -271,5 +271,23 @@ extension Migration {
                 "ALTER TABLE log_entries ALTER COLUMN trigger DROP NOT NULL",
             ]
         ),
+        Migration(
+            version: 7, name: "products seen in events, where an OAuth sign-in returns to",
+            statements: [
+                // The console lists a marketplace's products: those seen in events (here, with the name the
+                // store last sent) and those that rules name (read from `rules`).
+                """
+                CREATE TABLE products (
+                    marketplace_id text NOT NULL REFERENCES marketplaces (id) ON DELETE CASCADE,
+                    id text NOT NULL,
+                    name text,
+                    last_seen_at timestamptz NOT NULL,
+                    PRIMARY KEY (marketplace_id, id)
+                )
+                """,
+                // A client that started an OAuth connection in a browser (the console) gets the browser back.
+                "ALTER TABLE oauth_states ADD COLUMN return_to text",
+            ]
+        ),
     ]
 }

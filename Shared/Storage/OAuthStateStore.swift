@@ -14,6 +14,9 @@ public struct OAuthState: Sendable, Equatable {
     public var label: String
     /// Until when the callback is accepted.
     public var expiresAt: Date
+    /// Where the merchant's browser goes once the callback is handled (the console's page), if the client that
+    /// started the connection asked for it.
+    public var returnTo: String?
 }
 
 /// Single-use, expiring OAuth states. The state has 256 random bits and only its SHA-256 hash is stored, so
@@ -39,8 +42,9 @@ public struct OAuthStateStore: Sendable {
     }
 
     /// Issues a state for a connection started by a marketplace; valid for `ttl`.
-    public func create(marketplaceID: String, connector: String, label: String, ttl: Duration) async throws
-        -> (state: String, expiresAt: Date)
+    public func create(
+        marketplaceID: String, connector: String, label: String, returnTo: String? = nil, ttl: Duration
+    ) async throws -> (state: String, expiresAt: Date)
     {
         let state = Identifier.randomToken(bytes: 32)
         let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
@@ -49,8 +53,10 @@ public struct OAuthStateStore: Sendable {
             "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'", logger: logger)
         let rows = try await client.query(
             """
-            INSERT INTO oauth_states (state_hash, marketplace_id, connector, label, expires_at)
-            VALUES (\(Self.hash(state)), \(marketplaceID), \(connector), \(label), now() + make_interval(secs => \(seconds)))
+            INSERT INTO oauth_states (state_hash, marketplace_id, connector, label, return_to, expires_at)
+            VALUES (
+                \(Self.hash(state)), \(marketplaceID), \(connector), \(label), \(returnTo),
+                now() + make_interval(secs => \(seconds)))
             RETURNING expires_at
             """, logger: logger)
         for try await expiresAt in rows.decode(Date.self) { return (state, expiresAt) }
@@ -62,13 +68,14 @@ public struct OAuthStateStore: Sendable {
         let rows = try await client.query(
             """
             DELETE FROM oauth_states WHERE state_hash = \(Self.hash(state))
-            RETURNING marketplace_id, connector, label, expires_at, expires_at > now()
+            RETURNING marketplace_id, connector, label, expires_at, expires_at > now(), return_to
             """, logger: logger)
-        for try await (marketplaceID, connector, label, expiresAt, fresh) in rows.decode(
-            (String, String, String, Date, Bool).self)
+        for try await (marketplaceID, connector, label, expiresAt, fresh, returnTo) in rows.decode(
+            (String, String, String, Date, Bool, String?).self)
         {
             let found = OAuthState(
-                marketplaceID: marketplaceID, connector: connector, label: label, expiresAt: expiresAt)
+                marketplaceID: marketplaceID, connector: connector, label: label, expiresAt: expiresAt,
+                returnTo: returnTo)
             return fresh ? .valid(found) : .expired(found)
         }
         return .unknown

@@ -277,17 +277,50 @@ public struct MailchimpFake: Sendable {
 
     // MARK: OAuth (login.mailchimp.com)
 
+    /// The fake's stand-in for Mailchimp's sign-in and consent page: Allow or Deny, each back through this endpoint.
+    private static func consentPage(query: String) -> Response {
+        let escaped = query.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+        let html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Mailchimp (local fake) · Sign in</title>
+            <style>body{font-family:system-ui,sans-serif;background:#fff8e6;display:grid;place-items:center;
+            min-height:90vh}main{background:#fff;border:1px solid #e5dcc3;border-radius:8px;padding:2rem;max-width:26rem}
+            a{display:inline-block;margin:.5rem .5rem 0 0;padding:.5rem 1rem;border-radius:6px;text-decoration:none}
+            .allow{background:#241c15;color:#fff}.deny{border:1px solid #241c15;color:#241c15}</style></head>
+            <body><main><h1>Mailchimp</h1><p><strong>Local fake</strong> — no real account is involved.</p>
+            <p>Switchyard would like to access your Mailchimp account: audiences, tags, groups and members.</p>
+            <a class="allow" id="allow" href="?\(escaped)&amp;decision=allow">Allow</a>
+            <a class="deny" id="deny" href="?\(escaped)&amp;decision=deny">Deny</a></main></body></html>
+            """
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
     private func addOAuthRoutes(to router: Router<BasicRequestContext>) {
         let login = router.group("/login/oauth2")
         login.get("/authorize") { request, _ -> Response in
             let query = request.uri.queryParameters
             guard query.get("response_type") == "code", let client = query.get("client_id"),
-                  let redirect = query.get("redirect_uri"), var components = URLComponents(string: redirect),
-                  let code = await state.authorize(client: client, redirectURI: redirect)
+                  let redirect = query.get("redirect_uri"), var components = URLComponents(string: redirect)
             else {
                 return FakeHTTP.json(.badRequest, ["error": "invalid_request"])
             }
+            // A browser first sees Mailchimp's sign-in and consent page; a program (the tests' HTTP client) is
+            // taken to have clicked "Allow".
+            let decision = query.get("decision")
+            if decision == nil, request.headers[.accept]?.contains("text/html") == true {
+                return Self.consentPage(query: request.uri.query ?? "")
+            }
             var items = components.queryItems ?? []
+            if decision == "deny" {
+                items.append(URLQueryItem(name: "error", value: "access_denied"))
+                if let stateValue = query.get("state") { items.append(URLQueryItem(name: "state", value: stateValue)) }
+                components.queryItems = items
+                return Response(status: .found, headers: [.location: components.string ?? redirect])
+            }
+            guard let code = await state.authorize(client: client, redirectURI: redirect) else {
+                return FakeHTTP.json(.badRequest, ["error": "invalid_request"])
+            }
             items.append(URLQueryItem(name: "code", value: code))
             if let stateValue = query.get("state") { items.append(URLQueryItem(name: "state", value: stateValue)) }
             components.queryItems = items

@@ -38,7 +38,10 @@ extension IntegrationRoutes {
             return .connected(view)
         }
         if credentials.isEmpty, connector.auth == .oauth2 {
-            return .signIn(try await startOAuth(marketplaceID: marketplaceID, connector: connector, label: label))
+            let returnTo = try body.returnTo.map(Self.validReturnTo)
+            return .signIn(
+                try await startOAuth(
+                    marketplaceID: marketplaceID, connector: connector, label: label, returnTo: returnTo))
         }
         let reply = try await ask(
             ConnectorRequest(
@@ -51,10 +54,10 @@ extension IntegrationRoutes {
         return .connected(IntegrationView(integration))
     }
 
-    /// `GET /v1/oauth/callback`: the integration, `201`, once the app's code is exchanged.
-    @Sendable func oauthCallback(_ request: Request, context: APIRequestContext) async throws
-        -> EditedResponse<IntegrationView>
-    {
+    /// `GET /v1/oauth/callback`: the integration, `201`, once the app's code is exchanged. When the connection was
+    /// started with a `return_to` (a browser client such as the console), the browser goes back there instead —
+    /// `303` with `integration_id` on success, `error` and `message` when nothing was connected.
+    @Sendable func oauthCallback(_ request: Request, context: APIRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         guard let state = query.get("state"), !state.isEmpty else {
             throw APIError(
@@ -63,6 +66,28 @@ extension IntegrationRoutes {
                     + "is missing", field: "state")
         }
         let consumed = try await oauthStates.consume(state)
+        let returnTo: String?
+        switch consumed {
+        case .valid(let started), .expired(let started): returnTo = started.returnTo
+        case .unknown: returnTo = nil
+        }
+        do {
+            let integration = try await finishOAuth(state: state, consumed: consumed, query: query)
+            guard let returnTo else {
+                return try EditedResponse(status: .created, response: IntegrationView(integration))
+                    .response(from: request, context: context)
+            }
+            return Self.redirect(to: returnTo, with: ["integration_id": integration.id])
+        } catch let error as APIError {
+            guard let returnTo else { throw error }
+            return Self.redirect(to: returnTo, with: ["error": error.code, "message": error.message])
+        }
+    }
+
+    /// Exchanges the app's code for the connection the consumed state stands for, and stores it.
+    private func finishOAuth(state: String, consumed: OAuthStateStore.Consumed, query: Parameters) async throws
+        -> Integration
+    {
         if let refusal = query.get("error") {
             throw Self.denied(refusal, consumed: consumed)
         }
@@ -98,15 +123,37 @@ extension IntegrationRoutes {
             marketplaceID: started.marketplaceID, connector: connector, label: started.label,
             connected: try connected(by: reply))
         await refreshSoon(integration)
-        return EditedResponse(status: .created, response: IntegrationView(integration))
+        return integration
+    }
+
+    /// `303 See Other` to `url` with `items` added to its query.
+    private static func redirect(to url: String, with items: [String: String]) -> Response {
+        var components = URLComponents(string: url) ?? URLComponents()
+        components.queryItems =
+            (components.queryItems ?? []) + items.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        return Response(status: .seeOther, headers: [.location: components.string ?? url, .cacheControl: "no-store"])
+    }
+
+    /// A `return_to` must be an absolute `http`/`https` URL without credentials: the browser is sent there.
+    static func validReturnTo(_ text: String) throws -> String {
+        guard text.count <= 2000, let components = URLComponents(string: text),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
+        else {
+            throw APIError.badRequest(
+                "must be an absolute http or https URL (at most 2000 characters) without credentials",
+                field: "return_to")
+        }
+        return text
     }
 
     /// Issues a state and asks the worker for the app's authorize URL; the merchant's browser goes there.
-    private func startOAuth(marketplaceID: String, connector: ConnectorDescriptor, label: String) async throws
-        -> OAuthStart
-    {
+    private func startOAuth(
+        marketplaceID: String, connector: ConnectorDescriptor, label: String, returnTo: String?
+    ) async throws -> OAuthStart {
         let (state, expiresAt) = try await oauthStates.create(
-            marketplaceID: marketplaceID, connector: connector.name, label: label, ttl: oauthStateTTL)
+            marketplaceID: marketplaceID, connector: connector.name, label: label, returnTo: returnTo,
+            ttl: oauthStateTTL)
         let reply = try await ask(
             ConnectorRequest(
                 requestID: Identifier.random(prefix: "req"), operation: .authorizeURL, connector: connector.name,
@@ -170,6 +217,13 @@ struct CreateIntegration: Decodable {
     var connector: String
     var label: String
     var credentials: [String: String]?
+    /// For OAuth: where the merchant's browser goes after the app's callback (see `oauthCallback`).
+    var returnTo: String?
+
+    enum CodingKeys: String, CodingKey {
+        case connector, label, credentials
+        case returnTo = "return_to"
+    }
 }
 
 /// The answer to an OAuth connect: where to send the merchant's browser, and until when it may come back.
