@@ -62,6 +62,7 @@ let package = Package(
         .executable(name: "switchyard-mailchimp-worker", targets: ["MailchimpWorker"]),
         .executable(name: "switchyard-log-service", targets: ["LogService"]),
         .executable(name: "switchyard-vendor-fakes", targets: ["VendorFakesServer"]),
+        .executable(name: "switchyard-console", targets: ["Console"]),
         .executable(name: "switchyard", targets: ["CLI"]),
         .executable(name: "switchyard-log-bench", targets: ["LogBench"]),
         .executable(name: "switchyard-bench", targets: ["Bench"]),
@@ -81,6 +82,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq"),
@@ -110,6 +112,13 @@ let package = Package(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
         service("LogService", ["LogServiceAPI", "ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
+        // Templates and static files ship as the console's resources.
+        service(
+            "Console",
+            ["APIClient", "GatewayAPI", "LogServiceAPI", "ServiceRuntime", hummingbird, httpClient, crypto, logging,
+             prometheus, .product(name: "Mustache", package: "swift-mustache"),
+             .product(name: "HTTPTypes", package: "swift-http-types")],
+            resources: [.copy("Resources/templates"), .copy("Resources/static")]),
         service("CLI", ["APIClient", "GatewayAPI", "LogServiceAPI", openAPIRuntime, argumentParser]),
         service("LogBench", ["Storage", "Messages", postgres, logging]),
         service("Bench", ["AMQP", "Messages", hummingbird, httpClient, argumentParser, logging]),
@@ -141,9 +150,11 @@ let package = Package(
         ]),
         tests(
             "IntegrationTests",
-            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "VendorFakes", hummingbird,
-             httpClient, crypto, logging, postgres, prometheus, lifecycle],
+            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "VendorFakes", "Console",
+             "APIClient", "GatewayAPI", "LogServiceAPI", hummingbird, hummingbirdTesting, httpClient, crypto, logging,
+             postgres, prometheus, lifecycle],
             // The third-party AMQP client the ingestion tests publish with (run with python3, not compiled).
-            exclude: ["pika-client.py"]),
+            // The browser journey is a selenium script driving Debian's headless Chromium (run with python3).
+            exclude: ["pika-client.py", "console-journey.py"]),
     ]
 )

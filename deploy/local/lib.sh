@@ -17,7 +17,7 @@ SY_STATE="${SY_ROOT}/.switchyard"
 SY_LOCAL_DIR="${SY_ROOT}/deploy/local"
 SY_PG_BIN="${SWITCHYARD_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SY_RABBIT_BIN="${SWITCHYARD_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
-SY_SERVICES=(log-service matcher webhook-worker mailchimp-worker icontact-worker gateway)
+SY_SERVICES=(log-service matcher webhook-worker mailchimp-worker icontact-worker gateway console)
 
 # Swift installed as a tarball in /opt/swift is found even when the caller's PATH lacks it.
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
@@ -423,6 +423,10 @@ EOF
         )
         info "generated ${file}"
     fi
+    # Added after the first version of the file: the key sealing the console's session cookies.
+    if ! grep -q '^SWITCHYARD_CONSOLE_SESSION_KEY=' "$file"; then
+        echo "SWITCHYARD_CONSOLE_SESSION_KEY=$(random_base64 32)" >>"$file"
+    fi
     set -a
     # shellcheck source=/dev/null
     source "$file"
@@ -481,6 +485,7 @@ service_port_var() {
         webhook-worker) echo SWITCHYARD_WEBHOOK_WORKER_PORT ;;
         mailchimp-worker) echo SWITCHYARD_MAILCHIMP_WORKER_PORT ;;
         icontact-worker) echo SWITCHYARD_ICONTACT_WORKER_PORT ;;
+        console) echo SWITCHYARD_CONSOLE_PORT ;;
         *) die "unknown service $1" ;;
     esac
 }
@@ -488,7 +493,7 @@ service_port_var() {
 service_default_port() {
     case "$1" in
         gateway) echo 8080 ;; log-service) echo 8081 ;; matcher) echo 8082 ;; webhook-worker) echo 8083 ;;
-        mailchimp-worker) echo 8084 ;; icontact-worker) echo 8085 ;;
+        mailchimp-worker) echo 8084 ;; icontact-worker) echo 8085 ;; console) echo 8090 ;;
     esac
 }
 
@@ -511,12 +516,19 @@ export_service_env() {
         export SWITCHYARD_MAILCHIMP_CLIENT_ID="${SWITCHYARD_MAILCHIMP_CLIENT_ID:-demo-client}"
         export SWITCHYARD_MAILCHIMP_CLIENT_SECRET="${SWITCHYARD_MAILCHIMP_CLIENT_SECRET:-demo-secret}"
         export SWITCHYARD_ICONTACT_API_URL="http://127.0.0.1:${SWITCHYARD_FAKE_ICONTACT_PORT}/icp"
+        # The App ID the console tells merchants to register in iContact: the fake's.
+        export SWITCHYARD_ICONTACT_APP_ID="${SWITCHYARD_ICONTACT_APP_ID:-demo-app-id}"
     fi
     local s var
     for s in "${SY_SERVICES[@]}"; do
         var=$(service_port_var "$s")
         export "${var}=${!var:-$(service_default_port "$s")}"
     done
+    # The console is a client of the two public APIs, and seals its sessions with the key of secrets.env.
+    export SWITCHYARD_GATEWAY_URL="http://127.0.0.1:${SWITCHYARD_GATEWAY_PORT}"
+    export SWITCHYARD_LOGS_URL="http://127.0.0.1:${SWITCHYARD_LOGS_PORT}"
+    export SWITCHYARD_CONSOLE_PUBLIC_URL="${SWITCHYARD_CONSOLE_PUBLIC_URL:-http://127.0.0.1:${SWITCHYARD_CONSOLE_PORT}}"
+    export SWITCHYARD_CONSOLE_SESSION_KEY
 }
 
 # start_service NAME BINDIR [INSTANCE]: starts switchyard-NAME in the background with nohup.
