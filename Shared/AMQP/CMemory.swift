@@ -3,7 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CRabbitMQ
+// The C client is this module's own business: nothing it declares leaks into AMQP's interface.
+internal import CRabbitMQ
 
 /// Scratch C memory for arguments of one rabbitmq-c call (strings, tables). rabbitmq-c copies what it needs
 /// while encoding, so everything is freed with `reset()` right after the call. Used by the connection thread only.

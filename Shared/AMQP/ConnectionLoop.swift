@@ -3,7 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CRabbitMQ
+// The C client is this module's own business: nothing it declares leaks into AMQP's interface.
+internal import CRabbitMQ
 import Logging
 
 /// A published message waiting for its confirm.
