@@ -137,7 +137,7 @@ let package = Package(
         tests("AMQPTests", ["AMQP"]),
         tests("StorageTests", ["Storage", postgres, nioSSL, logging]),
         tests("MessagesTests", ["Messages"]),
-        tests("ServiceRuntimeTests", ["ServiceRuntime", "AMQP", logging]),
+        tests("ServiceRuntimeTests", ["ServiceRuntime", "AMQP", "Messages", logging]),
         tests("ConnectorKitTests", ["ConnectorKit", "Connectors", "Messages", httpClient, nioSSL]),
         tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", crypto, httpClient]),
         tests("IContactWorkerTests", ["IContactWorker", "ConnectorKit", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),

@@ -139,7 +139,7 @@ final class ConnectorClient: Sendable {
     /// nobody, never work to redo.
     private func receive(_ delivery: AMQPDelivery) {
         delivery.ack()
-        guard let reply = try? MessageCoding.decode(ConnectorReply.self, from: delivery.message.body) else {
+        guard let reply = try? delivery.decoded(as: ConnectorReply.self) else {
             logger.warning(
                 "unreadable connector reply dropped", metadata: ["type": "\(delivery.message.type ?? "none")"])
             return

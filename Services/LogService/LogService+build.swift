@@ -59,15 +59,8 @@ func makeLogService(settings: LogServiceSettings, registry: PrometheusCollectorR
     }
     let consumer = DeliveryConsumer(
         connection: amqp.consuming, queue: topology.outcomesQueue, prefetch: settings.prefetch,
-        deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger
-    ) { delivery in
-        let outcome: Outcome
-        do {
-            outcome = try MessageCoding.decode(Outcome.self, from: delivery.message.body)
-        } catch {
-            logger.error("unreadable outcome; dead-lettering it", metadata: ["error": "\(error)"])
-            return .deadLetter(reason: ProcessingFailure.describe(error))
-        }
+        deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger, reading: Outcome.self
+    ) { outcome, _ in
         do {
             try await retryingTransientFailures(logger: logger, what: "writing log entries") {
                 try await writer.submit(outcome)

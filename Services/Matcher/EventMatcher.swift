@@ -36,19 +36,8 @@ struct EventMatcher: Sendable {
     /// Publications sent at once for one event; bigger fan-outs go out in slices of this many.
     static let publishSlice = 100
 
-    func handle(_ delivery: AMQPDelivery) async -> DeliveryDisposition {
-        let message: TriggerMessage
-        do {
-            guard delivery.message.type == nil || delivery.message.type == TriggerMessage.contract else {
-                throw DecodingError.dataCorrupted(
-                    .init(codingPath: [], debugDescription: "unknown contract \(delivery.message.type ?? "")"))
-            }
-            message = try MessageCoding.decode(TriggerMessage.self, from: delivery.message.body)
-        } catch {
-            // A message no version of this code can read: dead-letter it with the reason.
-            logger.error("unreadable trigger message; dead-lettering it", metadata: ["error": "\(error)"])
-            return .deadLetter(reason: ProcessingFailure.describe(error))
-        }
+    /// One trigger message, already decoded by its consumer (`DeliveryConsumer(reading:)`).
+    func handle(_ message: TriggerMessage, _ delivery: AMQPDelivery) async -> DeliveryDisposition {
         var eventLogger = logger
         eventLogger[metadataKey: "event_id"] = "\(message.event.id)"
         eventLogger[metadataKey: "marketplace_id"] = "\(message.marketplaceID)"

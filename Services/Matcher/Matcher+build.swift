@@ -1,6 +1,7 @@
 import AMQP
 import Hummingbird
 import Logging
+import Messages
 import PostgresNIO
 import Prometheus
 import ServiceRuntime
@@ -27,9 +28,9 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
         connection: amqp.publishing, topology: topology, prospectDelay: settings.prospectDelay, logger: logger)
     let consumer = DeliveryConsumer(
         connection: amqp.consuming, queue: topology.triggersQueue, prefetch: settings.prefetch,
-        deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger
-    ) { delivery in
-        await matcher.handle(delivery)
+        deadExchange: topology.deadExchange, publisher: amqp.publishing, logger: logger, reading: TriggerMessage.self
+    ) { message, delivery in
+        await matcher.handle(message, delivery)
     }
 
     let router = Router()

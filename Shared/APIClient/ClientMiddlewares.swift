@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 import HTTPTypes
 import OpenAPIRuntime
 
@@ -34,7 +35,8 @@ struct RefusalMiddleware: ClientMiddleware {
         var bytes = Data()
         if let responseBody { bytes = try await Data(collecting: responseBody, upTo: Self.limit) }
         let retryAfter = response.headerFields[.retryAfter]
-        guard let error = try? JSONDecoder().decode(ErrorBody.self, from: bytes).error else {
+        // Both services answer refusals with the same documented body (`ErrorBody` in each document).
+        guard let error = try? JSONDecoder().decode(Components.Schemas.ErrorBody.self, from: bytes).error else {
             let text = String(decoding: bytes.prefix(200), as: UTF8.self)
             throw APIRefusal(
                 status: status, code: "http_\(status)", message: text.isEmpty ? response.status.reasonPhrase : text,
@@ -42,23 +44,7 @@ struct RefusalMiddleware: ClientMiddleware {
         }
         throw APIRefusal(
             status: status, code: error.code, message: error.message, field: error.field,
-            ruleIDs: error.ruleIDs ?? [], retryAfter: retryAfter)
-    }
-
-    /// `{"error":{…}}`, read leniently: any answer with a code and a message.
-    private struct ErrorBody: Decodable {
-        struct Detail: Decodable {
-            var code: String
-            var message: String
-            var field: String?
-            var ruleIDs: [String]?
-
-            enum CodingKeys: String, CodingKey {
-                case code, message, field
-                case ruleIDs = "rule_ids"
-            }
-        }
-        var error: Detail
+            ruleIDs: error.ruleIds ?? [], retryAfter: retryAfter)
     }
 }
 

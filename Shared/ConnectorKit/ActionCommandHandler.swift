@@ -44,18 +44,8 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         self.metrics = ActionMetrics(connector: connector.descriptor.name)
     }
 
-    func handle(_ amqpDelivery: AMQPDelivery) async -> DeliveryDisposition {
-        let command: ActionCommand
-        do {
-            guard amqpDelivery.message.type == nil || amqpDelivery.message.type == ActionCommand.contract else {
-                throw DecodingError.dataCorrupted(
-                    .init(codingPath: [], debugDescription: "unknown contract \(amqpDelivery.message.type ?? "")"))
-            }
-            command = try MessageCoding.decode(ActionCommand.self, from: amqpDelivery.message.body)
-        } catch {
-            logger.error("unreadable action command; dead-lettering it", metadata: ["error": "\(error)"])
-            return .deadLetter(reason: ProcessingFailure.describe(error))
-        }
+    /// One action command, already decoded by its consumer (`DeliveryConsumer(reading:)`).
+    func handle(_ command: ActionCommand) async -> DeliveryDisposition {
         var commandLogger = logger
         commandLogger[metadataKey: "command_id"] = "\(command.commandID)"
         commandLogger[metadataKey: "event_id"] = "\(command.event.id)"

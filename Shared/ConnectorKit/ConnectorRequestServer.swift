@@ -16,9 +16,7 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
     let logger: Logger
 
     func handle(_ delivery: AMQPDelivery) async {
-        guard delivery.message.type == nil || delivery.message.type == ConnectorRequest.contract,
-              let request = try? MessageCoding.decode(ConnectorRequest.self, from: delivery.message.body)
-        else {
+        guard let request = try? delivery.decoded(as: ConnectorRequest.self) else {
             logger.error("unreadable connector request; dropping it")
             delivery.reject(requeue: false)
             return

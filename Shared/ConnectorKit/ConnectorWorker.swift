@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Connectors
 import Hummingbird
 import Logging
+import Messages
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -114,9 +115,9 @@ public enum ConnectorWorker {
         let actions = DeliveryConsumer(
             connection: amqp.consuming, queue: topology.actionsQueue(connector: name),
             prefetch: workerSettings.prefetch, deadExchange: topology.deadExchange, publisher: amqp.publishing,
-            logger: logger
-        ) { delivery in
-            await handler.handle(delivery)
+            logger: logger, reading: ActionCommand.self
+        ) { command, _ in
+            await handler.handle(command)
         }
         let server = ConnectorRequestServer(
             connector: connector, cipher: cipher, integrations: integrations,
