@@ -97,21 +97,23 @@ let package = Package(
             "GatewayAPI", "LogServiceAPI", openAPIRuntime, openAPITransport, httpClient,
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
-        shared("ServiceRuntime", ["AMQP", "Connectors", "Messages", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
+        shared("ServiceRuntime", ["AMQP", "Connectors", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
+        shared("Pipeline", ["ServiceRuntime", "AMQP", "Connectors", "Messages", "Storage", postgres, logging, metrics, lifecycle]),
+        shared("HTTPAPI", ["ServiceRuntime", "Messages", "Storage", hummingbird, logging, metrics, lifecycle]),
         shared(
             "ConnectorKit",
-            ["ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, nioSSL, logging,
+            ["ServiceRuntime", "Pipeline", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, nioSSL, logging,
              metrics, prometheus, lifecycle]),
 
-        service("Gateway", ["GatewayAPI", "ServiceRuntime", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
-        service("Matcher", ["ServiceRuntime", "AMQP", "Messages", "Storage", lifecycle]),
+        service("Gateway", ["GatewayAPI", "ServiceRuntime", "Pipeline", "HTTPAPI", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
+        service("Matcher", ["ServiceRuntime", "Pipeline", "AMQP", "Messages", "Storage", lifecycle]),
         service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", "ServiceRuntime", httpClient, crypto]),
         service("IContactWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, logging]),
-        service("MailchimpWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, crypto, logging]),
+        service("MailchimpWorker", ["ConnectorKit", "ServiceRuntime", "Pipeline", "Connectors", "Messages", httpClient, crypto, logging]),
         .executableTarget(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
-        service("LogService", ["LogServiceAPI", "ServiceRuntime", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
+        service("LogService", ["LogServiceAPI", "ServiceRuntime", "Pipeline", "HTTPAPI", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
         // Templates and static files ship as the console's resources.
         service(
             "Console",
@@ -127,22 +129,26 @@ let package = Package(
             name: "ServiceTestSupport", dependencies: ["AMQP", "Storage", hummingbird, hummingbirdTesting, logging, postgres],
             path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
         tests("GatewayTests", [
-            "Gateway", "GatewayAPI", "ServiceTestSupport", "ServiceRuntime", "Messages", "Storage", "Connectors", "AMQP",
+            "Gateway", "GatewayAPI", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "HTTPAPI", "Messages", "Storage", "Connectors", "AMQP",
             hummingbird, hummingbirdTesting, prometheus, logging,
         ]),
         tests("LogServiceTests", [
-            "LogService", "LogServiceAPI", "ServiceTestSupport", "ServiceRuntime", "Messages", "Storage", "AMQP", hummingbird,
+            "LogService", "LogServiceAPI", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "Messages", "Storage", "AMQP", hummingbird,
+            hummingbirdTesting, prometheus,
+        ]),
+        tests("MatcherTests", [
+            "Matcher", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "Messages", "Storage", "AMQP", hummingbird,
             hummingbirdTesting, prometheus,
         ]),
         tests("AMQPTests", ["AMQP"]),
         tests("StorageTests", ["Storage", postgres, nioSSL, logging]),
         tests("MessagesTests", ["Messages"]),
-        tests("ServiceRuntimeTests", ["ServiceRuntime", "AMQP", "Messages", logging]),
+        tests("PipelineTests", ["Pipeline", "ServiceRuntime", "AMQP", "Messages", logging]),
         tests("ConnectorKitTests", ["ConnectorKit", "Connectors", "Messages", httpClient, nioSSL]),
-        tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", crypto, httpClient]),
+        tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "Pipeline", crypto, httpClient]),
         tests("IContactWorkerTests", ["IContactWorker", "ConnectorKit", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
         tests("MailchimpWorkerTests", [
-            "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "VendorFakes", hummingbird,
+            "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "Pipeline", "VendorFakes", hummingbird,
             hummingbirdTesting, httpClient, logging,
         ]),
         tests("VendorFakesTests", [
@@ -150,7 +156,7 @@ let package = Package(
         ]),
         tests(
             "IntegrationTests",
-            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "VendorFakes", "Console",
+            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "Pipeline", "VendorFakes", "Console",
              "APIClient", "GatewayAPI", "LogServiceAPI", hummingbird, hummingbirdTesting, httpClient, crypto, logging,
              postgres, prometheus, lifecycle],
             // The third-party AMQP client the ingestion tests publish with (run with python3, not compiled).

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messages
 import Metrics
+import Pipeline
 import ServiceRuntime
 import Storage
 import Synchronization

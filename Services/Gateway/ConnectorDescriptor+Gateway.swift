@@ -1,5 +1,5 @@
 import Connectors
-import ServiceRuntime
+import HTTPAPI
 
 extension ConnectorDescriptor {
     /// Whether connecting and refreshing need the connector's worker. A webhook is connected here (its secret is

@@ -1,7 +1,7 @@
 import AMQP
 import Foundation
 import Messages
-import ServiceRuntime
+import Pipeline
 
 /// Puts accepted events on the broker, returning only once the broker has confirmed them.
 struct EventPublisher: Sendable {
@@ -15,9 +15,6 @@ struct EventPublisher: Sendable {
         let body = try TriggerMessage.encoded(
             marketplaceID: marketplaceID, receivedAt: Date(), event: event, eventJSON: eventJSON)
         try await connection.publish(
-            AMQPMessage(
-                body: body, messageID: TriggerMessage.messageID(marketplaceID: marketplaceID, eventID: event.id),
-                type: TriggerMessage.contract),
-            exchange: topology.eventsExchange, routingKey: BrokerTopology.triggerRoutingKey, timeout: timeout)
+            topology.publication(ofTrigger: body, marketplaceID: marketplaceID, eventID: event.id), timeout: timeout)
     }
 }

@@ -1,7 +1,9 @@
 import AMQP
 import GatewayAPI
+import HTTPAPI
 import Hummingbird
 import Logging
+import Pipeline
 import PostgresNIO
 import Prometheus
 import ServiceRuntime

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Messages
 import Metrics
-import ServiceRuntime
+import Pipeline
 import Storage
 
 /// Consumes `<prefix>.ingest`, where store backends publish events over AMQP (`IngestContract`), and treats each
@@ -83,9 +83,7 @@ struct IngestConsumer: Sendable {
             body: message.body, messageID: message.messageID, refusal: refusal, marketplaceID: marketplaceID,
             at: Date())
         do {
-            let publication = try topology.publication(of: outcome)
-            try await publisher.publish(
-                publication.message, exchange: publication.exchange, routingKey: publication.routingKey)
+            try await publisher.publish(try topology.publication(of: outcome))
         } catch {
             return await giveBack("the refusal could not be logged", error: error)
         }

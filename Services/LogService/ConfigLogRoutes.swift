@@ -1,5 +1,5 @@
+import HTTPAPI
 import Hummingbird
-import ServiceRuntime
 import Storage
 
 /// `GET /v1/config-logs`: what happened to the marketplace's integrations, newest first, cursor-paginated.

@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import Messages
 import Metrics
+import Pipeline
 import ServiceLifecycle
-import ServiceRuntime
 import Storage
 
 /// Consumes `<prefix>.dead`: every message that could not be processed becomes a final, explained log entry in its

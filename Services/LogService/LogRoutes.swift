@@ -1,7 +1,7 @@
 import Foundation
+import HTTPAPI
 import Hummingbird
 import Messages
-import ServiceRuntime
 import Storage
 
 /// `GET /v1/logs` (search, newest first, cursor-paginated) and `GET /v1/logs/{id}`. A marketplace sees only its

@@ -1,9 +1,11 @@
 import AMQP
+import HTTPAPI
 import Hummingbird
-import LogServiceAPI
 import Logging
+import LogServiceAPI
 import Messages
 import Metrics
+import Pipeline
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle

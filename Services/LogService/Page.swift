@@ -1,5 +1,5 @@
+import HTTPAPI
 import Hummingbird
-import ServiceRuntime
 
 /// One page of a newest-first listing (`/v1/logs`, `/v1/config-logs`) and the paging parameters both accept.
 struct Page<Entry: Encodable & Sendable>: ResponseEncodable, Sendable {

@@ -1,8 +1,8 @@
 import AMQP
 import Logging
 import Messages
+import Pipeline
 import ServiceLifecycle
-import ServiceRuntime
 import Storage
 
 /// Publishes replays that were queued in the outbox but not published (their request's process died between the
@@ -33,8 +33,8 @@ struct ReplayOutbox: Service {
         do {
             for replay in try await store.pendingReplays(queuedBefore: Self.grace) {
                 try await connection.publish(
-                    AMQPMessage(body: replay.body, messageID: replay.completionKey, type: ActionCommand.contract),
-                    exchange: topology.actionsExchange, routingKey: replay.connector)
+                    topology.publication(
+                        ofEncodedCommand: replay.body, completionKey: replay.completionKey, connector: replay.connector))
                 try await store.finishReplay(completionKey: replay.completionKey)
                 logger.info("queued replay published from the outbox", metadata: ["key": "\(replay.completionKey)"])
             }

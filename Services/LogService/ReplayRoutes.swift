@@ -1,9 +1,10 @@
 import AMQP
 import Foundation
+import HTTPAPI
 import Hummingbird
 import Logging
 import Messages
-import ServiceRuntime
+import Pipeline
 import Storage
 
 /// `POST /v1/logs/{id}/replay` and `POST /v1/logs/replay` (bulk): perform failed entries' actions again. Each
@@ -59,7 +60,7 @@ struct ReplayRoutes: Sendable {
         var queued: [String] = []
         for id in ids.prefix(limit) {
             // Another replay may have taken an entry meanwhile: only the ones queued here are counted.
-            if case .success(let replay) = try await store.beginReplay(marketplaceID: marketplaceID, id: id) {
+            if case .success(let replay) = try await store.beginReplay(marketplaceID: marketplaceID, id: id, command: Self.command(replaying:)) {
                 await publish(replay)
                 queued.append(id)
             }
@@ -74,7 +75,7 @@ struct ReplayRoutes: Sendable {
         let marketplaceID = try context.marketplaceID
         let id = try context.parameters.require("id")
         let replay: LogStore.Replay
-        switch try await store.beginReplay(marketplaceID: marketplaceID, id: id) {
+        switch try await store.beginReplay(marketplaceID: marketplaceID, id: id, command: Self.command(replaying:)) {
         case .success(let value):
             replay = value
         case .failure(.notFound):
@@ -95,6 +96,14 @@ struct ReplayRoutes: Sendable {
             response: Accepted(id: id, status: .pending, attempt: command.attempt, replay: command.replay ?? 0))
     }
 
+    /// The command a replay performs: the entry's own id (so its outcomes update the entry), its stored event and
+    /// rule, the next attempt number, counted as the first attempt of this replay (its retries start again).
+    static func command(replaying entry: LogStore.ReplayedEntry) -> ActionCommand {
+        ActionCommand(
+            commandID: entry.id, marketplaceID: entry.marketplaceID, event: entry.event, rule: entry.rule,
+            attempt: entry.attempt, createdAt: Date(), replay: entry.replay, firstAttempt: entry.attempt)
+    }
+
     /// `limit` of a bulk replay: 1 to `bulkLimit`, 100 by default.
     static func limit(_ parameters: Hummingbird.Parameters) throws -> Int {
         guard let text = parameters.get("limit"), !text.isEmpty else { return 100 }
@@ -109,9 +118,7 @@ struct ReplayRoutes: Sendable {
     private func publish(_ replay: LogStore.Replay) async {
         let command = replay.command
         do {
-            try await connection.publish(
-                AMQPMessage(body: replay.body, messageID: command.completionKey, type: ActionCommand.contract),
-                exchange: topology.actionsExchange, routingKey: command.rule.connector)
+            try await connection.publish(topology.publication(ofEncodedCommand: replay.body, command: command))
             try await store.finishReplay(completionKey: command.completionKey)
             logger.info(
                 "replay queued",

@@ -1,4 +1,4 @@
-import ServiceRuntime
+import Pipeline
 
 /// Values fetched from an app and remembered for a short while, so a burst of actions needs one lookup. Loads of
 /// one key run one at a time: callers that arrive during a load get its result instead of loading again.

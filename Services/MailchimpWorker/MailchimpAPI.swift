@@ -4,7 +4,7 @@ import Connectors
 import Foundation
 import NIOCore
 import NIOHTTP1
-import ServiceRuntime
+import Pipeline
 
 /// Calls to Mailchimp's two hosts: the Marketing API (`{apiURL}/3.0/…`, per data center, within the account's
 /// in-flight limit) and the login host (OAuth). Every call is summarised in a `Transcript` without credentials.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messages
 import Metrics
+import Pipeline
 import ServiceLifecycle
 import ServiceRuntime
 import Storage
@@ -113,15 +114,8 @@ struct EventMatcher: Sendable {
             let waiting = "waiting until \(RFC3339.string(from: due)); fires unless \(event.customer.email) buys "
                 + "\(products) by then"
             publishes += try entries(for: matching, message: message, status: .pending, reason: waiting, at: now)
-            var dueMessage = message
-            dueMessage.delayed = true
-            dueMessage.waitingRuleIDs = matching.map(\.rule.id)
             publishes.append(
-                Publication(
-                    AMQPMessage(
-                        body: try MessageCoding.encode(dueMessage), messageID: "\(message.messageID)/due",
-                        type: TriggerMessage.contract),
-                    exchange: topology.delayedTriggersExchange(delay: prospectDelay), routingKey: ""))
+                try topology.publication(ofDue: message, waiting: matching.map(\.rule.id), after: prospectDelay))
         } else if let reason = try await skipReason(message, occurredAt: occurredAt) {
             logger.info("event skipped", metadata: ["reason": "\(reason)"])
             publishes += try entries(for: matching, message: message, status: .skipped, reason: reason, at: now)
@@ -143,12 +137,7 @@ struct EventMatcher: Sendable {
                 let command = ActionCommand(
                     commandID: Self.entryID(message, rule: active), marketplaceID: message.marketplaceID, event: event,
                     rule: Self.snapshot(active), createdAt: now)
-                publishes.append(
-                    Publication(
-                        AMQPMessage(
-                            body: try MessageCoding.encode(command), messageID: command.commandID,
-                            type: ActionCommand.contract),
-                        exchange: topology.actionsExchange, routingKey: active.connector))
+                publishes.append(try topology.publication(of: command))
             }
             commands.increment(by: matching.count)
             publishes += try closedWaitingEntries(message, matching: matching, at: now)

@@ -2,6 +2,7 @@ import AMQP
 import Hummingbird
 import Logging
 import Messages
+import Pipeline
 import PostgresNIO
 import Prometheus
 import ServiceRuntime

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Messages
 import Metrics
+import Pipeline
 import ServiceLifecycle
 import ServiceRuntime
 import Storage
@@ -87,11 +88,7 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         let tier = retry.delays.sorted().first { $0 >= delay } ?? retry.delays.max() ?? delay
         do {
             var publications = [
-                Publication(
-                    AMQPMessage(
-                        body: try MessageCoding.encode(command), messageID: command.commandID,
-                        type: ActionCommand.contract, expiration: min(delay, tier * 6 / 5)),
-                    exchange: topology.retryExchange(delay: tier), routingKey: command.rule.connector)
+                try topology.retryPublication(of: command, tier: tier, expiration: min(delay, tier * 6 / 5))
             ]
             if let paused {
                 publications.append(
@@ -217,12 +214,7 @@ struct ActionCommandHandler<C: Connector>: Sendable {
                     + "(attempt \(scheduled + 1) of \(retry.maximumAttempts))."
                 var next = command
                 next.attempt += 1
-                messages.append(
-                    Publication(
-                        AMQPMessage(
-                            body: try MessageCoding.encode(next), messageID: next.commandID,
-                            type: ActionCommand.contract, expiration: expiration),
-                        exchange: topology.retryExchange(delay: delay), routingKey: command.rule.connector))
+                messages.append(try topology.retryPublication(of: next, tier: delay, expiration: expiration))
             } else if retry.delay(afterAttempt: scheduled, retryAfter: retryAfter) != nil {
                 status = .failed
                 reason = "Gave up: the action is \(Settings.format(.seconds(Int64(age)).roundedToHours)) old and "
@@ -260,11 +252,7 @@ extension ActionCommandHandler {
             trigger: command.event.type, test: command.event.isTest, customerEmail: command.event.customer.email,
             productID: command.rule.productID ?? command.event.productIDs.first, rule: command.rule, status: status,
             reason: reason.sanitizedForLog(), attemptNumber: command.attempt, attempt: attempt, at: Date())
-        return Publication(
-            AMQPMessage(
-                body: try MessageCoding.encode(outcome), messageID: "\(command.commandID)/\(command.attempt)/\(tag)",
-                type: Outcome.contract),
-            exchange: topology.outcomesExchange, routingKey: BrokerTopology.outcomeRoutingKey)
+        return try topology.publication(of: outcome, tag: tag)
     }
 }
 

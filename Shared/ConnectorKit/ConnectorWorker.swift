@@ -4,6 +4,7 @@ import Connectors
 import Hummingbird
 import Logging
 import Messages
+import Pipeline
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -94,9 +95,7 @@ public enum ConnectorWorker {
         try await Database.migrate(database, logger: logger)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let monitor = DatabaseMonitor(client: postgres, logger: logger)
-        let topology = BrokerTopology(
-            prefix: workerSettings.core.amqpPrefix,
-            connectors: BrokerTopology.knownConnectors.contains(name) ? BrokerTopology.knownConnectors : BrokerTopology.knownConnectors + [name])
+        let topology = BrokerTopology(prefix: workerSettings.core.amqpPrefix, extra: [name])
         let amqp = try workerSettings.core.brokerConnections(
             processName: processName, topology: topology.amqpTopology(retryDelays: workerSettings.retry.delays),
             logger: logger)

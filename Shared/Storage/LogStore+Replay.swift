@@ -23,13 +23,31 @@ extension LogStore {
         case noEvent
     }
 
-    /// Moves a failed entry back to `pending` for a replay and returns the command that performs it, or why not.
-    /// The update is conditional on the entry still being failed, so two simultaneous replays queue one command.
-    /// The command is put in the replay outbox in the same transaction: if the process dies before it is published,
-    /// `pendingReplays` hands it out again, so the entry cannot stay pending for ever.
-    public func beginReplay(marketplaceID: String, id: String, at: Date = Date()) async throws
-        -> Result<Replay, ReplayRefusal>
-    {
+    /// What is stored of a failed entry that a replay performs again.
+    public struct ReplayedEntry: Sendable {
+        /// The entry (and so the command) id.
+        public var id: String
+        /// The entry's marketplace.
+        public var marketplaceID: String
+        /// The event the entry was written for.
+        public var event: TriggerEvent
+        /// The rule as it was when the action was performed.
+        public var rule: RuleSnapshot
+        /// The attempt number the replay performs (the failed attempt's next).
+        public var attempt: Int
+        /// The replay's number (1 for the first).
+        public var replay: Int
+    }
+
+    /// Moves a failed entry back to `pending` for a replay and returns the command that performs it (made by
+    /// `command` from what is stored), or why not. The update is conditional on the entry still being failed, so two
+    /// simultaneous replays queue one command. The command is put in the replay outbox in the same transaction: if
+    /// the process dies before it is published, `pendingReplays` hands it out again, so the entry cannot stay
+    /// pending for ever.
+    public func beginReplay(
+        marketplaceID: String, id: String, at: Date = Date(),
+        command makeCommand: (ReplayedEntry) -> ActionCommand
+    ) async throws -> Result<Replay, ReplayRefusal> {
         let rows = try await client.query(
             """
             SELECT status, progress, replays, created_at, event::text, rule::text FROM log_entries
@@ -48,9 +66,10 @@ extension LogStore {
         // progress = attempt * 4 + status rank, so the failed attempt is progress / 4 and the replay is the next.
         let attempt = found.progress / 4 + 1
         let progress = attempt * 4 + LogStatus.pending.rank
-        let command = ActionCommand(
-            commandID: id, marketplaceID: marketplaceID, event: event, rule: rule, attempt: attempt,
-            createdAt: at, replay: found.replays + 1, firstAttempt: attempt)
+        let command = makeCommand(
+            ReplayedEntry(
+                id: id, marketplaceID: marketplaceID, event: event, rule: rule, attempt: attempt,
+                replay: found.replays + 1))
         let body = try MessageCoding.encode(command)
         let replayed = try await client.withTransaction(logger: logger) { connection -> Int? in
             let updated = try await connection.query(

@@ -1,7 +1,7 @@
 import Foundation
+import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
-import ServiceRuntime
 import Testing
 
 @testable import Gateway

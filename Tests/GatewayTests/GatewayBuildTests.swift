@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Messages
+import Pipeline
 import Prometheus
 import ServiceRuntime
 import ServiceTestSupport

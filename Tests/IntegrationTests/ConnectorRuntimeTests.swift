@@ -4,6 +4,7 @@ import Connectors
 import Foundation
 import Logging
 import Messages
+import Pipeline
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -84,7 +85,7 @@ final class RuntimeHarness: Sendable {
         let key = CredentialCipher.generateKey()
         let prefix = "sy\(runID)"
         let logger = Logger(label: "runtime-test")
-        topology = BrokerTopology(prefix: prefix, connectors: BrokerTopology.knownConnectors + ["scripted"])
+        topology = BrokerTopology(prefix: prefix, extra: ["scripted"])
         cipher = try CredentialCipher(base64Key: key)
         let database = try DatabaseConfiguration(url: testDatabaseURL)
         try await Database.migrate(database, logger: logger)

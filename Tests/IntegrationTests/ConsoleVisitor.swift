@@ -2,10 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import NIOCore
-import ServiceRuntime
-import Prometheus
 import Logging
+import NIOCore
+import Prometheus
+import ServiceRuntime
 
 @testable import Console
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Pipeline
 import PostgresNIO
 import ServiceRuntime
 import Storage

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messages
+import Pipeline
 import ServiceRuntime
 import Storage
 import Testing

@@ -2,7 +2,7 @@ import AMQP
 import Foundation
 import Logging
 import Messages
-import ServiceRuntime
+import Pipeline
 
 /// Direct access to the stack's broker, for tests that publish what the gateway would never let through (a
 /// trigger with a NUL, a command twice at once, a dead letter) — as a misbehaving publisher or a crash would.

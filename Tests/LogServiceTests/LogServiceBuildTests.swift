@@ -1,9 +1,10 @@
 import AMQP
 import Foundation
-import LogServiceAPI
 import Hummingbird
 import HummingbirdTesting
+import LogServiceAPI
 import Messages
+import Pipeline
 import Prometheus
 import ServiceRuntime
 import ServiceTestSupport

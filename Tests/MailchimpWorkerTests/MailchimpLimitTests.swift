@@ -1,5 +1,6 @@
 import Connectors
 import Messages
+import Pipeline
 import ServiceRuntime
 import Testing
 import VendorFakes

@@ -5,7 +5,7 @@ import Foundation
 import Messages
 import NIOCore
 import NIOHTTP1
-import ServiceRuntime
+import Pipeline
 import Testing
 
 @testable import WebhookWorker

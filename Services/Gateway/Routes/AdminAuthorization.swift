@@ -1,6 +1,6 @@
 import Crypto
+import HTTPAPI
 import Hummingbird
-import ServiceRuntime
 
 /// Lets through only requests bearing the operator's admin token (`SWITCHYARD_ADMIN_TOKEN`): `403 admin_disabled`
 /// when none is set, `401` for a missing or wrong token, before any handler runs.

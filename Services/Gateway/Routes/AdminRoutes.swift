@@ -1,6 +1,6 @@
 import Foundation
+import HTTPAPI
 import Hummingbird
-import ServiceRuntime
 import Storage
 
 /// `POST /admin/v1/marketplaces`: the operator creates a marketplace and receives its first API key, once.

@@ -1,6 +1,6 @@
 import Connectors
+import HTTPAPI
 import Hummingbird
-import ServiceRuntime
 
 /// `GET /v1/connectors`: the descriptors a UI builds its drop-downs from. Public: they describe the product, so they
 /// are mounted outside `MarketplaceAuthentication`.

@@ -1,10 +1,10 @@
 import AMQP
 import Foundation
+import HTTPAPI
 import Hummingbird
 import Logging
 import Messages
 import Metrics
-import ServiceRuntime
 import Storage
 
 /// `POST /v1/events` and `POST /v1/events/batch`: validate, then accept through `EventIntake` (published with

@@ -1,8 +1,8 @@
 import Connectors
 import Foundation
+import HTTPAPI
 import Hummingbird
 import Messages
-import ServiceRuntime
 import Storage
 
 /// Connecting an app: with credentials (verified by the connector's worker before anything is stored), with

@@ -1,9 +1,9 @@
 import Connectors
 import Foundation
+import HTTPAPI
 import Hummingbird
 import Logging
 import Messages
-import ServiceRuntime
 import Storage
 
 /// `/v1/integrations`: connected apps — connect (`+Connect`), list, read, rename, reconnect, refresh, catalog

@@ -1,6 +1,6 @@
 import Foundation
+import HTTPAPI
 import Hummingbird
-import ServiceRuntime
 import Storage
 
 /// An integration as the API shows it: never its credentials (a webhook's signing secret only once, when it is

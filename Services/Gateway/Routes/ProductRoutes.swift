@@ -1,6 +1,6 @@
 import Foundation
+import HTTPAPI
 import Hummingbird
-import ServiceRuntime
 import Storage
 
 /// `/v1/products`: the marketplace's products as seen in events and named by rules, for the console's product

@@ -1,8 +1,8 @@
 import Connectors
 import Foundation
+import HTTPAPI
 import Hummingbird
 import Messages
-import ServiceRuntime
 import Storage
 
 /// `/v1/rules`: "when TRIGGER happens, do ACTION with INTEGRATION to DESTINATION". Rules are validated against

@@ -1,7 +1,7 @@
 import AMQP
 import Foundation
 import Messages
-import ServiceRuntime
+import Pipeline
 import Testing
 
 /// What every typed consumer decides before its handler runs (`DeliveryConsumer(reading:)`): a message of the

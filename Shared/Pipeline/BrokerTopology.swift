@@ -1,4 +1,6 @@
 import AMQP
+import Connectors
+import ServiceRuntime
 
 /// The exchanges and queues of the pipeline, declared identically by every process (declaring is idempotent,
 /// and a queue declared twice with different arguments would be an error, so there is one definition).
@@ -27,13 +29,15 @@ public struct BrokerTopology: Sendable {
     public static let triggerRoutingKey = "trigger"
     /// The routing key of outcomes on the outcomes exchange.
     public static let outcomeRoutingKey = "outcome"
-    /// Every connector the pipeline knows; each gets its action queue even before its worker runs.
-    public static let knownConnectors = ["mailchimp", "icontact", "webhook"]
+    /// Every connector the pipeline knows (`ConnectorDescriptor.all`, the one list); each gets its action queue
+    /// even before its worker runs.
+    public static var knownConnectors: [String] { ConnectorDescriptor.all.map(\.name) }
 
-    /// Creates the topology of names under `prefix`, with queues for `connectors`.
-    public init(prefix: String, connectors: [String] = BrokerTopology.knownConnectors) {
+    /// Creates the topology of names under `prefix`, with queues for the known connectors and `extra` ones (a
+    /// connector the pipeline does not know yet, such as a test's).
+    public init(prefix: String, extra: [String] = []) {
         self.prefix = prefix
-        self.connectors = connectors
+        self.connectors = Self.knownConnectors + extra.filter { !Self.knownConnectors.contains($0) }
     }
 
     /// The public ingestion exchange (fanout, so the routing key does not matter): the only thing a store

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Logging
+import Pipeline
 import ServiceRuntime
 import Testing
 
