@@ -7,18 +7,6 @@ import Darwin
 internal import CRabbitMQ
 import Logging
 
-/// A published message waiting for its confirm.
-struct PendingPublish {
-    /// Nil once the caller was resumed (e.g. on timeout); the entry stays until the broker confirms.
-    var continuation: CheckedContinuation<Void, any Error>?
-    /// When the caller gets `.timeout`.
-    let deadline: ContinuousClock.Instant
-    /// The id it was sent with (possibly an internal one), to correlate `basic.return`.
-    let messageID: String
-    /// Set by a `basic.return`; the following ack then fails the publish with `.returned`.
-    var returnReason: String?
-}
-
 /// A FIFO of publishes that wait for room in the confirm window; O(1) append and pop.
 struct PublishQueue {
     /// Slots; popped or expired ones are nil.
@@ -191,14 +179,8 @@ final class ConnectionLoop {
 
     /// Publishes waiting for room in the confirm window.
     private var waiting = PublishQueue()
-    /// Sent, unconfirmed publishes by sequence number.
-    private var pending: [UInt64: PendingPublish] = [:]
-    /// Every sequence number below this is confirmed; makes `multiple` acks amortized O(1).
-    private var lowestUnconfirmed: UInt64 = 1
-    /// Sequence number of the next publish on the publisher channel.
-    private var nextSequence: UInt64 = 1
-    /// Unconfirmed sequence numbers per message id, oldest first, for matching `basic.return`.
-    private var sequencesByMessageID: [String: [UInt64]] = [:]
+    /// Sent, unconfirmed publishes of the publisher channel (`ConfirmTracker`: the confirm state machine).
+    private var confirms = ConfirmTracker<CheckedContinuation<Void, any Error>>()
     /// Counter for internal message ids of publishes without one.
     private var internalIDCounter: UInt64 = 0
     /// When timeouts were last checked.
@@ -475,7 +457,7 @@ final class ConnectionLoop {
             if amqp_frames_enqueued(conn) == 0 && amqp_data_in_buffer(conn) == 0 {
                 amqp_maybe_release_buffers(conn)
                 let canPublish = !blocked && !heldBack && waiting.count > 0
-                    && pending.count < configuration.confirmWindow
+                    && confirms.count < configuration.confirmWindow
                 fds[0].revents = 0
                 fds[1].revents = 0
                 let ready = poll(&fds, nfds_t(fds.count), heldBack ? 5 : canPublish ? 0 : 100)
@@ -638,8 +620,7 @@ final class ConnectionLoop {
         guard let conn = connection else { throw .connection("no connection") }
         _ = amqp_confirm_select(conn, Self.publisherChannel)
         try check(amqp_get_rpc_reply(conn), channel: Self.publisherChannel, context: "confirm.select").get()
-        nextSequence = 1
-        lowestUnconfirmed = 1
+        confirms.restart()
     }
 
     /// Declares exchanges, queues and bindings on the publisher channel (idempotent).
@@ -729,7 +710,7 @@ final class ConnectionLoop {
         }
         var sent = 0
         let now = ContinuousClock.now
-        while sent < 1024, pending.count < configuration.confirmWindow, let request = waiting.first {
+        while sent < 1024, confirms.count < configuration.confirmWindow, let request = waiting.first {
             if request.deadline <= now {
                 _ = waiting.popFirst()
                 request.continuation.resume(throwing: AMQPError(
@@ -824,62 +805,28 @@ final class ConnectionLoop {
             request.continuation.resume(throwing: AMQPError(code: .connectionLost, message: reason))
             return reason
         }
-        let sequence = nextSequence
-        nextSequence += 1
-        pending[sequence] = PendingPublish(continuation: request.continuation, deadline: request.deadline,
-                                           messageID: messageID)
-        sequencesByMessageID[messageID, default: []].append(sequence)
+        confirms.sent(messageID: messageID, deadline: request.deadline, waiter: request.continuation)
         return nil
     }
 
-    /// Settles publishes acked or nacked by the broker.
+    /// Answers the publishers of what the broker acked or nacked.
     private func confirm(tag: UInt64, multiple: Bool, nacked: Bool) {
-        if multiple {
-            var sequence = lowestUnconfirmed
-            let last = min(tag, nextSequence &- 1)
-            while sequence <= last {
-                if let entry = pending.removeValue(forKey: sequence) {
-                    resolve(entry, sequence: sequence, nacked: nacked)
-                }
-                sequence += 1
+        for (continuation, settlement) in confirms.confirm(tag: tag, multiple: multiple, nacked: nacked) {
+            switch settlement {
+            case .confirmed:
+                continuation.resume()
+            case .returned(let reason):
+                continuation.resume(throwing: AMQPError(code: .returned, message: "message was returned: \(reason)"))
+            case .nacked:
+                continuation.resume(throwing: AMQPError(code: .nacked, message: "the broker nacked the message"))
             }
-        } else if let entry = pending.removeValue(forKey: tag) {
-            resolve(entry, sequence: tag, nacked: nacked)
-        }
-        while lowestUnconfirmed < nextSequence && pending[lowestUnconfirmed] == nil {
-            lowestUnconfirmed += 1
-        }
-    }
-
-    /// Resumes the publisher of one settled message.
-    private func resolve(_ entry: PendingPublish, sequence: UInt64, nacked: Bool) {
-        if let index = sequencesByMessageID[entry.messageID]?.firstIndex(of: sequence) {
-            sequencesByMessageID[entry.messageID]?.remove(at: index)
-            if sequencesByMessageID[entry.messageID]?.isEmpty == true {
-                sequencesByMessageID[entry.messageID] = nil
-            }
-        }
-        guard let continuation = entry.continuation else { return }
-        if let reason = entry.returnReason {
-            continuation.resume(throwing: AMQPError(code: .returned, message: "message was returned: \(reason)"))
-        } else if nacked {
-            continuation.resume(throwing: AMQPError(code: .nacked, message: "the broker nacked the message"))
-        } else {
-            continuation.resume()
         }
     }
 
     /// Marks the oldest unconfirmed publish with this message id as returned.
     private func markReturned(messageID: String?, reason: String) {
-        guard let messageID, let sequences = sequencesByMessageID[messageID] else {
+        if !confirms.returned(messageID: messageID, reason: reason) {
             logger.warning("AMQP: a returned message matches no pending publish (\(reason))")
-            return
-        }
-        for sequence in sequences where pending[sequence]?.returnReason == nil {
-            if pending[sequence] != nil {
-                pending[sequence]?.returnReason = reason
-                return
-            }
         }
     }
 
@@ -889,13 +836,8 @@ final class ConnectionLoop {
         guard now - lastTimeoutScan >= .milliseconds(50) else { return }
         lastTimeoutScan = now
         let error = AMQPError(code: .timeout, message: "no publisher confirm before the timeout")
-        var expired: [UInt64] = []
-        for (sequence, entry) in pending where entry.continuation != nil && entry.deadline <= now {
-            expired.append(sequence)
-        }
-        for sequence in expired {
-            pending[sequence]?.continuation?.resume(throwing: error)
-            pending[sequence]?.continuation = nil
+        for continuation in confirms.expire(now: now) {
+            continuation.resume(throwing: error)
         }
         for request in waiting.removeExpired(now: now) {
             request.continuation.resume(throwing: AMQPError(
@@ -911,13 +853,9 @@ final class ConnectionLoop {
 
     /// Fails unconfirmed publishes (their channel is gone) and resets confirm tracking.
     private func failUnconfirmed(with error: AMQPError) {
-        for entry in pending.values {
-            entry.continuation?.resume(throwing: error)
+        for continuation in confirms.failAll() {
+            continuation.resume(throwing: error)
         }
-        pending = [:]
-        sequencesByMessageID = [:]
-        nextSequence = 1
-        lowestUnconfirmed = 1
     }
 
     // MARK: - Frames
@@ -1009,9 +947,8 @@ final class ConnectionLoop {
             let inFlight = AMQPError(
                 code: .blocked, message: "the broker blocked publishing (\(core.blockedReason ?? "resource alarm")) "
                     + "before confirming the message; it may still be delivered once the alarm clears")
-            for sequence in Array(pending.keys) {
-                pending[sequence]?.continuation?.resume(throwing: inFlight)
-                pending[sequence]?.continuation = nil
+            for continuation in confirms.detachAll() {
+                continuation.resume(throwing: inFlight)
             }
         case sy_method_connection_unblocked():
             logger.info("AMQP: the broker unblocked publishing")
