@@ -17,7 +17,20 @@ SY_STATE="${SY_ROOT}/.switchyard"
 SY_LOCAL_DIR="${SY_ROOT}/deploy/local"
 SY_PG_BIN="${SWITCHYARD_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SY_RABBIT_BIN="${SWITCHYARD_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
-SY_SERVICES=(log-service matcher webhook-worker mailchimp-worker icontact-worker gateway console)
+# The services deploy/local runs, in start order: name (switchyard-NAME), the variable that sets its HTTP port,
+# and that port's default. The one list the scripts read; compose and Kubernetes name them in their manifests.
+SY_SERVICE_TABLE=(
+    "log-service SWITCHYARD_LOGS_PORT 8081"
+    "matcher SWITCHYARD_MATCHER_PORT 8082"
+    "webhook-worker SWITCHYARD_WEBHOOK_WORKER_PORT 8083"
+    "mailchimp-worker SWITCHYARD_MAILCHIMP_WORKER_PORT 8084"
+    "icontact-worker SWITCHYARD_ICONTACT_WORKER_PORT 8085"
+    "gateway SWITCHYARD_GATEWAY_PORT 8080"
+    "console SWITCHYARD_CONSOLE_PORT 8090"
+)
+SY_SERVICES=()
+for _row in "${SY_SERVICE_TABLE[@]}"; do SY_SERVICES+=("${_row%% *}"); done
+unset _row
 
 # Swift installed as a tarball in /opt/swift is found even when the caller's PATH lacks it.
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
@@ -477,25 +490,21 @@ stop_all_services() {
     shopt -u nullglob
 }
 
-service_port_var() {
-    case "$1" in
-        gateway) echo SWITCHYARD_GATEWAY_PORT ;;
-        log-service) echo SWITCHYARD_LOGS_PORT ;;
-        matcher) echo SWITCHYARD_MATCHER_PORT ;;
-        webhook-worker) echo SWITCHYARD_WEBHOOK_WORKER_PORT ;;
-        mailchimp-worker) echo SWITCHYARD_MAILCHIMP_WORKER_PORT ;;
-        icontact-worker) echo SWITCHYARD_ICONTACT_WORKER_PORT ;;
-        console) echo SWITCHYARD_CONSOLE_PORT ;;
-        *) die "unknown service $1" ;;
-    esac
+# service_field NAME COLUMN: a service's row of SY_SERVICE_TABLE, column 2 (port variable) or 3 (default port).
+service_field() {
+    local row name var port
+    for row in "${SY_SERVICE_TABLE[@]}"; do
+        read -r name var port <<<"$row"
+        if [[ "$name" == "$1" ]]; then
+            if [[ "$2" == 2 ]]; then echo "$var"; else echo "$port"; fi
+            return 0
+        fi
+    done
+    die "unknown service $1"
 }
 
-service_default_port() {
-    case "$1" in
-        gateway) echo 8080 ;; log-service) echo 8081 ;; matcher) echo 8082 ;; webhook-worker) echo 8083 ;;
-        mailchimp-worker) echo 8084 ;; icontact-worker) echo 8085 ;; console) echo 8090 ;;
-    esac
-}
+service_port_var() { service_field "$1" 2; }
+service_default_port() { service_field "$1" 3; }
 
 # export_service_env: the environment every service reads, pointing at the local servers.
 export_service_env() {
