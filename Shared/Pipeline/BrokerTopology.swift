@@ -142,37 +142,33 @@ public struct BrokerTopology: Sendable {
             topology.bindings.append(.init(queue: requests, exchange: requestsExchange, routingKey: connector))
         }
         if let triggerDelay {
-            let name = delayedTriggersExchange(delay: triggerDelay)
-            topology.exchanges.append(.init(name: name, type: .fanout))
-            topology.queues.append(
-                .init(
-                    name: name,
-                    arguments: [
-                        "x-queue-type": .string("quorum"),
-                        "x-message-ttl": .int(triggerDelay.milliseconds),
-                        "x-dead-letter-exchange": .string(eventsExchange),
-                        "x-dead-letter-routing-key": .string(Self.triggerRoutingKey),
-                        "x-dead-letter-strategy": .string("at-least-once"),
-                        "x-overflow": .string("reject-publish"),
-                    ]))
-            topology.bindings.append(.init(queue: name, exchange: name, routingKey: ""))
+            delayQueue(
+                delayedTriggersExchange(delay: triggerDelay), ttl: triggerDelay, into: eventsExchange,
+                routingKey: Self.triggerRoutingKey, in: &topology)
         }
         var declared = Set<String>()
         for delay in retryDelays where declared.insert(retryExchange(delay: delay)).inserted {
-            let name = retryExchange(delay: delay)
-            topology.exchanges.append(.init(name: name, type: .fanout))
-            topology.queues.append(
-                .init(
-                    name: name,
-                    arguments: [
-                        "x-queue-type": .string("quorum"),
-                        "x-message-ttl": .int(delay.milliseconds * 6 / 5),
-                        "x-dead-letter-exchange": .string(actionsExchange),
-                        "x-dead-letter-strategy": .string("at-least-once"),
-                        "x-overflow": .string("reject-publish"),
-                    ]))
-            topology.bindings.append(.init(queue: name, exchange: name, routingKey: ""))
+            // The queue keeps a message a little longer than its tier; each message's own expiration decides.
+            delayQueue(retryExchange(delay: delay), ttl: delay * 6 / 5, into: actionsExchange, in: &topology)
         }
         return topology
+    }
+
+    /// A fanout exchange and its quorum queue of the same name that hold messages for `ttl`, then dead-letter them
+    /// (at least once) to `exchange`, with `routingKey` or their own; publishing is refused when it is full.
+    private func delayQueue(
+        _ name: String, ttl: Duration, into exchange: String, routingKey: String? = nil, in topology: inout AMQPTopology
+    ) {
+        var arguments: [String: AMQPValue] = [
+            "x-queue-type": .string("quorum"),
+            "x-message-ttl": .int(ttl.milliseconds),
+            "x-dead-letter-exchange": .string(exchange),
+            "x-dead-letter-strategy": .string("at-least-once"),
+            "x-overflow": .string("reject-publish"),
+        ]
+        if let routingKey { arguments["x-dead-letter-routing-key"] = .string(routingKey) }
+        topology.exchanges.append(.init(name: name, type: .fanout))
+        topology.queues.append(.init(name: name, arguments: arguments))
+        topology.bindings.append(.init(queue: name, exchange: name, routingKey: ""))
     }
 }
