@@ -9,11 +9,14 @@ import Synchronization
 /// keys becomes a flood of queries: a key that cannot be one of ours (prefix, length, alphabet) is refused without
 /// a lookup, an unknown key is remembered as unknown for a minute, and lookups of keys not cached are limited
 /// to `lookupsPerSecond` (beyond that `429`; a known key whose cache entry just expired is still accepted then).
+/// Concurrent requests with the same uncached key share one lookup.
 public final class APIKeyAuthenticator: Sendable {
     private let store: MarketplaceStore
     private let ttl: Duration
     private let cache = Mutex<[String: (marketplaceID: String, expires: ContinuousClock.Instant)]>([:])
     private let unknown = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// The lookup running for a key, which every request with that key waits for.
+    private let inFlight = Mutex<[String: Task<String?, any Error>]>([:])
     private let budget: Mutex<(tokens: Double, refilled: ContinuousClock.Instant)>
     private let lookupsPerSecond: Double
     private let lookups = Counter(label: "switchyard_auth_key_lookups_total")
@@ -46,13 +49,40 @@ public final class APIKeyAuthenticator: Sendable {
             refused.increment()
             throw APIError.unauthorized
         }
-        guard takeLookup(now) else {
+        // Requests with one key that is not cached share one lookup: a store whose first burst with a new key
+        // arrives on many connections at once spends one token, not one per connection.
+        let lookup = inFlight.withLock { flights in
+            if let running = flights[key] { return running }
+            let task = Task { try await self.lookUp(key) }
+            flights[key] = task
+            return task
+        }
+        let id: String?
+        do {
+            id = try await lookup.value
+        } catch is LookupRefused {
             if let cached { return cached.marketplaceID }
             refused.increment()
             throw APIError(
                 .tooManyRequests, code: "too_many_requests",
                 message: "too many requests with unknown API keys; retry in a moment", headers: [.retryAfter: "1"])
         }
+        guard let id else {
+            refused.increment()
+            throw APIError.unauthorized
+        }
+        return id
+    }
+
+    /// The lookup budget was spent: the key was not looked up.
+    private struct LookupRefused: Error {}
+
+    /// Looks a key up once (if the budget allows) and remembers the answer, known or unknown; then lets the next
+    /// request with this key start a lookup of its own.
+    private func lookUp(_ key: String) async throws -> String? {
+        defer { _ = inFlight.withLock { $0.removeValue(forKey: key) } }
+        let now = ContinuousClock.now
+        guard takeLookup(now) else { throw LookupRefused() }
         lookups.increment()
         guard let id = try await store.marketplaceID(forAPIKey: key) else {
             unknown.withLock { unknown in
@@ -60,8 +90,7 @@ public final class APIKeyAuthenticator: Sendable {
                 unknown[key] = now + Self.unknownTTL
             }
             cache.withLock { $0[key] = nil }
-            refused.increment()
-            throw APIError.unauthorized
+            return nil
         }
         cache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
