@@ -15,7 +15,8 @@ func buildConsole(settings: ConsoleSettings, registry: PrometheusCollectorRegist
     return Application(
         router: router,
         configuration: .init(
-            address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-console"),
+            address: .hostname(settings.core.httpHost, port: settings.core.httpPort),
+            serverName: "switchyard-console"),
         onServerRunning: { channel in
             logger.info(
                 "console listening",

@@ -3,8 +3,8 @@ import ServiceRuntime
 
 /// The console's configuration, from the environment.
 struct ConsoleSettings: Sendable {
+    /// The common settings; `core.httpPort` is this service's port (`SWITCHYARD_HTTP_PORT`, 8090 by default).
     var core: CoreSettings
-    var port: Int
     /// The gateway's public API, which the console calls with the signed-in merchant's key.
     var gatewayURL: URL
     /// The log service's public API.
@@ -24,11 +24,11 @@ struct ConsoleSettings: Sendable {
     var icontactRegistrationURL: String
 
     init(_ settings: Settings = Settings()) throws {
-        core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_CONSOLE_PORT", default: 8090, in: 0...65535)
+        core = try CoreSettings(settings, defaultHTTPPort: 8090)
         gatewayURL = try Self.url(settings, "SWITCHYARD_GATEWAY_URL", default: "http://127.0.0.1:8080")
         logsURL = try Self.url(settings, "SWITCHYARD_LOGS_URL", default: "http://127.0.0.1:8081")
-        publicURL = try Self.url(settings, "SWITCHYARD_CONSOLE_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
+        publicURL = try Self.url(
+            settings, "SWITCHYARD_CONSOLE_PUBLIC_URL", default: "http://127.0.0.1:\(core.httpPort)")
         if let text = settings.optionalString("SWITCHYARD_CONSOLE_SESSION_KEY") {
             guard let key = Data(base64Encoded: text), key.count == 32 else {
                 throw SettingsError(

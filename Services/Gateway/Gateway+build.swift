@@ -19,7 +19,8 @@ func buildGateway(settings: GatewaySettings, registry: PrometheusCollectorRegist
     return Application(
         router: parts.router,
         configuration: .init(
-            address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-gateway"),
+            address: .hostname(settings.core.httpHost, port: settings.core.httpPort),
+            serverName: "switchyard-gateway"),
         services: parts.services,
         onServerRunning: { channel in
             logger.info("gateway listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])

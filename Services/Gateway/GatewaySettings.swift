@@ -4,8 +4,8 @@ import ServiceRuntime
 
 /// The gateway's configuration, from the environment.
 struct GatewaySettings: Sendable {
+    /// The common settings; `core.httpPort` is this service's port (`SWITCHYARD_HTTP_PORT`, 8080 by default).
     var core: CoreSettings
-    var port: Int
     /// Encrypts integration credentials; required because the gateway stores them.
     var encryptionKey: String
     /// The operator's token for `/admin/…`; when unset, the admin API refuses every call.
@@ -27,8 +27,7 @@ struct GatewaySettings: Sendable {
     var oauthRedirectURI: String { publicURL + "/v1/oauth/callback" }
 
     init(_ settings: Settings = Settings()) throws {
-        core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_GATEWAY_PORT", default: 8080, in: 0...65535)
+        core = try CoreSettings(settings, defaultHTTPPort: 8080)
         guard let key = settings.optionalString("SWITCHYARD_ENCRYPTION_KEY") else {
             throw SettingsError(key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required: base64 of 32 random bytes (openssl rand -base64 32)")
         }
@@ -45,7 +44,7 @@ struct GatewaySettings: Sendable {
         }
         webhookEgress = try settings.webhookEgressPolicy()
         ingestPrefetch = try settings.prefetch("SWITCHYARD_INGEST_PREFETCH", default: 100)
-        let url = settings.string("SWITCHYARD_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
+        let url = settings.string("SWITCHYARD_PUBLIC_URL", default: "http://127.0.0.1:\(core.httpPort)")
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw SettingsError(key: "SWITCHYARD_PUBLIC_URL", message: "must be an http or https URL, not \"\(url)\"")
         }

@@ -21,7 +21,8 @@ func buildLogService(settings: LogServiceSettings, registry: PrometheusCollector
     return Application(
         router: parts.router,
         configuration: .init(
-            address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-log-service"),
+            address: .hostname(settings.core.httpHost, port: settings.core.httpPort),
+            serverName: "switchyard-log-service"),
         services: parts.services,
         onServerRunning: { channel in
             logger.info("log service listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])

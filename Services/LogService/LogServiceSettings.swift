@@ -2,8 +2,8 @@ import ServiceRuntime
 
 /// The log service's configuration, from the environment.
 struct LogServiceSettings: Sendable {
+    /// The common settings; `core.httpPort` is this service's port (`SWITCHYARD_HTTP_PORT`, 8081 by default).
     var core: CoreSettings
-    var port: Int
     /// Outcomes held at once; they are written in batches, so a large prefetch keeps batches full.
     var prefetch: UInt16
     /// Log entries kept per marketplace; older ones are pruned in the background.
@@ -12,8 +12,7 @@ struct LogServiceSettings: Sendable {
     var retentionInterval: Duration
 
     init(_ settings: Settings = Settings()) throws {
-        core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_LOGS_PORT", default: 8081, in: 0...65535)
+        core = try CoreSettings(settings, defaultHTTPPort: 8081)
         prefetch = try settings.prefetch("SWITCHYARD_PREFETCH", default: 1000)
         retention = try settings.int("SWITCHYARD_LOG_RETENTION", default: 1000)
         guard retention >= 1 else {

@@ -40,7 +40,9 @@ func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegist
         checks: HealthChecks.standard(broker: amqp, database: monitor))
     return Application(
         router: router,
-        configuration: .init(address: .hostname(settings.core.httpHost, port: settings.port), serverName: "switchyard-matcher"),
+        configuration: .init(
+            address: .hostname(settings.core.httpHost, port: settings.core.httpPort),
+            serverName: "switchyard-matcher"),
         services: [postgres, monitor] + amqp.services + [consumer],
         logger: logger)
 }

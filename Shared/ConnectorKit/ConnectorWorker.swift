@@ -20,9 +20,9 @@ public struct ConnectorContext: Sendable {
 
 /// The configuration every connector worker reads, from the environment.
 public struct ConnectorWorkerSettings: Sendable {
+    /// The common settings; `core.httpPort` is the health and metrics port (`SWITCHYARD_HTTP_PORT`, the worker's
+    /// `defaultPort` by default).
     public var core: CoreSettings
-    /// Health and metrics port: `SWITCHYARD_<CONNECTOR>_WORKER_PORT`.
-    public var port: Int
     public var encryptionKey: String
     /// Action commands handled at once (`SWITCHYARD_PREFETCH`).
     public var prefetch: UInt16
@@ -36,9 +36,9 @@ public struct ConnectorWorkerSettings: Sendable {
     /// keeps failing, up to 10 minutes).
     public var circuitCooldown: Duration
 
-    public init(connector: String, defaultPort: Int, _ settings: Settings = Settings()) throws {
-        core = try CoreSettings(settings)
-        port = try settings.int("SWITCHYARD_\(connector.uppercased())_WORKER_PORT", default: defaultPort, in: 0...65535)
+    /// Reads the settings; `defaultPort` is the worker's own health and metrics port.
+    public init(defaultPort: Int, _ settings: Settings = Settings()) throws {
+        core = try CoreSettings(settings, defaultHTTPPort: defaultPort)
         guard let key = settings.optionalString("SWITCHYARD_ENCRYPTION_KEY") else {
             throw SettingsError(key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required to read credentials: base64 of 32 random bytes")
         }
@@ -65,7 +65,8 @@ public enum ConnectorWorker {
     ) async throws {
         let settings = Settings()
         let app = try await ProcessBootstrap.configured(processName) {
-            let registry = ProcessBootstrap.bootstrap(settings: try CoreSettings(settings))
+            let core = try CoreSettings(settings, defaultHTTPPort: defaultPort)
+            let registry = ProcessBootstrap.bootstrap(settings: core)
             return try await build(
                 processName: processName, defaultPort: defaultPort, settings: settings, registry: registry,
                 logger: Logger(label: "switchyard.\(processName)"), make: make)
@@ -84,8 +85,7 @@ public enum ConnectorWorker {
         let workerSettings: ConnectorWorkerSettings
         do {
             connector = try make(ConnectorContext(settings: settings, httpClient: httpClient, logger: logger))
-            workerSettings = try ConnectorWorkerSettings(
-                connector: connector.descriptor.name, defaultPort: defaultPort, settings)
+            workerSettings = try ConnectorWorkerSettings(defaultPort: defaultPort, settings)
         } catch {
             try await httpClient.shutdown()
             throw error
@@ -132,7 +132,8 @@ public enum ConnectorWorker {
         return Application(
             router: router,
             configuration: .init(
-                address: .hostname(workerSettings.core.httpHost, port: workerSettings.port), serverName: processName),
+                address: .hostname(workerSettings.core.httpHost, port: workerSettings.core.httpPort),
+                serverName: processName),
             services: [
                 postgres, monitor, amqp.consuming, amqp.publishing,
                 HTTPClientService(client: httpClient, release: { await connector.shutdown() }), actions, requests,

@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import Storage
 
-/// What every Switchyard process reads: where the database and the broker are, and how to log.
+/// What every Switchyard process reads: where the database and the broker are, where its HTTP server listens, and
+/// how to log.
 public struct CoreSettings: Sendable {
     /// `SWITCHYARD_DATABASE_URL`: the PostgreSQL URL (`postgres://user:password@host:port/database`).
     public var databaseURL: String
@@ -13,6 +14,10 @@ public struct CoreSettings: Sendable {
     public var amqpPrefix: String
     /// `SWITCHYARD_HTTP_HOST`: the address the HTTP server listens on; `127.0.0.1` by default.
     public var httpHost: String
+    /// `SWITCHYARD_HTTP_PORT`: the port the HTTP server listens on (a connector worker's serves `/health` and
+    /// `/metrics`); the service's own port (`defaultHTTPPort`: gateway 8080, log service 8081, matcher 8082, webhook
+    /// worker 8083, Mailchimp worker 8084, iContact worker 8085, console 8090) by default, `0` for any free port.
+    public var httpPort: Int
     /// `SWITCHYARD_LOG_LEVEL`: the lowest level logged; `info` by default.
     public var logLevel: Logger.Level
     /// How long a claim on a message protects the process that took it (`ClaimLedger`): longer than any one
@@ -22,14 +27,15 @@ public struct CoreSettings: Sendable {
     /// The variables the TLS settings of the broker connection are read from.
     let environment: [String: String]
 
-    /// Reads the settings, with defaults for a broker and a database on this machine; throws for a value that is
-    /// present but unusable.
-    public init(_ settings: Settings = Settings()) throws(SettingsError) {
+    /// Reads the settings, with defaults for a broker and a database on this machine and `defaultHTTPPort`, the
+    /// service's own port, for `httpPort`; throws for a value that is present but unusable.
+    public init(_ settings: Settings = Settings(), defaultHTTPPort: Int) throws(SettingsError) {
         databaseURL = settings.string(
             "SWITCHYARD_DATABASE_URL", default: "postgres://switchyard:switchyard@127.0.0.1:5432/switchyard")
         amqpURL = settings.string("SWITCHYARD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2f")
         amqpPrefix = settings.string("SWITCHYARD_AMQP_PREFIX", default: "switchyard")
         httpHost = settings.string("SWITCHYARD_HTTP_HOST", default: "127.0.0.1")
+        httpPort = try settings.int("SWITCHYARD_HTTP_PORT", default: defaultHTTPPort, in: 0...65535)
         let level = settings.string("SWITCHYARD_LOG_LEVEL", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw SettingsError(key: "SWITCHYARD_LOG_LEVEL", message: "must be one of trace, debug, info, notice, warning, error, critical")

@@ -17,16 +17,20 @@ SY_STATE="${SY_ROOT}/.switchyard"
 SY_LOCAL_DIR="${SY_ROOT}/deploy/local"
 SY_PG_BIN="${SWITCHYARD_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SY_RABBIT_BIN="${SWITCHYARD_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
-# The services deploy/local runs, in start order: name (switchyard-NAME), the variable that sets its HTTP port,
-# and that port's default. The one list the scripts read; compose and Kubernetes name them in their manifests.
+# The services deploy/local runs, in start order: name (switchyard-NAME) and the HTTP port it listens on here.
+# The one list the scripts read; compose and Kubernetes name them in their manifests. Every binary reads its port
+# from SWITCHYARD_HTTP_PORT (its default is the port below); on one host each needs its own, so start_service hands
+# each process its port. The operator chooses another port for a service of deploy/local/up with the per-service
+# variables below (e.g. SWITCHYARD_GATEWAY_PORT=9000 deploy/local/up): inputs of these scripts only, read here
+# once and never by the binaries.
 SY_SERVICE_TABLE=(
-    "log-service SWITCHYARD_LOGS_PORT 8081"
-    "matcher SWITCHYARD_MATCHER_PORT 8082"
-    "webhook-worker SWITCHYARD_WEBHOOK_WORKER_PORT 8083"
-    "mailchimp-worker SWITCHYARD_MAILCHIMP_WORKER_PORT 8084"
-    "icontact-worker SWITCHYARD_ICONTACT_WORKER_PORT 8085"
-    "gateway SWITCHYARD_GATEWAY_PORT 8080"
-    "console SWITCHYARD_CONSOLE_PORT 8090"
+    "log-service ${SWITCHYARD_LOGS_PORT:-8081}"
+    "matcher ${SWITCHYARD_MATCHER_PORT:-8082}"
+    "webhook-worker ${SWITCHYARD_WEBHOOK_WORKER_PORT:-8083}"
+    "mailchimp-worker ${SWITCHYARD_MAILCHIMP_WORKER_PORT:-8084}"
+    "icontact-worker ${SWITCHYARD_ICONTACT_WORKER_PORT:-8085}"
+    "gateway ${SWITCHYARD_GATEWAY_PORT:-8080}"
+    "console ${SWITCHYARD_CONSOLE_PORT:-8090}"
 )
 SY_SERVICES=()
 for _row in "${SY_SERVICE_TABLE[@]}"; do SY_SERVICES+=("${_row%% *}"); done
@@ -490,21 +494,18 @@ stop_all_services() {
     shopt -u nullglob
 }
 
-# service_field NAME COLUMN: a service's row of SY_SERVICE_TABLE, column 2 (port variable) or 3 (default port).
-service_field() {
-    local row name var port
+# service_port NAME: the HTTP port of the service's process started by deploy/local/up (SY_SERVICE_TABLE).
+service_port() {
+    local row name port
     for row in "${SY_SERVICE_TABLE[@]}"; do
-        read -r name var port <<<"$row"
+        read -r name port <<<"$row"
         if [[ "$name" == "$1" ]]; then
-            if [[ "$2" == 2 ]]; then echo "$var"; else echo "$port"; fi
+            echo "$port"
             return 0
         fi
     done
     die "unknown service $1"
 }
-
-service_port_var() { service_field "$1" 2; }
-service_default_port() { service_field "$1" 3; }
 
 # export_service_env: the environment every service reads, pointing at the local servers.
 export_service_env() {
@@ -528,28 +529,26 @@ export_service_env() {
         # The App ID the console tells merchants to register in iContact: the fake's.
         export SWITCHYARD_ICONTACT_APP_ID="${SWITCHYARD_ICONTACT_APP_ID:-demo-app-id}"
     fi
-    local s var
-    for s in "${SY_SERVICES[@]}"; do
-        var=$(service_port_var "$s")
-        export "${var}=${!var:-$(service_default_port "$s")}"
-    done
+    # No SWITCHYARD_HTTP_PORT here: it differs per process, and start_service sets it for each.
     # The console is a client of the two public APIs, and seals its sessions with the key of secrets.env.
-    export SWITCHYARD_GATEWAY_URL="http://127.0.0.1:${SWITCHYARD_GATEWAY_PORT}"
-    export SWITCHYARD_LOGS_URL="http://127.0.0.1:${SWITCHYARD_LOGS_PORT}"
-    export SWITCHYARD_CONSOLE_PUBLIC_URL="${SWITCHYARD_CONSOLE_PUBLIC_URL:-http://127.0.0.1:${SWITCHYARD_CONSOLE_PORT}}"
-    export SWITCHYARD_CONSOLE_SESSION_KEY
+    SWITCHYARD_GATEWAY_URL="http://127.0.0.1:$(service_port gateway)"
+    SWITCHYARD_LOGS_URL="http://127.0.0.1:$(service_port log-service)"
+    SWITCHYARD_CONSOLE_PUBLIC_URL="${SWITCHYARD_CONSOLE_PUBLIC_URL:-http://127.0.0.1:$(service_port console)}"
+    export SWITCHYARD_GATEWAY_URL SWITCHYARD_LOGS_URL SWITCHYARD_CONSOLE_PUBLIC_URL SWITCHYARD_CONSOLE_SESSION_KEY
 }
 
-# start_service NAME BINDIR [INSTANCE]: starts switchyard-NAME in the background with nohup.
+# start_service NAME BINDIR PORT [INSTANCE]: starts switchyard-NAME in the background with nohup, with
+# SWITCHYARD_HTTP_PORT=PORT in its environment only (0: any free port; empty: the binary's default, for the vendor
+# fakes, which read ports of their own).
 start_service() {
-    local name=$1 bindir=$2 instance=${3:-} id log pidfile
+    local name=$1 bindir=$2 port=$3 instance=${4:-} id log pidfile
     id="${name}${instance:+.${instance}}"
     log="${SY_STATE}/logs/${id}.log"
     pidfile="${SY_STATE}/run/${id}.pid"
     [[ -x "${bindir}/switchyard-${name}" ]] || die "${bindir}/switchyard-${name} does not exist: build first (swift build -c release)"
     mkdir -p "${SY_STATE}/logs" "${SY_STATE}/run"
     printf '\n===== %s: starting switchyard-%s =====\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
-    nohup "${bindir}/switchyard-${name}" >>"$log" 2>&1 </dev/null &
+    SWITCHYARD_HTTP_PORT="$port" nohup "${bindir}/switchyard-${name}" >>"$log" 2>&1 </dev/null &
     echo $! >"$pidfile"
 }
 
