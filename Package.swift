@@ -129,7 +129,7 @@ let package = Package(
             name: "ServiceTestSupport", dependencies: ["AMQP", "Storage", hummingbird, hummingbirdTesting, logging, postgres],
             path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
         tests("GatewayTests", [
-            "Gateway", "GatewayAPI", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "HTTPAPI", "Messages", "Storage", "Connectors", "AMQP",
+            "Gateway", "GatewayAPI", "APIClient", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "HTTPAPI", "Messages", "Storage", "Connectors", "AMQP",
             hummingbird, hummingbirdTesting, prometheus, logging,
         ]),
         tests("LogServiceTests", [

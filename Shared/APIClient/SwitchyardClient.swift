@@ -59,14 +59,22 @@ public struct SwitchyardClient: Sendable {
 
     /// A value as the API's JSON, indented, keys sorted, times in RFC 3339: what `--json` prints.
     public static func prettyJSON(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
+        let encoder = encoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// An encoder of the API's JSON (RFC 3339 times with milliseconds), for a body sent another way than through
+    /// the client (an event published over AMQP).
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         let transcoder = RFC3339DateTranscoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(try transcoder.encode(date))
         }
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
     }
 
     /// A decoder of the API's JSON (RFC 3339 times), for JSON read from elsewhere (an event in a file).

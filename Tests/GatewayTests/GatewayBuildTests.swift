@@ -1,4 +1,5 @@
 import AMQP
+import APIClient
 import Foundation
 import GatewayAPI
 import Hummingbird
@@ -51,8 +52,9 @@ import Testing
                 headers: [.authorization: "Bearer \(settings.adminToken ?? "")", .contentType: "application/json"],
                 body: ByteBuffer(string: #"{"name":"Build test"}"#))
             #expect(created.status == .created)
-            let marketplace = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]
-            let key = try #require(marketplace?["api_key"] as? String)
+            let marketplace = try SwitchyardClient.decoder().decode(
+                Components.Schemas.MarketplaceCreated.self, from: Data(buffer: created.body))
+            let key = marketplace.apiKey
             let headers: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
             let invalid = try await client.execute(
                 uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(string: #"{"id":"e"}"#))
@@ -63,7 +65,7 @@ import Testing
                 #expect(response.status == .accepted)
                 #expect(String(buffer: response.body).contains(#""status":"\#(expected)""#), "\(String(buffer: response.body))")
             }
-            return try #require(marketplace?["id"] as? String)
+            return marketplace.id
         }
         let message = try await ServiceTestSupport.firstMessage(on: topology.triggersQueue) { message in
             message.messageID == TriggerMessage.messageID(marketplaceID: marketplaceID, eventID: eventID)

@@ -1,4 +1,5 @@
 import AMQP
+import APIClient
 import Foundation
 import Testing
 
@@ -45,11 +46,12 @@ extension Integration {
         return (user, url)
     }
 
-    /// Publishes `body` with pika (persistent, publisher confirms, mandatory); the client's JSON answer.
+    /// Publishes `body` with pika (persistent, publisher confirms, mandatory); the client's JSON answer
+    /// (`{"published": true}` or `{"published": false, "error": "…"}`).
     static func publish(
         url: String, exchange: String, body: [UInt8], type: String? = "switchyard.event.v1", messageID: String? = nil,
         userID: String?
-    ) async throws -> [String: Any] {
+    ) async throws -> [String: JSONValue] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pika-\(UUID().uuidString).json")
         try Data(body).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -60,8 +62,10 @@ extension Integration {
         return try json(try await shell(command))
     }
 
-    static func eventBody(_ event: [String: Any]) throws -> [UInt8] {
-        Array(try JSONSerialization.data(withJSONObject: event))
+    /// The bytes a store publishes: an event of the contract (`Gateway.TriggerEvent`) in the API's JSON, or a
+    /// `JSONValue` the contract would refuse.
+    static func eventBody(_ event: some Encodable) throws -> [UInt8] {
+        Array(try SwitchyardClient.encoder().encode(event))
     }
 
     @Test(
@@ -72,19 +76,19 @@ extension Integration {
         let store = try await Self.store(stack, name: "AMQP store")
         let id = "evt_amqp_\(UUID().uuidString)"
         let reply = try await Self.publish(
-            url: store.publisher.url, exchange: stack.topology.ingestExchange, body: try Self.eventBody(TestStack.event(id: id)),
-            messageID: id, userID: store.publisher.user)
-        #expect(reply["published"] as? Bool == true, "\(reply)")
+            url: store.publisher.url, exchange: stack.topology.ingestExchange,
+            body: try Self.eventBody(TestStack.event(id: id)), messageID: id, userID: store.publisher.user)
+        #expect(reply["published"] == true, "\(reply)")
         let entries = try await stack.finalEntries(key: store.key, eventID: id, count: 1)
-        #expect(entries.first?["status"] as? String == "success", "\(entries)")
-        #expect(entries.first?["trigger"] as? String == "product.purchased")
+        #expect(entries.first?.status == .success, "\(entries)")
+        #expect(entries.first?.trigger == "product.purchased")
         let received = try await stack.receiver.waitForRequests(path: store.path, count: 1)
         #expect(received.count == 1)
         // The same message again (a publisher retrying after a lost confirm) is harmless.
         let again = try await Self.publish(
-            url: store.publisher.url, exchange: stack.topology.ingestExchange, body: try Self.eventBody(TestStack.event(id: id)),
-            messageID: id, userID: store.publisher.user)
-        #expect(again["published"] as? Bool == true)
+            url: store.publisher.url, exchange: stack.topology.ingestExchange,
+            body: try Self.eventBody(TestStack.event(id: id)), messageID: id, userID: store.publisher.user)
+        #expect(again["published"] == true)
         try await Self.waitForCounter(stack, result: "duplicate", atLeast: 1)
         #expect(try await stack.settledCount(path: store.path) == 1)
     }
@@ -103,7 +107,7 @@ extension Integration {
         let reply = try await Self.publish(
             url: store.publisher.url, exchange: stack.topology.ingestExchange,
             body: try Self.eventBody(TestStack.event(id: first)), messageID: first, userID: store.publisher.user)
-        #expect(reply["published"] as? Bool == true)
+        #expect(reply["published"] == true)
         try await Self.waitForCounter(stack, result: "duplicate", atLeast: before + 1)
         // AMQP first, then HTTP: the gateway answers "duplicate".
         let second = "evt_both_\(UUID().uuidString)"
@@ -112,7 +116,7 @@ extension Integration {
             body: try Self.eventBody(TestStack.event(id: second)), messageID: second, userID: store.publisher.user)
         _ = try await stack.finalEntries(key: store.key, eventID: second, count: 1)
         let http = try await stack.publish(key: store.key, TestStack.event(id: second))
-        #expect(http.status == 202 && http.object["status"] as? String == "duplicate", "\(http.status) \(http.text)")
+        #expect(http.status == .duplicate, "\(http)")
         #expect(try await stack.settledCount(path: store.path) == 2)
         for id in [first, second] {
             let entries = try await stack.logEntries(key: store.key, eventID: id, timeout: .zero) { _ in true }
@@ -128,26 +132,32 @@ extension Integration {
         let store = try await Self.store(stack, name: "Careless store")
         let exchange = stack.topology.ingestExchange
         let noEmailID = "evt_noemail_\(UUID().uuidString)"
-        var noEmail = TestStack.event(id: noEmailID)
-        noEmail["customer"] = ["first_name": "Jane"]
+        // No email: not an event of the contract any more, so a JSON value.
+        let noEmail = try JSONValue(TestStack.event(id: noEmailID)).merging(["customer": ["first_name": "Jane"]])
         let badType = "evt_badtype_\(UUID().uuidString)"
         let mismatch = "evt_mismatch_\(UUID().uuidString)"
         let cases: [(id: String, body: [UInt8], type: String?, messageID: String?, reason: String)] = [
             (noEmailID, try Self.eventBody(noEmail), "switchyard.event.v1", nil, "customer.email"),
-            (badType, try Self.eventBody(TestStack.event(id: badType)), "switchyard.trigger.v1", nil, "switchyard.event.v1"),
-            (mismatch, try Self.eventBody(TestStack.event(id: mismatch)), "switchyard.event.v1", "evt_other", "message_id"),
+            (
+                badType, try Self.eventBody(TestStack.event(id: badType)), "switchyard.trigger.v1", nil,
+                "switchyard.event.v1"
+            ),
+            (
+                mismatch, try Self.eventBody(TestStack.event(id: mismatch)), "switchyard.event.v1", "evt_other",
+                "message_id"
+            ),
         ]
         for item in cases {
             let reply = try await Self.publish(
-                url: store.publisher.url, exchange: exchange, body: item.body, type: item.type, messageID: item.messageID,
-                userID: store.publisher.user)
-            #expect(reply["published"] as? Bool == true, "\(reply)")
+                url: store.publisher.url, exchange: exchange, body: item.body, type: item.type,
+                messageID: item.messageID, userID: store.publisher.user)
+            #expect(reply["published"] == true, "\(reply)")
         }
         for item in cases {
             let entries = try await stack.logEntries(key: store.key, eventID: item.id) { $0.contains(where: isFinal) }
             let entry = try #require(entries.first, "no log entry for \(item.id)")
-            let reason = entry["reason"] as? String ?? ""
-            #expect(entry["status"] as? String == "failed", "\(entry)")
+            let reason = entry.reason
+            #expect(entry.status == .failed, "\(entry)")
             #expect(reason.hasPrefix("Rejected: ") && reason.contains(item.reason), "\(reason)")
             #expect(entries.count == 1)
         }
@@ -157,9 +167,9 @@ extension Integration {
             url: store.publisher.url, exchange: exchange, body: Array("not json {".utf8), messageID: garbage,
             userID: store.publisher.user)
         let entries = try await stack.logEntries(key: store.key, eventID: garbage) { $0.contains(where: isFinal) }
-        #expect(entries.first?["status"] as? String == "failed", "\(entries)")
-        #expect((entries.first?["reason"] as? String ?? "").contains("not valid JSON"), "\(entries)")
-        #expect(entries.first?["trigger"] == nil)
+        #expect(entries.first?.status == .failed, "\(entries)")
+        #expect(reason(entries.first).contains("not valid JSON"), "\(entries)")
+        #expect(entries.first?.trigger == nil)
         #expect(try await stack.settledCount(path: store.path) == 0)
     }
 
@@ -175,7 +185,7 @@ extension Integration {
         let reply = try await Self.publish(
             url: store.publisher.url, exchange: stack.topology.ingestExchange,
             body: try Self.eventBody(TestStack.event(id: id)), messageID: id, userID: nil)
-        #expect(reply["published"] as? Bool == true)
+        #expect(reply["published"] == true)
         try await Self.waitForCounter(stack, result: "unattributed", atLeast: before + 1)
         // The set-aside was confirmed before it was counted, so the message is there.
         let queue = stack.topology.ingestRejectedQueue
@@ -209,23 +219,23 @@ extension Integration {
         let publisher = try await Self.publisher(stack, marketplaceID: id)
         let topology = stack.topology
         let queues = [
-            topology.ingestQueue, topology.triggersQueue, topology.outcomesQueue, topology.actionsQueue(connector: "webhook"),
-            topology.deadQueue, topology.ingestRejectedQueue,
+            topology.ingestQueue, topology.triggersQueue, topology.outcomesQueue,
+            topology.actionsQueue(connector: "webhook"), topology.deadQueue, topology.ingestRejectedQueue,
         ]
         let command = "python3 \(Self.quoted(Self.client)) probe \(Self.quoted(publisher.url)) "
             + queues.map(Self.quoted).joined(separator: " ") + " --exchange \(Self.quoted(topology.eventsExchange))"
         let results = try Self.json(try await Self.shell(command))
         #expect(!results.isEmpty)
         for (attempt, result) in results {
-            #expect(result as? Int == 403, "\(attempt): \(result) (expected 403 ACCESS_REFUSED)")
+            #expect(result == 403, "\(attempt): \(result) (expected 403 ACCESS_REFUSED)")
         }
         // Another marketplace's name in user_id: the broker itself refuses the publish (406 PRECONDITION_FAILED).
         let (other, _) = try await stack.createMarketplace("Victim store")
         let forged = try await Self.publish(
             url: publisher.url, exchange: topology.ingestExchange, body: try Self.eventBody(TestStack.event()),
             userID: "\(other).pika")
-        #expect(forged["published"] as? Bool == false)
-        #expect(forged["error"] as? String == "406", "\(forged)")
+        #expect(forged["published"] == false)
+        #expect(forged["error"] == "406", "\(forged)")
     }
 
     // MARK: - Helpers
@@ -249,9 +259,10 @@ extension Integration {
 
     static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
-    static func json(_ text: String) throws -> [String: Any] {
+    /// The JSON object the pika client printed last (its own output, not the API's).
+    static func json(_ text: String) throws -> [String: JSONValue] {
         let line = text.split(separator: "\n").last.map(String.init) ?? ""
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+        guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(line.utf8)) else {
             throw HarnessError("not a JSON object: \(text)")
         }
         return object

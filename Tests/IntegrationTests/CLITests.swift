@@ -1,3 +1,4 @@
+import APIClient
 import Foundation
 import Testing
 
@@ -7,8 +8,9 @@ extension Integration {
         var code: Int32
         var stdout: String
         var stderr: String
-        var json: [String: Any] {
-            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:]
+        /// What `--json` printed, as the API's model it prints.
+        func decoded<T: Decodable>(as type: T.Type) throws -> T {
+            try SwitchyardClient.decoder().decode(type, from: Data(stdout.utf8))
         }
     }
 
@@ -42,7 +44,7 @@ extension Integration {
 
         let created = try await Self.run(["marketplace", "create", "CLI Store", "--json"], environment: environment)
         #expect(created.code == 0, "\(created.stderr)")
-        let key = try #require(created.json["api_key"] as? String)
+        let key = try created.decoded(as: Gateway.MarketplaceCreated.self).apiKey
         environment["SWITCHYARD_API_KEY"] = key
 
         let connectors = try await Self.run(["connectors", "list"], environment: environment)
@@ -54,9 +56,9 @@ extension Integration {
             ["integrations", "create", "--connector", "webhook", "--label", "CLI hook", "--json"],
             environment: environment)
         #expect(integration.code == 0, "\(integration.stderr)")
-        let integrationID = try #require(integration.json["id"] as? String)
+        let integrationID = try integration.decoded(as: Gateway.Integration.self).id
         let shown = try await Self.run(["integrations", "show", integrationID, "--json"], environment: environment)
-        #expect(shown.json["label"] as? String == "CLI hook")
+        #expect(try shown.decoded(as: Gateway.Integration.self).label == "CLI hook")
         let listed = try await Self.run(["integrations", "list"], environment: environment)
         #expect(listed.stdout.contains(integrationID))
 
@@ -68,9 +70,9 @@ extension Integration {
                 "--destination-kind", "url", "--destination-name", stack.receiver.url(path), "--json",
             ], environment: environment)
         #expect(rule.code == 0, "\(rule.stderr)")
-        let ruleID = try #require(rule.json["id"] as? String)
+        let ruleID = try rule.decoded(as: Gateway.Rule.self).id
         let ruleShown = try await Self.run(["rules", "show", ruleID, "--json"], environment: environment)
-        #expect(ruleShown.json["id"] as? String == ruleID)
+        #expect(try ruleShown.decoded(as: Gateway.Rule.self).id == ruleID)
         #expect(try await Self.run(["rules", "list"], environment: environment).stdout.contains(ruleID))
 
         let eventID = "evt_cli_\(UUID().uuidString)"
@@ -78,33 +80,34 @@ extension Integration {
             ["event", "publish", "--id", eventID, "--type", "product.purchased", "--email", "cli@example.com",
              "--product", "prod_cli", "--price", "9.00", "--json"], environment: environment)
         #expect(published.code == 0, "\(published.stderr)")
-        #expect(published.json["status"] as? String == "accepted")
+        #expect(try published.decoded(as: Gateway.EventAccepted.self).status == .accepted)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("event-\(UUID().uuidString).json")
         let fileEventID = "evt_cli_file_\(UUID().uuidString)"
-        let fileEvent = TestStack.event(id: fileEventID, type: "product.refunded")
-        try JSONSerialization.data(withJSONObject: fileEvent).write(to: file)
+        let fileEvent = TestStack.event(id: fileEventID, type: .product_refunded)
+        try SwitchyardClient.encoder().encode(fileEvent).write(to: file)
         let fromFile = try await Self.run(["event", "publish", "--file", file.path, "--json"], environment: environment)
         #expect(fromFile.code == 0, "\(fromFile.stderr)")
-        #expect(fromFile.json["event_id"] as? String == fileEventID)
+        #expect(try fromFile.decoded(as: Gateway.EventAccepted.self).eventId == fileEventID)
 
         // The receiver answers 503 until switched: the delivery ends failed; replay it once the receiver is back.
         let entries = try await stack.logEntries(key: key, eventID: eventID, timeout: .seconds(30)) {
             $0.first.map(isFinal) ?? false
         }
-        let entryID = try #require(entries.first?["id"] as? String)
+        let entryID = try #require(entries.first?.id)
         let search = try await Self.run(["logs", "search", "--event-id", eventID, "--json"], environment: environment)
         #expect(search.code == 0)
-        #expect((search.json["entries"] as? [[String: Any]])?.first?["status"] as? String == "failed")
+        #expect(try search.decoded(as: Logs.LogPage.self).entries.first?.status == .failed)
         let table = try await Self.run(["logs", "search", "--status", "failed"], environment: environment)
         #expect(table.stdout.contains(entryID))
         #expect(table.stdout.contains("STATUS"))
         stack.receiver.answer(path: path, status: 204)
         let replay = try await Self.run(["logs", "replay", entryID, "--json"], environment: environment)
         #expect(replay.code == 0, "\(replay.stderr)")
-        _ = try await stack.logEntries(key: key, eventID: eventID) { $0.first?["status"] as? String == "success" }
+        _ = try await stack.logEntries(key: key, eventID: eventID) { $0.first?.status == .success }
         let show = try await Self.run(["logs", "show", entryID, "--json"], environment: environment)
-        #expect(show.json["status"] as? String == "success")
-        #expect((show.json["attempts"] as? [Any])?.count == 4)
+        let shownEntry = try show.decoded(as: Logs.LogEntry.self)
+        #expect(shownEntry.status == .success)
+        #expect(shownEntry.attempts.count == 4)
         let human = try await Self.run(["logs", "show", entryID], environment: environment)
         #expect(human.stdout.contains("attempts:"))
 
@@ -130,17 +133,22 @@ extension Integration {
 
         let disabled = try await Self.run(["rules", "disable", ruleID, "--json"], environment: environment)
         #expect(disabled.code == 0)
-        #expect(disabled.stdout.contains("\"enabled\" : false") || disabled.stdout.contains("\"enabled\":false"))
+        #expect(try disabled.decoded(as: Gateway.Rule.self).enabled == false)
         let enabled = try await Self.run(["rules", "enable", ruleID, "--json"], environment: environment)
         #expect(enabled.code == 0)
-        #expect(enabled.stdout.contains("\"enabled\" : true") || enabled.stdout.contains("\"enabled\":true"))
+        #expect(try enabled.decoded(as: Gateway.Rule.self).enabled == true)
         let updated = try await Self.run(
             ["rules", "update", ruleID, "--trigger", "product.refunded", "--json"], environment: environment)
         #expect(updated.code == 0)
-        #expect(updated.stdout.contains("product.refunded"))
-        let refusedUpdate = try await Self.run(["rules", "update", ruleID, "--trigger", "nope"], environment: environment)
-        #expect(refusedUpdate.code == 2, "an unknown trigger is a usage error: the contract's enum is checked before any call")
-        #expect(refusedUpdate.stderr.contains("product.purchased"), "the usage error lists the triggers: \(refusedUpdate.stderr)")
+        #expect(try updated.decoded(as: Gateway.Rule.self).trigger == .product_refunded)
+        let refusedUpdate = try await Self.run(
+            ["rules", "update", ruleID, "--trigger", "nope"], environment: environment)
+        #expect(
+            refusedUpdate.code == 2,
+            "an unknown trigger is a usage error: the contract's enum is checked before any call")
+        #expect(
+            refusedUpdate.stderr.contains("product.purchased"),
+            "the usage error lists the triggers: \(refusedUpdate.stderr)")
 
         #expect(try await Self.run(["rules", "delete", ruleID], environment: environment).code == 0)
         #expect(try await Self.run(["rules", "show", ruleID], environment: environment).code == 1)
@@ -153,17 +161,19 @@ extension Integration {
         let environment = ["GATEWAY_URL": stack.gatewayURL, "LOGS_URL": stack.logsURL, "SWITCHYARD_API_KEY": key]
 
         let connected = try await Self.run(
-            ["integrations", "connect", "--connector", "webhook", "--label", "Hook", "--json"], environment: environment)
+            ["integrations", "connect", "--connector", "webhook", "--label", "Hook", "--json"],
+            environment: environment)
         #expect(connected.code == 0, "\(connected.stderr)")
-        let hookID = try #require(connected.json["id"] as? String)
-        let renamed = try await Self.run(["integrations", "rename", hookID, "--label", "Renamed"], environment: environment)
+        let hookID = try connected.decoded(as: Gateway.Integration.self).id
+        let renamed = try await Self.run(
+            ["integrations", "rename", hookID, "--label", "Renamed"], environment: environment)
         #expect(renamed.code == 0, "\(renamed.stderr)")
         #expect(renamed.stdout.contains("Renamed"))
         let rule = try await Self.run(
             ["rules", "create", "--trigger", "product.purchased", "--integration-id", hookID, "--action", "post",
              "--destination-kind", "url", "--destination-name", stack.receiver.url("/ok/cli-integrations"), "--json"],
             environment: environment)
-        let ruleID = try #require(rule.json["id"] as? String)
+        let ruleID = try rule.decoded(as: Gateway.Rule.self).id
         let refused = try await Self.run(["integrations", "delete", hookID], environment: environment)
         #expect(refused.code == 1)
         #expect(refused.stderr.contains("integration_in_use") && refused.stderr.contains(ruleID), "\(refused.stderr)")
@@ -184,7 +194,7 @@ extension Integration {
              "--destination-kind", "tag", "--destination-name", "Typed", "--destination-parent-id", "l1", "--json"],
             environment: environment)
         #expect(tagRule.code == 0, "\(tagRule.stderr)")
-        #expect((tagRule.json["destination"] as? [String: Any])?["parent_id"] as? String == "l1")
+        #expect(try tagRule.decoded(as: Gateway.Rule.self).destination.parentId == "l1")
 
         // No Mailchimp worker answers this gateway: it says so, and the CLI exits 3.
         var workerless = environment

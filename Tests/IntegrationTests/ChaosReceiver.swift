@@ -42,7 +42,7 @@ final class ChaosReceiver: Sendable {
         }
 
         /// The status the entry ends with when nothing but the receiver gets in the way.
-        var expectedStatus: String { self == .alwaysFailing ? "failed" : "success" }
+        var expectedStatus: Logs.LogStatus { self == .alwaysFailing ? .failed : .success }
     }
 
     /// The profile of an event, from a stable hash (FNV-1a) of tenant and event id: 60 % healthy, 10 % each of
@@ -115,9 +115,10 @@ final class ChaosReceiver: Sendable {
         router.post("/**") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1024 * 1024)
             let parts = request.uri.path.split(separator: "/").map(String.init)
-            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+            // A webhook payload, not the API's contract: read as plain JSON.
+            let payload = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
             guard parts.count == 2, ["chaos", "calm"].contains(parts[0]),
-                let eventID = (object?["data"] as? [String: Any])?["id"] as? String
+                let eventID = payload?["data"]?["id"]?.string
             else {
                 log.state.withLock { $0.unreadable += 1 }
                 return Response(status: .badRequest)

@@ -1,3 +1,4 @@
+import APIClient
 import Foundation
 import Storage
 
@@ -68,8 +69,6 @@ final class ChaosStack: Sendable {
             "SWITCHYARD_AMQP_PREFIX": "sy\(runID)",
             "SWITCHYARD_ENCRYPTION_KEY": CredentialCipher.generateKey(),
             "SWITCHYARD_ADMIN_TOKEN": adminToken,
-            "SWITCHYARD_GATEWAY_PORT": "\(ports[0])",
-            "SWITCHYARD_LOGS_PORT": "\(ports[5])",
             "SWITCHYARD_PUBLIC_URL": "http://127.0.0.1:\(ports[0])",
             "SWITCHYARD_RETRY_DELAYS": retryDelays,
             "SWITCHYARD_WEBHOOK_TIMEOUT": "\(webhookTimeout.components.seconds)s",
@@ -80,28 +79,28 @@ final class ChaosStack: Sendable {
             "SWITCHYARD_LOG_LEVEL": "info",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
         ]
-        func member(_ name: String, _ instance: String?, port: Int, portVariable: String, counter: String?) -> Member {
+        func member(_ name: String, _ instance: String?, port: Int, counter: String?) -> Member {
             var environment = common
-            environment[portVariable] = "\(port)"
+            environment[TestStack.portKey] = "\(port)"
             return Member(
                 process: ServiceProcess(
                     name: name, instance: instance, environment: environment, logDirectory: logDirectory),
                 port: port, consumedCounter: counter)
         }
         let gateway = member(
-            "switchyard-gateway", nil, port: ports[0], portVariable: "SWITCHYARD_GATEWAY_PORT", counter: nil)
+            "switchyard-gateway", nil, port: ports[0], counter: nil)
         let matchers = [1, 2].map {
             member(
-                "switchyard-matcher", "\($0)", port: ports[$0], portVariable: "SWITCHYARD_MATCHER_PORT",
+                "switchyard-matcher", "\($0)", port: ports[$0],
                 counter: "switchyard_matcher_events_total")
         }
         let workers = [1, 2].map {
             member(
                 "switchyard-webhook-worker", "\($0)", port: ports[2 + $0],
-                portVariable: "SWITCHYARD_WEBHOOK_WORKER_PORT", counter: "switchyard_connector_attempts_total")
+                counter: "switchyard_connector_attempts_total")
         }
         let logService = member(
-            "switchyard-log-service", nil, port: ports[5], portVariable: "SWITCHYARD_LOGS_PORT",
+            "switchyard-log-service", nil, port: ports[5],
             counter: "switchyard_logs_outcomes_written_total")
         let stack = ChaosStack(
             adminToken: adminToken, gateway: gateway, matchers: matchers, workers: workers, logService: logService,
@@ -159,40 +158,36 @@ final class ChaosStack: Sendable {
 
     // MARK: Setup through the public API
 
+    /// The typed client of this stack's gateway and log service sending `token`, each request answered within
+    /// `timeout`; a refusal is thrown as an `APIRefusal`.
+    func client(_ token: String, timeout: Duration = .seconds(30)) throws -> SwitchyardClient {
+        guard let gateway = URL(string: gatewayURL), let logs = URL(string: logsURL) else {
+            throw HarnessError("the chaos stack's URLs \(gatewayURL) and \(logsURL) are not URLs")
+        }
+        return SwitchyardClient(gatewayURL: gateway, logsURL: logs, token: token, timeout: timeout)
+    }
+
     /// A marketplace with a webhook integration and a global `product.purchased` rule posting to the receiver
-    /// as `tenant`; its API key.
+    /// as `tenant`; its API key. A refusal of any step is thrown as an `APIRefusal`.
     func createTenant(_ tenant: String, calm: Bool = false) async throws -> String {
-        let marketplace = try await API.json(
-            "POST", "\(gatewayURL)/admin/v1/marketplaces", token: adminToken, body: ["name": tenant])
-        guard marketplace.status == 201, let key = marketplace.object["api_key"] as? String else {
-            throw HarnessError("creating a marketplace answered \(marketplace.status): \(marketplace.text)")
-        }
-        let integration = try await API.json(
-            "POST", "\(gatewayURL)/v1/integrations", token: key,
-            body: ["connector": "webhook", "label": "Receiver", "credentials": [String: String]()])
-        guard integration.status == 201, let integrationID = integration.object["id"] as? String else {
-            throw HarnessError("creating an integration answered \(integration.status): \(integration.text)")
-        }
-        let rule = try await API.json(
-            "POST", "\(gatewayURL)/v1/rules", token: key,
-            body: [
-                "scope": "global", "trigger": "product.purchased", "integration_id": integrationID, "action": "post",
-                "destination": ["kind": "url", "name": receiver.url(tenant: tenant, calm: calm)],
-            ])
-        guard rule.status == 201 else {
-            throw HarnessError("creating a rule answered \(rule.status): \(rule.text)")
-        }
+        let key = try await client(adminToken).gateway.createMarketplace(body: .json(.init(name: tenant)))
+            .created.body.json.apiKey
+        let gateway = try client(key).gateway
+        let integration = try await gateway.connectIntegration(
+            body: .json(.init(connector: "webhook", label: "Receiver", credentials: .init()))
+        ).created.body.json
+        let rule = Gateway.RuleInput(
+            scope: .global, trigger: .product_purchased, integrationId: integration.id, action: "post",
+            destination: .init(kind: .url, name: receiver.url(tenant: tenant, calm: calm)))
+        _ = try await gateway.createRule(body: .json(rule)).created
         return key
     }
 
-    /// The event's log entries as the merchant sees them, or nil when the log service does not answer.
-    func logEntries(key: String, eventID: String) async -> [[String: Any]]? {
-        let encoded = eventID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? eventID
-        guard let response = try? await API.raw(
-            "GET", "\(logsURL)/v1/logs?event_id=\(encoded)", token: key, timeout: .seconds(5)),
-            response.status == 200
-        else { return nil }
-        return response.object["entries"] as? [[String: Any]] ?? []
+    /// The event's log entries as the merchant sees them, or nil when the log service does not answer (or
+    /// answers anything but its 200 with a page of entries) within 5 s.
+    func logEntries(key: String, eventID: String) async -> [Logs.LogEntry]? {
+        guard let logs = try? client(key, timeout: .seconds(5)).logs else { return nil }
+        return try? await logs.searchLogs(query: .init(eventId: eventID)).ok.body.json.entries
     }
 }
 

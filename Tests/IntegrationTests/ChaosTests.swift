@@ -1,3 +1,4 @@
+import APIClient
 import Foundation
 import Testing
 
@@ -96,7 +97,7 @@ actor ChaosLedger {
     /// An event the gateway answered 202.
     struct Accepted: Sendable {
         var key: ChaosReceiver.EventKey
-        var type: String
+        var type: Gateway.TriggerType
         /// Publishes it took (1 when the first was answered 202).
         var tries: Int
     }
@@ -129,10 +130,10 @@ struct ChaosRun: Sendable {
     let keys: [String: String]
     let ledger: ChaosLedger
 
-    static func isFinal(_ entries: [[String: Any]]) -> Bool { !entries.isEmpty && entries.allSatisfy(isFinalEntry) }
+    static func isFinal(_ entries: [Logs.LogEntry]) -> Bool { !entries.isEmpty && entries.allSatisfy(isFinalEntry) }
 
-    private static func isFinalEntry(_ entry: [String: Any]) -> Bool {
-        ["success", "failed", "skipped"].contains(entry["status"] as? String ?? "")
+    private static func isFinalEntry(_ entry: Logs.LogEntry) -> Bool {
+        [.success, .failed, .skipped].contains(entry.status)
     }
 
     // MARK: Load
@@ -146,7 +147,7 @@ struct ChaosRun: Sendable {
             while ContinuousClock.now < end {
                 // The same ids in both marketplaces: idempotency and counting are per marketplace.
                 let eventID = "evt_chaos_\(runID)_\(number)"
-                let type = number % 10 == 9 ? "product.refunded" : "product.purchased"
+                let type: Gateway.TriggerType = number % 10 == 9 ? .product_refunded : .product_purchased
                 for tenant in ChaosPlan.tenants {
                     group.addTask {
                         _ = await publish(tenant: tenant, eventID: eventID, type: type, giveUpAt: giveUpAt)
@@ -159,24 +160,29 @@ struct ChaosRun: Sendable {
     }
 
     /// Publishes one event until the gateway answers 202; whether it did.
-    func publish(tenant: String, eventID: String, type: String, giveUpAt: ContinuousClock.Instant) async -> Bool {
+    func publish(
+        tenant: String, eventID: String, type: Gateway.TriggerType, giveUpAt: ContinuousClock.Instant
+    ) async -> Bool {
         let key = ChaosReceiver.EventKey(tenant: tenant, eventID: eventID)
         var event = TestStack.event(id: eventID, type: type, email: "buyer-\(eventID.suffix(6))@example.com")
-        event["occurred_at"] = ISO8601DateFormatter().string(from: Date())
-        guard let body = try? JSONSerialization.data(withJSONObject: event) else { return false }
+        event.occurredAt = Date()
+        guard let token = keys[tenant], let gateway = try? stack.client(token, timeout: .seconds(5)).gateway else {
+            await ledger.refuse("\(tenant)/\(eventID): no API key for the tenant")
+            return false
+        }
         var tries = 0
         while true {
             tries += 1
-            let response = try? await API.raw(
-                "POST", "\(stack.gatewayURL)/v1/events", token: keys[tenant], body: Array(body),
-                timeout: .seconds(5))
-            if let response {
-                if response.status == 202 {
-                    await ledger.accept(.init(key: key, type: type, tries: tries))
-                    return true
-                }
-                if (400..<500).contains(response.status), ![408, 429].contains(response.status) {
-                    await ledger.refuse("\(tenant)/\(eventID): \(response.status) \(response.text)")
+            do {
+                // `.accepted`: answered 202 (accepted or duplicate); any 4xx or 5xx is thrown as an APIRefusal.
+                _ = try await gateway.publishEvent(body: .json(event)).accepted
+                await ledger.accept(.init(key: key, type: type, tries: tries))
+                return true
+            } catch {
+                if let refusal = APIRefusal(error), (400..<500).contains(refusal.status),
+                    ![408, 429].contains(refusal.status)
+                {
+                    await ledger.refuse("\(tenant)/\(eventID): \(refusal)")
                     return false
                 }
             }
@@ -274,7 +280,7 @@ struct ChaosRun: Sendable {
     private func probe(since: ContinuousClock.Instant, deadline: ContinuousClock.Instant) async -> Duration? {
         let eventID = "evt_probe_\(UUID().uuidString)"
         let tenant = ChaosPlan.probeTenant
-        guard await publish(tenant: tenant, eventID: eventID, type: "product.purchased", giveUpAt: deadline),
+        guard await publish(tenant: tenant, eventID: eventID, type: .product_purchased, giveUpAt: deadline),
             let key = keys[tenant]
         else { return nil }
         while ContinuousClock.now < deadline {
@@ -282,7 +288,7 @@ struct ChaosRun: Sendable {
                 $0.tenant == tenant && $0.eventID == eventID && $0.answer == .ok
             }
             if delivered, let entries = await stack.logEntries(key: key, eventID: eventID),
-                entries.first?["status"] as? String == "success"
+                entries.first?.status == .success
             {
                 return ContinuousClock.now - since
             }
@@ -294,22 +300,21 @@ struct ChaosRun: Sendable {
     // MARK: Accounting
 
     /// The log entries of each event (missing when the log service did not answer), eight questions at a time.
-    func entries(of events: [ChaosLedger.Accepted]) async -> [ChaosReceiver.EventKey: [[String: Any]]] {
-        var result: [ChaosReceiver.EventKey: [[String: Any]]] = [:]
+    func entries(of events: [ChaosLedger.Accepted]) async -> [ChaosReceiver.EventKey: [Logs.LogEntry]] {
+        var result: [ChaosReceiver.EventKey: [Logs.LogEntry]] = [:]
         for chunk in stride(from: 0, to: events.count, by: 8).map({ events[$0..<min($0 + 8, events.count)] }) {
-            let answers = await withTaskGroup(of: (ChaosReceiver.EventKey, EntryList?).self) { group in
+            let answers = await withTaskGroup(of: (ChaosReceiver.EventKey, [Logs.LogEntry]?).self) { group in
                 for event in chunk {
                     group.addTask {
                         let key = keys[event.key.tenant] ?? ""
-                        let entries = await stack.logEntries(key: key, eventID: event.key.eventID)
-                        return (event.key, entries.map(EntryList.init))
+                        return (event.key, await stack.logEntries(key: key, eventID: event.key.eventID))
                     }
                 }
-                var answers: [(ChaosReceiver.EventKey, EntryList?)] = []
+                var answers: [(ChaosReceiver.EventKey, [Logs.LogEntry]?)] = []
                 for await answer in group { answers.append(answer) }
                 return answers
             }
-            for (key, list) in answers { if let list { result[key] = list.entries } }
+            for (key, list) in answers { if let list { result[key] = list } }
         }
         return result
     }
@@ -326,29 +331,30 @@ struct ChaosRun: Sendable {
         let acceptedKeys = Set(accepted.map(\.key))
         for event in accepted {
             let list = byEvent[event.key] ?? []
-            let statuses = list.map { $0["status"] as? String ?? "?" }
+            let statuses = list.map(\.status)
             if !Self.isFinal(list) {
                 let answers = stack.receiver.requests
                     .filter { $0.tenant == event.key.tenant && $0.eventID == event.key.eventID }
                     .map { "\($0.answer.rawValue) #\($0.number)" }
+                let described = statuses.map(\.rawValue).joined(separator: ", ")
                 report.lost.append(
-                    "\(event.key.tenant)/\(event.key.eventID): entries [\(statuses.joined(separator: ", "))], "
+                    "\(event.key.tenant)/\(event.key.eventID): entries [\(described)], "
                         + "receiver answered [\(answers.joined(separator: ", "))]")
                 continue
             }
             if list.count > 1 { report.duplicateEntries += 1 }
-            for status in statuses { report.statuses[status, default: 0] += 1 }
+            for status in statuses { report.statuses[status.rawValue, default: 0] += 1 }
             let times = performed[event.key] ?? 0
-            if statuses.contains("success"), times == 0 {
+            if statuses.contains(.success), times == 0 {
                 report.successNotReceived.append("\(event.key.tenant)/\(event.key.eventID)")
             }
-            if statuses.allSatisfy({ $0 == "failed" }), times > 0 { report.performedButFailed += 1 }
-            let expected =
-                event.type == "product.purchased"
+            if statuses.allSatisfy({ $0 == .failed }), times > 0 { report.performedButFailed += 1 }
+            let expected: Logs.LogStatus =
+                event.type == .product_purchased
                 ? (event.key.tenant == ChaosPlan.probeTenant
-                    ? "success"
+                    ? .success
                     : ChaosReceiver.profile(tenant: event.key.tenant, eventID: event.key.eventID).expectedStatus)
-                : "skipped"
+                : .skipped
             if statuses != [expected] { report.unexpectedStatus += 1 }
         }
         for (key, times) in performed where times > 1 {
@@ -360,11 +366,6 @@ struct ChaosRun: Sendable {
         report.performedNotAccepted = Set(performed.keys).subtracting(acceptedKeys).count
         return report
     }
-}
-
-/// Log entries as one Sendable value (JSON objects are `[String: Any]`).
-struct EntryList: @unchecked Sendable {
-    var entries: [[String: Any]]
 }
 
 /// The figures of one chaos run.

@@ -98,7 +98,7 @@ final class RuntimeHarness: Sendable {
             logger: logger)
         let settings = Settings([
             "SWITCHYARD_DATABASE_URL": testDatabaseURL, "SWITCHYARD_AMQP_URL": amqpURL, "SWITCHYARD_AMQP_PREFIX": prefix,
-            "SWITCHYARD_ENCRYPTION_KEY": key, "SWITCHYARD_SCRIPTED_WORKER_PORT": "\(TestStack.freePorts(1)[0])",
+            "SWITCHYARD_ENCRYPTION_KEY": key, TestStack.portKey: "\(TestStack.freePorts(1)[0])",
             "SWITCHYARD_RETRY_DELAYS": "1s,2s",
         ])
         let app = self.app

@@ -35,7 +35,7 @@ extension Integration {
         let console = ServiceProcess(
             name: "switchyard-console",
             environment: [
-                "SWITCHYARD_CONSOLE_PORT": "\(port)", "SWITCHYARD_GATEWAY_URL": stack.gatewayURL,
+                TestStack.portKey: "\(port)", "SWITCHYARD_GATEWAY_URL": stack.gatewayURL,
                 "SWITCHYARD_LOGS_URL": stack.logsURL, "SWITCHYARD_ICONTACT_APP_ID": icontact.appID,
                 "SWITCHYARD_CONSOLE_SESSION_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) })
                     .base64EncodedString(),

@@ -51,7 +51,8 @@ struct ConsoleRouteTests {
 
             // A changed cookie opens to nothing.
             let sealed = try #require(visitor.cookies[SessionMiddleware.sessionCookie])
-            visitor.cookies[SessionMiddleware.sessionCookie] = String(sealed.dropLast(2)) + (sealed.hasSuffix("AA") ? "BB" : "AA")
+            visitor.cookies[SessionMiddleware.sessionCookie] =
+                String(sealed.dropLast(2)) + (sealed.hasSuffix("AA") ? "BB" : "AA")
             #expect(try await visitor.get("/integrations").status == .seeOther)
             visitor.cookies[SessionMiddleware.sessionCookie] = sealed
 
@@ -132,9 +133,7 @@ struct ConsoleRouteTests {
         let (_, mine) = try await stack.createMarketplace("Console tenant A")
         let (_, theirs) = try await stack.createMarketplace("Console tenant B")
         let hook = try await stack.createWebhookIntegration(key: theirs, label: "Their private hook")
-        let rule = try await stack.postRule(
-            key: theirs, stack.ruleBody(integrationID: hook.id, trigger: "product.purchased", path: "/theirs"))
-        let ruleID = try #require(rule.object["id"] as? String)
+        let ruleID = try await stack.createRule(key: theirs, integrationID: hook.id, path: "/theirs")
         try await ConsoleVisitor.withConsole(stack) { visitor in
             _ = try await visitor.signIn(key: mine)
             for path in ["/integrations/\(hook.id)/edit", "/integrations/\(hook.id)/delete", "/logs/log_nothere"] {
@@ -152,9 +151,8 @@ struct ConsoleRouteTests {
             let list = try await visitor.get("/integrations")
             #expect(!list.html.contains("Their private hook"))
         }
-        let still = try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(ruleID)", token: theirs)
-        #expect(still.status == 200)
-        #expect(still.object["enabled"] as? Bool == true, "their rule was not touched")
+        let still = try await stack.client(theirs).gateway.getRule(path: .init(id: ruleID)).ok.body.json
+        #expect(still.enabled == true, "their rule was not touched")
     }
 
     @Test("Connect with OAuth: the app's sign-in returns the browser to the console, connected or refused")
@@ -167,7 +165,8 @@ struct ConsoleRouteTests {
         await fake.setAuthorizingAccount(account)
         try await ConsoleVisitor.withConsole(stack) { visitor in
             _ = try await visitor.signIn(key: key)
-            let started = try await visitor.post("/integrations/new/mailchimp", [("label", "Shop news"), ("method", "oauth")])
+            let started = try await visitor.post(
+                "/integrations/new/mailchimp", [("label", "Shop news"), ("method", "oauth")])
             #expect(started.status == .seeOther, "\(started.html.prefix(300))")
             let authorize = try #require(started.location)
             #expect(authorize.hasPrefix("http://127.0.0.1:\(stack.fakes.mailchimpPort)/login/oauth2/authorize"))
@@ -185,12 +184,14 @@ struct ConsoleRouteTests {
             #expect(confirmed.html.contains("Back to Integration Setup"))
 
             // Refused at the app: back in the console with the reason, nothing connected.
-            let again = try await visitor.post("/integrations/new/mailchimp", [("label", "Denied"), ("method", "oauth")])
+            let again = try await visitor.post(
+                "/integrations/new/mailchimp", [("label", "Denied"), ("method", "oauth")])
             let againLocation = try #require(again.location)
             let state = try #require(
                 URLComponents(string: againLocation)?.queryItems?.first { $0.name == "state" }?.value)
             let denied = try await API.raw(
-                "GET", "\(stack.gatewayURL)/v1/oauth/callback?state=\(state)&error=access_denied", followRedirects: false)
+                "GET", "\(stack.gatewayURL)/v1/oauth/callback?state=\(state)&error=access_denied",
+                followRedirects: false)
             #expect(denied.status == 303)
             let deniedLocation = try #require(denied.headers.first(name: "location"))
             let deniedPath = String(deniedLocation.dropFirst("http://127.0.0.1:0".count))
@@ -199,11 +200,13 @@ struct ConsoleRouteTests {
             #expect(refused.html.contains("Nothing was connected"))
             #expect(refused.html.contains("access was not granted"))
         }
-        let bad = try await API.json(
-            "POST", "\(stack.gatewayURL)/v1/integrations", token: key,
-            body: ["connector": "mailchimp", "label": "Bad return", "return_to": "javascript:alert(1)"])
+        let bad = try await refusal {
+            try await stack.client(key).gateway.connectIntegration(
+                body: .json(.init(connector: "mailchimp", label: "Bad return", returnTo: "javascript:alert(1)"))
+            ).ok
+        }
         #expect(bad.status == 400)
-        #expect(bad.errorField == "return_to")
+        #expect(bad.field == "return_to")
     }
 
     @Test("products: the ones events and rules name, with the name last sent and when")
@@ -211,29 +214,29 @@ struct ConsoleRouteTests {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace("Console products")
         let hook = try await stack.createWebhookIntegration(key: key, label: "Hook")
-        _ = try await stack.postRule(
-            key: key, stack.ruleBody(integrationID: hook.id, trigger: "product.purchased", productID: "prod_ruled", path: "/p"))
-        var event = TestStack.event(type: "product.purchased", email: "buyer@example.com")
-        event["product"] = ["id": "prod_seen", "name": "Seen Course"]
+        try await stack.createRule(key: key, integrationID: hook.id, productID: "prod_ruled", path: "/p")
+        var event = TestStack.event(type: .product_purchased, email: "buyer@example.com")
+        event.product = .init(id: "prod_seen", name: "Seen Course")
         try await stack.publishAccepted(key: key, event)
-        var listed: [[String: Any]] = []
+        let gateway = try stack.client(key).gateway
+        var listed: [Gateway.ProductSummary] = []
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            let answer = try await API.json("GET", "\(stack.gatewayURL)/v1/products", token: key)
-            #expect(answer.status == 200)
-            listed = answer.object["products"] as? [[String: Any]] ?? []
+            listed = try await gateway.listProducts().ok.body.json.products
             if listed.count == 2 { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(listed.first?["id"] as? String == "prod_seen", "seen products first: \(listed)")
-        #expect(listed.first?["name"] as? String == "Seen Course")
-        #expect(listed.first?["last_seen_at"] is String)
-        #expect(listed.last?["id"] as? String == "prod_ruled")
-        #expect(listed.last?["rule_count"] as? Int == 1)
-        #expect(listed.last?["last_seen_at"] is NSNull, "a product only a rule names has no last-seen time")
+        let seen = try #require(listed.first, "seen products first: \(listed)")
+        #expect(seen.id == "prod_seen", "seen products first: \(listed)")
+        #expect(seen.name == "Seen Course")
+        #expect(seen.lastSeenAt != nil)
+        let ruled = try #require(listed.last)
+        #expect(ruled.id == "prod_ruled")
+        #expect(ruled.ruleCount == 1)
+        #expect(ruled.lastSeenAt == nil, "a product only a rule names has no last-seen time")
         let (_, other) = try await stack.createMarketplace("Console products B")
-        let otherList = try await API.json("GET", "\(stack.gatewayURL)/v1/products", token: other)
-        #expect((otherList.object["products"] as? [Any])?.isEmpty == true, "products are per marketplace")
+        let otherList = try await stack.client(other).gateway.listProducts().ok.body.json.products
+        #expect(otherList.isEmpty, "products are per marketplace")
 
         try await ConsoleVisitor.withConsole(stack) { visitor in
             _ = try await visitor.signIn(key: key)

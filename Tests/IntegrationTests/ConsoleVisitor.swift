@@ -78,7 +78,7 @@ struct ConsoleVisitor {
     static func settings(_ stack: TestStack, port: Int = 0, extra: [String: String] = [:]) throws -> ConsoleSettings {
         var values = [
             "SWITCHYARD_GATEWAY_URL": stack.gatewayURL, "SWITCHYARD_LOGS_URL": stack.logsURL,
-            "SWITCHYARD_CONSOLE_PORT": "\(port)", "SWITCHYARD_ICONTACT_APP_ID": "console-test-app",
+            TestStack.portKey: "\(port)", "SWITCHYARD_ICONTACT_APP_ID": "console-test-app",
         ]
         if port != 0 { values["SWITCHYARD_CONSOLE_PUBLIC_URL"] = "http://127.0.0.1:\(port)" }
         values.merge(extra) { $1 }

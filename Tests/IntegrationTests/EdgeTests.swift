@@ -1,3 +1,4 @@
+import APIClient
 import Foundation
 import Messages
 import Testing
@@ -11,30 +12,32 @@ extension Integration {
         let stack = try await TestStack.shared()
         let (marketplaceID, key) = try await stack.createMarketplace()
         let integration = try await stack.createWebhookIntegration(key: key)
+        let gateway = try stack.client(key).gateway
         // The stack allows 127.0.0.1/32 (its receivers); every other internal address stays closed.
         for url in [
             "http://169.254.169.254/latest/meta-data", "http://10.0.0.5:9200/", "http://[::1]:15672/",
             "http://127.0.0.2:8081/v1/logs", "http://[::ffff:169.254.169.254]/", "http://100.64.0.1/",
         ] {
-            var body = stack.ruleBody(integrationID: integration.id, trigger: "product.purchased", path: "/ok/x")
-            body["destination"] = ["kind": "url", "name": url]
-            let response = try await stack.postRule(key: key, body)
-            #expect(response.status == 400, "\(url): \(response.text)")
-            #expect(response.errorField == "destination.name")
+            var rule = stack.ruleInput(integrationID: integration.id, path: "/ok/x")
+            rule.destination = .init(kind: .url, name: url)
+            let refused = try await refusal { try await gateway.createRule(body: .json(rule)).created }
+            #expect(refused.status == 400, "\(url): \(refused)")
+            #expect(refused.field == "destination.name")
         }
-        var allowed = stack.ruleBody(integrationID: integration.id, trigger: "product.purchased", path: "/ok/x")
-        allowed["destination"] = ["kind": "url", "name": "http://127.0.0.1:1/allowed"]
-        #expect(try await stack.postRule(key: key, allowed).status == 201, "the operator's allow-list is honoured")
+        var allowed = stack.ruleInput(integrationID: integration.id, path: "/ok/x")
+        allowed.destination = .init(kind: .url, name: "http://127.0.0.1:1/allowed")
+        let created = try await gateway.createRule(body: .json(allowed)).created.body.json
+        #expect(created.destination.name == "http://127.0.0.1:1/allowed", "the operator's allow-list is honoured")
 
         // A command that names a refused address (saved before the policy, or crafted) is not sent at all.
         var command = stack.webhookCommand(marketplaceID: marketplaceID, integrationID: integration.id, path: "/ok/x")
         command.rule.destination.name = "http://127.0.0.2:\(stack.receiver.port)/ok/internal"
         try await stack.publishCommand(command)
         let entries = try await stack.logEntries(key: key, eventID: command.event.id) { $0.first.map(isFinal) ?? false }
-        #expect(entries.first?["status"] as? String == "failed")
+        #expect(entries.first?.status == .failed)
         #expect(reason(entries.first).contains("127.0.0.2 is a loopback address"), "\(reason(entries.first))")
-        let attempt = (entries.first?["attempts"] as? [[String: Any]])?.first
-        #expect(attempt == nil || attempt?["response"] as? String == "not sent")
+        let attempt = entries.first?.attempts.first
+        #expect(attempt == nil || attempt?.response == "not sent")
     }
 
     @Test("a receiver that trickles its body is cut at the deadline; another marketplace is served meanwhile")
@@ -55,14 +58,14 @@ extension Integration {
         let fastID = "evt_fast_\(UUID().uuidString)"
         try await stack.publishAccepted(key: key, TestStack.event(id: fastID))
         let fast = try await stack.finalEntries(key: key, eventID: fastID, count: 1, timeout: .seconds(10))
-        #expect(fast.first?["status"] as? String == "success")
+        #expect(fast.first?.status == .success)
 
         // The stack's webhook timeout is 3 s: the attempt ends then, whatever the body is still doing.
         let slow = try await stack.logEntries(key: slowKey, eventID: slowID, timeout: .seconds(10)) { entries in
-            ["retrying", "failed"].contains(entries.first?["status"] as? String ?? "")
+            [.retrying, .failed].contains(entries.first?.status)
         }
         let elapsed = ContinuousClock.now - started
-        #expect(["retrying", "failed"].contains(slow.first?["status"] as? String ?? ""), "\(slow)")
+        #expect([.retrying, .failed].contains(slow.first?.status), "\(slow)")
         #expect(elapsed < .seconds(8), "the attempt took \(elapsed)")
         #expect(reason(slow.first).contains("did not answer within 3 s"), "\(reason(slow.first))")
     }
@@ -86,20 +89,26 @@ extension Integration {
         // The monitors notice within about a second.
         try await Task.sleep(for: .seconds(2))
         var refusedIDs: [String] = []
+        let client = try stack.client(key)
         let outageEnds = ContinuousClock.now + .seconds(18)
         while ContinuousClock.now < outageEnds {
             let id = "evt_db_\(UUID().uuidString)"
-            for (method, url, body) in [
-                ("POST", "\(stack.gatewayURL)/v1/events", TestStack.event(id: id) as Any?),
-                ("GET", "\(stack.gatewayURL)/v1/rules", nil), ("GET", "\(stack.logsURL)/v1/logs", nil),
-                ("GET", "\(stack.gatewayURL)/v1/integrations", nil),
-            ] {
+            let event = TestStack.event(id: id)
+            let calls: [(String, () async throws -> APIRefusal)] = [
+                ("POST /v1/events", {
+                    try await refusal { try await client.gateway.publishEvent(body: .json(event)).accepted }
+                }),
+                ("GET /v1/rules", { try await refusal { try await client.gateway.listRules().ok } }),
+                ("GET /v1/logs", { try await refusal { try await client.logs.searchLogs().ok } }),
+                ("GET /v1/integrations", { try await refusal { try await client.gateway.listIntegrations().ok } }),
+            ]
+            for (name, call) in calls {
                 let started = ContinuousClock.now
-                let response = try await API.json(method, url, token: key, body: body)
+                let refused = try await call()
                 let elapsed = ContinuousClock.now - started
-                #expect(response.status == 503, "\(method) \(url): \(response.status) \(response.text)")
-                #expect(response.headers.first(name: "retry-after") != nil)
-                #expect(elapsed < .seconds(1), "\(method) \(url) took \(elapsed)")
+                #expect(refused.status == 503, "\(name): \(refused)")
+                #expect(refused.retryAfter != nil)
+                #expect(elapsed < .seconds(1), "\(name) took \(elapsed)")
             }
             refusedIDs.append(id)
             for url in stack.healthURLs.prefix(4) {
@@ -113,12 +122,12 @@ extension Integration {
         try await stack.waitUntilHealthy(timeout: .seconds(60))
         // A store retries what was refused (the same ids): each is accepted now and performed once.
         for id in refusedIDs {
-            let response = try await stack.publish(key: key, TestStack.event(id: id))
-            #expect(response.status == 202, "\(response.text)")
+            let answer = try await stack.publish(key: key, TestStack.event(id: id))
+            #expect(answer.eventId == id, "\(answer)")
         }
         for id in refusedIDs {
             let entries = try await stack.finalEntries(key: key, eventID: id, count: 1, timeout: .seconds(30))
-            #expect(entries.first?["status"] as? String == "success")
+            #expect(entries.first?.status == .success)
         }
         #expect(stack.receiver.requests(path: path).count == refusedIDs.count + 1)
     }
@@ -134,56 +143,82 @@ extension Integration {
         let eventID = "evt_iso_\(UUID().uuidString)"
         try await stack.publishAccepted(key: keyA, TestStack.event(id: eventID))
         let entries = try await stack.finalEntries(key: keyA, eventID: eventID, count: 1, timeout: .seconds(30))
-        let entryID = try #require(entries.first?["id"] as? String)
-        let g = stack.gatewayURL
-        let l = stack.logsURL
-        let calls: [(String, String, Any?)] = [
-            ("GET", "\(g)/v1/integrations/\(integration.id)", nil),
-            ("PATCH", "\(g)/v1/integrations/\(integration.id)", ["label": "taken over"]),
-            ("POST", "\(g)/v1/integrations/\(integration.id)/refresh", nil),
-            ("GET", "\(g)/v1/integrations/\(integration.id)/catalog?kind=tag", nil),
-            ("DELETE", "\(g)/v1/integrations/\(integration.id)?cascade=true", nil),
-            ("GET", "\(g)/v1/rules/\(ruleID)", nil),
-            ("PATCH", "\(g)/v1/rules/\(ruleID)", ["enabled": false]),
-            ("DELETE", "\(g)/v1/rules/\(ruleID)", nil),
-            ("GET", "\(l)/v1/logs/\(entryID)", nil),
-            ("POST", "\(l)/v1/logs/\(entryID)/replay", nil),
+        let entryID = try #require(entries.first?.id)
+        let b = try stack.client(keyB)
+        let calls: [(String, () async throws -> APIRefusal)] = [
+            ("GET /v1/integrations/{id}", {
+                try await refusal { try await b.gateway.getIntegration(path: .init(id: integration.id)).ok }
+            }),
+            ("PATCH /v1/integrations/{id}", {
+                try await refusal {
+                    try await b.gateway.updateIntegration(
+                        path: .init(id: integration.id), body: .json(.init(label: "taken over"))
+                    ).ok
+                }
+            }),
+            ("POST /v1/integrations/{id}/refresh", {
+                try await refusal { try await b.gateway.refreshIntegration(path: .init(id: integration.id)).ok }
+            }),
+            ("GET /v1/integrations/{id}/catalog?kind=tag", {
+                try await refusal {
+                    try await b.gateway.searchCatalog(path: .init(id: integration.id), query: .init(kind: .tag)).ok
+                }
+            }),
+            ("DELETE /v1/integrations/{id}?cascade=true", {
+                try await refusal {
+                    try await b.gateway.deleteIntegration(path: .init(id: integration.id), query: .init(cascade: true))
+                        .noContent
+                }
+            }),
+            ("GET /v1/rules/{id}", { try await refusal { try await b.gateway.getRule(path: .init(id: ruleID)).ok } }),
+            ("PATCH /v1/rules/{id}", {
+                try await refusal {
+                    try await b.gateway.updateRule(path: .init(id: ruleID), body: .json(.init(enabled: false))).ok
+                }
+            }),
+            ("DELETE /v1/rules/{id}", {
+                try await refusal { try await b.gateway.deleteRule(path: .init(id: ruleID)).noContent }
+            }),
+            ("GET /v1/logs/{id}", { try await refusal { try await b.logs.getLogEntry(path: .init(id: entryID)).ok } }),
+            ("POST /v1/logs/{id}/replay", {
+                try await refusal { try await b.logs.replayLogEntry(path: .init(id: entryID)).accepted }
+            }),
         ]
-        for (method, url, body) in calls {
-            let response = try await API.json(method, url, token: keyB, body: body)
-            #expect(response.status == 404, "\(method) \(url) as B: \(response.status) \(response.text)")
+        for (name, call) in calls {
+            let refused = try await call()
+            #expect(refused.status == 404, "\(name) as B: \(refused)")
         }
-        var foreign = stack.ruleBody(integrationID: integration.id, trigger: "product.purchased", path: "/ok/b")
-        foreign["scope"] = "global"
-        let borrowed = try await stack.postRule(key: keyB, foreign)
-        #expect(borrowed.status == 400 && borrowed.errorField == "integration_id", "\(borrowed.text)")
-        let bulk = try await API.json("POST", "\(l)/v1/logs/replay?integration_id=\(integration.id)", token: keyB)
-        #expect(bulk.object["queued"] as? Int == 0)
-        let search = try await API.json("GET", "\(l)/v1/logs?event_id=\(eventID)", token: keyB)
-        #expect((search.object["entries"] as? [[String: Any]] ?? []).isEmpty)
+        let foreign = stack.ruleInput(integrationID: integration.id, path: "/ok/b")
+        let borrowed = try await refusal { try await b.gateway.createRule(body: .json(foreign)).created }
+        #expect(borrowed.status == 400 && borrowed.field == "integration_id", "\(borrowed)")
+        let bulk = try await b.logs.replayLogEntries(query: .init(integrationId: integration.id)).accepted.body.json
+        #expect(bulk.queued == 0)
+        let search = try await b.logs.searchLogs(query: .init(eventId: eventID)).ok.body.json
+        #expect(search.entries.isEmpty)
 
         // A's things are as they were.
-        let mine = try await API.json("GET", "\(g)/v1/integrations/\(integration.id)", token: keyA)
-        #expect(mine.object["label"] as? String == "A's receiver")
-        let rule = try await API.json("GET", "\(g)/v1/rules/\(ruleID)", token: keyA)
-        #expect(rule.object["enabled"] as? Bool == true)
-        let entry = try await API.json("GET", "\(l)/v1/logs/\(entryID)", token: keyA)
-        #expect(entry.object["status"] as? String == "failed", "B's replay must not have touched it")
+        let a = try stack.client(keyA)
+        let mine = try await a.gateway.getIntegration(path: .init(id: integration.id)).ok.body.json
+        #expect(mine.label == "A's receiver")
+        let rule = try await a.gateway.getRule(path: .init(id: ruleID)).ok.body.json
+        #expect(rule.enabled == true)
+        let entry = try await a.logs.getLogEntry(path: .init(id: entryID)).ok.body.json
+        #expect(entry.status == .failed, "B's replay must not have touched it")
     }
 
     @Test("made-up API keys cost no database query each: malformed ones none, repeated ones one, a flood is limited")
     func unknownKeysAreCheap() async throws {
         let stack = try await TestStack.shared()
-        let metrics = stack.metricsURL(of: stack.gateway, portKey: "SWITCHYARD_GATEWAY_PORT")
+        let metrics = stack.metricsURL(of: stack.gateway)
         let url = "\(stack.gatewayURL)/v1/rules"
         let before = try await TestStack.counter("switchyard_auth_key_lookups_total", at: metrics)
         for n in 0..<100 {
-            #expect(try await API.json("GET", url, token: "sy_live_guess\(n)").status == 401)
+            #expect(try await API.raw("GET", url, token: "sy_live_guess\(n)").status == 401)
         }
         let afterMalformed = try await TestStack.counter("switchyard_auth_key_lookups_total", at: metrics)
         #expect(afterMalformed == before, "a key that cannot be ours was looked up")
         let wellFormed = "sy_live_" + String(repeating: "A", count: 43)
-        for _ in 0..<50 { #expect(try await API.json("GET", url, token: wellFormed).status == 401) }
+        for _ in 0..<50 { #expect(try await API.raw("GET", url, token: wellFormed).status == 401) }
         let afterRepeated = try await TestStack.counter("switchyard_auth_key_lookups_total", at: metrics)
         #expect(afterRepeated - afterMalformed == 1, "an unknown key is remembered as unknown")
         // 300 different well-formed keys at once: at most the lookup budget (50 a second) reaches the database.
@@ -192,7 +227,7 @@ extension Integration {
                 group.addTask {
                     let key = "sy_live_" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(32))
                         + String(repeating: "b", count: 11)
-                    return try await API.json("GET", url, token: key).status
+                    return try await API.raw("GET", url, token: key).status
                 }
             }
             var statuses: [Int] = []
@@ -206,7 +241,7 @@ extension Integration {
         // A real key still works once the budget refilled (a second's worth).
         try await Task.sleep(for: .milliseconds(1500))
         let (_, key) = try await stack.createMarketplace()
-        #expect(try await API.json("GET", url, token: key).status == 200)
+        #expect(try await stack.client(key).gateway.listRules().ok.body.json.rules.isEmpty, "a real key still works")
     }
 
     @Test("a merchant whose endpoint never answers cannot take the worker: another is delivered within 5 s")
@@ -217,9 +252,9 @@ extension Integration {
         let hang = "/hang/\(UUID().uuidString)"
         try await stack.createRule(key: slowKey, integrationID: slowIntegration.id, path: hang)
         let events = (0..<300).map { _ in TestStack.event(id: "evt_hang_\(UUID().uuidString)") }
-        let batch = try await API.json(
-            "POST", "\(stack.gatewayURL)/v1/events/batch", token: slowKey, body: ["events": events])
-        #expect(batch.status == 200)
+        let batch = try await stack.client(slowKey).gateway.publishEvents(body: .json(.init(events: events)))
+            .ok.body.json
+        #expect(batch.results.count == events.count)
 
         let (_, key) = try await stack.createMarketplace("Healthy")
         let integration = try await stack.createWebhookIntegration(key: key)
@@ -235,15 +270,16 @@ extension Integration {
 
         // Most of the dead endpoint's deliveries failed: its integration is paused, and its entries say so.
         var pausedReason = ""
+        let slowLogs = try stack.client(slowKey).logs
         let deadline = ContinuousClock.now + .seconds(30)
         while pausedReason.isEmpty && ContinuousClock.now < deadline {
-            let page = try await API.json("GET", "\(stack.logsURL)/v1/logs?limit=500", token: slowKey)
-            let reasons = (page.object["entries"] as? [[String: Any]] ?? []).map { reason($0) }
+            let page = try await slowLogs.searchLogs(query: .init(limit: 500)).ok.body.json
+            let reasons = page.entries.map { reason($0) }
             pausedReason = reasons.first { $0.hasPrefix("Paused: the endpoint failed") } ?? ""
             if pausedReason.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
         }
         #expect(pausedReason.contains("of its last 10 deliveries; next try at"), "no entry says it is paused")
-        let metrics = stack.metricsURL(of: stack.webhookWorker, portKey: "SWITCHYARD_WEBHOOK_WORKER_PORT")
+        let metrics = stack.metricsURL(of: stack.webhookWorker)
         #expect(try await TestStack.counter("switchyard_connector_circuit_opened_total", at: metrics) >= 1)
         #expect(stack.receiver.requests(path: hang).count < 100, "a paused endpoint is not hammered")
     }
@@ -266,9 +302,9 @@ extension Integration {
         let flood = try await stack.createWebhookIntegration(key: floodKey)
         try await stack.createRule(key: floodKey, integrationID: flood.id, path: "/hang/blocked-\(UUID().uuidString)")
         let floodEvents = (0..<150).map { _ in TestStack.event(id: "evt_flood_\(UUID().uuidString)") }
-        let floodBatch = try await API.json(
-            "POST", "\(stack.gatewayURL)/v1/events/batch", token: floodKey, body: ["events": floodEvents])
-        #expect(floodBatch.status == 200)
+        let floodBatch = try await stack.client(floodKey).gateway.publishEvents(body: .json(.init(events: floodEvents)))
+            .ok.body.json
+        #expect(floodBatch.results.count == floodEvents.count)
         try await Task.sleep(for: .seconds(1))
         try await TestEnvironment.runAsync(shell: "\(ctl) set_vm_memory_high_watermark 0.0000001")
         var restored = false
@@ -277,15 +313,16 @@ extension Integration {
         let id = "evt_blocked_\(UUID().uuidString)"
         for attempt in 0..<3 {
             let started = ContinuousClock.now
-            let response = try await stack.publish(key: key, TestStack.event(id: id))
+            let refused = try await refusal { try await stack.publish(key: key, TestStack.event(id: id)) }
             let elapsed = ContinuousClock.now - started
-            #expect(response.status == 503, "attempt \(attempt): \(response.status) \(response.text)")
-            #expect(response.headers.first(name: "retry-after") != nil)
+            #expect(refused.status == 503, "attempt \(attempt): \(refused)")
+            #expect(refused.retryAfter != nil)
             #expect(elapsed < .seconds(1), "attempt \(attempt) took \(elapsed)")
         }
         let health = try await API.raw("GET", "\(stack.gatewayURL)/health")
         #expect(health.status == 503)
-        #expect(health.text.contains("blocks publishing"), "\(health.text)")
+        let reasons = try health.decoded(as: Gateway.Health.self).reasons ?? []
+        #expect(reasons.contains { $0.contains("blocks publishing") }, "\(health.text)")
 
         try await TestEnvironment.runAsync(shell: "\(ctl) set_vm_memory_high_watermark 0.4")
         restored = true
@@ -294,12 +331,18 @@ extension Integration {
         var accepted = false
         let deadline = ContinuousClock.now + .seconds(20)
         while !accepted && ContinuousClock.now < deadline {
-            accepted = try await stack.publish(key: key, TestStack.event(id: id)).status == 202
-            if !accepted { try await Task.sleep(for: .milliseconds(500)) }
+            do {
+                try await stack.publish(key: key, TestStack.event(id: id))
+                accepted = true
+            } catch {
+                // Refused again (still 503): the store waits and retries.
+                guard APIRefusal(error) != nil else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
         }
         #expect(accepted)
         let entries = try await stack.finalEntries(key: key, eventID: id, count: 1)
-        #expect(entries.first?["status"] as? String == "success")
+        #expect(entries.first?.status == .success)
         #expect(stack.receiver.requests(path: path).count == 1)
     }
 }

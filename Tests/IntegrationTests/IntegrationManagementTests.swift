@@ -1,4 +1,6 @@
+import APIClient
 import Foundation
+import GatewayAPI
 import Logging
 import PostgresNIO
 import Storage
@@ -16,71 +18,84 @@ extension Integration {
     @Test("GET /v1/connectors describes mailchimp, icontact and webhook, with their fields and parent kinds")
     func connectorDescriptors() async throws {
         let stack = try await TestStack.shared()
-        let response = try await API.json("GET", "\(stack.gatewayURL)/v1/connectors")
-        #expect(response.status == 200)
-        let connectors = response.object["connectors"] as? [[String: Any]] ?? []
-        #expect(Set(connectors.compactMap { $0["name"] as? String }) == ["mailchimp", "icontact", "webhook"])
-        let mailchimp = try #require(connectors.first { $0["name"] as? String == "mailchimp" })
-        #expect(mailchimp["auth"] as? String == "oauth2")
-        let actions = mailchimp["actions"] as? [[String: Any]] ?? []
-        #expect(actions.first { $0["name"] as? String == "add_tag" }?["parent_kind"] as? String == "list")
-        #expect(actions.first { $0["name"] as? String == "add_to_list" }?["parent_kind"] == nil)
-        let icontact = try #require(connectors.first { $0["name"] as? String == "icontact" })
-        let fields = icontact["credential_fields"] as? [[String: Any]] ?? []
-        #expect(fields.map { $0["name"] as? String } == ["app_id", "username", "app_password"])
-        #expect(fields.allSatisfy { $0["required"] as? Bool == true })
+        // Asked without a token, as before signing in.
+        let anonymous = try gateway(at: stack.gatewayURL, token: nil)
+        let connectors = try await anonymous.listConnectors().ok.body.json.connectors
+        #expect(Set(connectors.map(\.name)) == ["mailchimp", "icontact", "webhook"])
+        let mailchimp = try #require(connectors.first { $0.name == "mailchimp" })
+        #expect(mailchimp.auth == .oauth2)
+        let actions = mailchimp.actions
+        #expect(actions.first { $0.name == "add_tag" }?.parentKind == .list)
+        #expect(actions.first { $0.name == "add_to_list" }?.parentKind == nil)
+        let icontact = try #require(connectors.first { $0.name == "icontact" })
+        let fields = icontact.credentialFields
+        #expect(fields.map(\.name) == ["app_id", "username", "app_password"])
+        #expect(fields.allSatisfy { $0.required })
     }
 
     @Test("with no worker running, every question to one answers 503 within the timeout and changes nothing")
     func missingWorkerAnswers503() async throws {
         let stack = try await TestStack.shared()
         let (marketplaceID, key) = try await stack.createMarketplace()
-        let url = "\(stack.workerlessGatewayURL)/v1/integrations"
+        let gateway = try workerless(stack, token: key)
 
         let (created, elapsed) = try await timed {
-            try await API.json(
-                "POST", url, token: key,
-                body: ["connector": "mailchimp", "label": "Main", "credentials": ["api_key": apiKey]])
+            try await refusal {
+                let keyed = credentials(["api_key": apiKey])
+                return try await gateway.connectIntegration(
+                    body: .json(.init(connector: "mailchimp", label: "Main", credentials: keyed))
+                ).created
+            }
         }
-        #expect(created.status == 503, "\(created.text)")
-        #expect(created.errorCode == "connector_unavailable")
-        #expect(created.errorMessage.contains("No mailchimp worker answered within 2 s"), "\(created.text)")
-        #expect(created.errorMessage.contains("switchyard-mailchimp-worker"))
-        #expect(created.headers.first(name: "retry-after") == "2")
+        #expect(created.status == 503, "\(created)")
+        #expect(created.code == "connector_unavailable")
+        #expect(created.message.contains("No mailchimp worker answered within 2 s"), "\(created)")
+        #expect(created.message.contains("switchyard-mailchimp-worker"))
+        #expect(created.retryAfter == "2")
         #expect(elapsed >= .seconds(TestStack.connectorTimeoutSeconds), "it waited for the worker")
         #expect(elapsed < .seconds(TestStack.connectorTimeoutSeconds + 3), "it gave up at the timeout: \(elapsed)")
-        #expect(!created.text.contains(apiKey))
+        #expect(!"\(created)".contains(apiKey))
 
-        let icontact = try await API.json(
-            "POST", url, token: key,
-            body: [
-                "connector": "icontact", "label": "Lists",
-                "credentials": ["app_id": "app", "username": "jane", "app_password": "secret-password"],
-            ])
+        let icontact = try await refusal {
+            try await gateway.connectIntegration(
+                body: .json(
+                    .init(
+                        connector: "icontact", label: "Lists",
+                        credentials: credentials(
+                            ["app_id": "app", "username": "jane", "app_password": "secret-password"])))
+            ).created
+        }
         #expect(icontact.status == 503)
-        #expect(icontact.errorMessage.contains("No icontact worker answered"))
-        let oauth = try await API.json("POST", url, token: key, body: ["connector": "mailchimp", "label": "OAuth"])
-        #expect(oauth.status == 503, "OAuth needs the worker to build the authorize URL: \(oauth.text)")
-        let listed = try await API.json("GET", url, token: key)
-        #expect((listed.object["integrations"] as? [Any])?.isEmpty == true, "nothing was stored")
+        #expect(icontact.message.contains("No icontact worker answered"))
+        let oauth = try await refusal {
+            try await gateway.connectIntegration(body: .json(.init(connector: "mailchimp", label: "OAuth"))).ok
+        }
+        #expect(oauth.status == 503, "OAuth needs the worker to build the authorize URL: \(oauth)")
+        let listed = try await gateway.listIntegrations().ok.body.json.integrations
+        #expect(listed.isEmpty, "nothing was stored")
 
         // An existing integration: refresh and new credentials need the worker too; the label stays.
         let id = try await stack.seedIntegration(marketplaceID: marketplaceID, label: "Seeded")
-        let refresh = try await API.json("POST", "\(url)/\(id)/refresh", token: key)
+        let refresh = try await refusal { try await gateway.refreshIntegration(path: .init(id: id)).ok }
         #expect(refresh.status == 503)
-        #expect(refresh.errorCode == "connector_unavailable")
-        let patched = try await API.json(
-            "PATCH", "\(url)/\(id)", token: key, body: ["label": "Changed", "credentials": ["api_key": apiKey]])
+        #expect(refresh.code == "connector_unavailable")
+        let patched = try await refusal {
+            try await gateway.updateIntegration(
+                path: .init(id: id), body: .json(.init(label: "Changed", credentials: credentials(["api_key": apiKey])))
+            ).ok
+        }
         #expect(patched.status == 503)
-        let read = try await API.json("GET", "\(url)/\(id)", token: key)
-        #expect(read.object["label"] as? String == "Seeded", "a refused change changes nothing")
-        #expect(read.object["credentials"] == nil)
+        // Read raw: the answer must not carry a `credentials` member, which the contract's model has no room for.
+        let read = try await API.raw("GET", "\(stack.workerlessGatewayURL)/v1/integrations/\(id)", token: key)
+        #expect(read.status == 200, "\(read.text)")
+        #expect(try read.decoded(as: Gateway.Integration.self).label == "Seeded", "a refused change changes nothing")
+        #expect(try read.decoded(as: JSONValue.self)["credentials"] == nil)
 
         // A webhook has nothing to refresh, and says so at once.
         let hook = try await stack.createWebhookIntegration(key: key, label: "Hook")
-        let hookRefresh = try await API.json("POST", "\(url)/\(hook.id)/refresh", token: key)
+        let hookRefresh = try await refusal { try await gateway.refreshIntegration(path: .init(id: hook.id)).ok }
         #expect(hookRefresh.status == 400)
-        #expect(hookRefresh.errorCode == "not_refreshable")
+        #expect(hookRefresh.code == "not_refreshable")
 
         let log = try String(contentsOf: stack.workerlessGateway.logFile, encoding: .utf8)
         #expect(!log.contains(apiKey), "the gateway's log holds no credential")
@@ -91,38 +106,44 @@ extension Integration {
     func labelRules() async throws {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
-        let url = "\(stack.workerlessGatewayURL)/v1/integrations"
+        let gateway = try workerless(stack, token: key)
         _ = try await stack.createWebhookIntegration(key: key, label: "Taken")
 
         // A worker call would take the whole 2 s timeout (no worker answers this gateway): these answer long before.
-        let bodies: [[String: Any]] = [
-            ["connector": "mailchimp", "label": "Taken", "credentials": ["api_key": apiKey]],
-            ["connector": "mailchimp", "label": "  Taken "],
-            ["connector": "icontact", "label": "Taken",
-             "credentials": ["app_id": "a", "username": "u", "app_password": "p"]],
+        let bodies: [Gateway.ConnectIntegration] = [
+            .init(connector: "mailchimp", label: "Taken", credentials: credentials(["api_key": apiKey])),
+            .init(connector: "mailchimp", label: "  Taken "),
+            .init(
+                connector: "icontact", label: "Taken",
+                credentials: credentials(["app_id": "a", "username": "u", "app_password": "p"])),
         ]
         for body in bodies {
-            let (response, elapsed) = try await timed { try await API.json("POST", url, token: key, body: body) }
-            #expect(response.status == 409, "\(body): \(response.text)")
-            #expect(response.errorCode == "label_taken")
-            #expect(response.errorField == "label")
+            let (refused, elapsed) = try await timed {
+                try await refusal { try await gateway.connectIntegration(body: .json(body)).created }
+            }
+            #expect(refused.status == 409, "\(body): \(refused)")
+            #expect(refused.code == "label_taken")
+            #expect(refused.field == "label")
             #expect(elapsed < .seconds(1), "\(body) was refused without asking a worker")
         }
 
-        let invalid: [(body: [String: Any], field: String)] = [
-            (["connector": "mailchimp", "label": "  "], "label"),
-            (["connector": "mailchimp", "label": String(repeating: "x", count: 101)], "label"),
-            (["connector": "salesforce", "label": "New"], "connector"),
-            (["connector": "icontact", "label": "New", "credentials": ["app_id": "a", "username": "u"]],
+        let invalid: [(body: Gateway.ConnectIntegration, field: String)] = [
+            (.init(connector: "mailchimp", label: "  "), "label"),
+            (.init(connector: "mailchimp", label: String(repeating: "x", count: 101)), "label"),
+            (.init(connector: "salesforce", label: "New"), "connector"),
+            (.init(connector: "icontact", label: "New", credentials: credentials(["app_id": "a", "username": "u"])),
              "credentials.app_password"),
-            (["connector": "icontact", "label": "New",
-              "credentials": ["app_id": "a", "username": "u", "app_password": " "]], "credentials.app_password"),
-            (["connector": "mailchimp", "label": "New", "credentials": ["token": "x"]], "credentials.token"),
+            (.init(
+                connector: "icontact", label: "New",
+                credentials: credentials(["app_id": "a", "username": "u", "app_password": " "])),
+             "credentials.app_password"),
+            (.init(connector: "mailchimp", label: "New", credentials: credentials(["token": "x"])),
+             "credentials.token"),
         ]
         for (body, field) in invalid {
-            let response = try await API.json("POST", url, token: key, body: body)
-            #expect(response.status == 400, "\(body): \(response.text)")
-            #expect(response.errorField == field, "\(body): \(response.text)")
+            let refused = try await refusal { try await gateway.connectIntegration(body: .json(body)).created }
+            #expect(refused.status == 400, "\(body): \(refused)")
+            #expect(refused.field == field, "\(body): \(refused)")
         }
 
         // Labels are per marketplace.
@@ -134,48 +155,63 @@ extension Integration {
     func rename() async throws {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
-        let url = "\(stack.gatewayURL)/v1/integrations"
+        let gateway = try stack.client(key).gateway
         let first = try await stack.createWebhookIntegration(key: key, label: "First")
         _ = try await stack.createWebhookIntegration(key: key, label: "Second")
         try await stack.createRule(key: key, integrationID: first.id, path: "/ok/rename-\(UUID().uuidString)")
         #expect(try await labelInLog(stack, key: key) == "First")
 
-        let renamed = try await API.json("PATCH", "\(url)/\(first.id)", token: key, body: ["label": " Renamed "])
-        #expect(renamed.status == 200, "\(renamed.text)")
-        #expect(renamed.object["label"] as? String == "Renamed")
-        #expect(renamed.object["signing_secret"] == nil, "a rename shows no secret")
-        #expect(try await API.json("GET", "\(url)/\(first.id)", token: key).object["label"] as? String == "Renamed")
+        func change(_ change: Gateway.IntegrationChange, by client: GatewayAPI.Client) async throws
+            -> Gateway.Integration
+        {
+            try await client.updateIntegration(path: .init(id: first.id), body: .json(change)).ok.body.json
+        }
+        func label() async throws -> String {
+            try await gateway.getIntegration(path: .init(id: first.id)).ok.body.json.label
+        }
+        let renamed = try await change(.init(label: " Renamed "), by: gateway)
+        #expect(renamed.label == "Renamed")
+        #expect(renamed.signingSecret == nil, "a rename shows no secret")
+        #expect(try await label() == "Renamed")
         #expect(try await labelInLog(stack, key: key) == "Renamed", "the matcher uses the new label at once")
 
-        let taken = try await API.json("PATCH", "\(url)/\(first.id)", token: key, body: ["label": "Second"])
+        let taken = try await refusal { try await change(.init(label: "Second"), by: gateway) }
         #expect(taken.status == 409)
-        #expect(taken.errorCode == "label_taken")
-        #expect(try await API.json("PATCH", "\(url)/\(first.id)", token: key, body: ["label": ""]).errorField == "label")
-        #expect(try await API.json("PATCH", "\(url)/\(first.id)", token: key, body: [String: Any]()).status == 400)
-        #expect(try await API.json("PATCH", "\(url)/\(first.id)", token: key, body: ["label": "Renamed"]).status == 200)
-        #expect(try await API.json("GET", "\(url)/\(first.id)", token: key).object["label"] as? String == "Renamed")
+        #expect(taken.code == "label_taken")
+        #expect(try await refusal { try await change(.init(label: ""), by: gateway) }.field == "label")
+        #expect(try await refusal { try await change(.init(), by: gateway) }.status == 400)
+        #expect(try await change(.init(label: "Renamed"), by: gateway).label == "Renamed")
+        #expect(try await label() == "Renamed")
         let (_, otherKey) = try await stack.createMarketplace("Other")
-        #expect(try await API.json("PATCH", "\(url)/\(first.id)", token: otherKey, body: ["label": "Mine"]).status == 404)
+        let other = try stack.client(otherKey).gateway
+        #expect(try await refusal { try await change(.init(label: "Mine"), by: other) }.status == 404)
     }
 
     @Test("new webhook credentials: a new secret, shown once, and a configuration log entry saying reconnected")
     func webhookReconnect() async throws {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
+        let gateway = try stack.client(key).gateway
         let hook = try await stack.createWebhookIntegration(key: key, label: "Hook")
-        let url = "\(stack.gatewayURL)/v1/integrations/\(hook.id)"
-        let rotated = try await API.json("PATCH", url, token: key, body: ["credentials": [String: String]()])
-        #expect(rotated.status == 200, "\(rotated.text)")
-        let secret = try #require(rotated.object["signing_secret"] as? String)
+        let rotated = try await gateway.updateIntegration(
+            path: .init(id: hook.id), body: .json(.init(credentials: .init()))
+        ).ok.body.json
+        let secret = try #require(rotated.signingSecret)
         #expect(secret.hasPrefix("whsec_") && secret != hook.secret)
-        #expect(rotated.object["status"] as? String == "connected")
-        let bad = try await API.json("PATCH", url, token: key, body: ["credentials": ["secret": "plain"]])
-        #expect(bad.errorField == "credentials.secret")
+        #expect(rotated.status == .connected)
+        let bad = try await refusal {
+            try await gateway.updateIntegration(
+                path: .init(id: hook.id), body: .json(.init(credentials: credentials(["secret": "plain"])))
+            ).ok
+        }
+        #expect(bad.field == "credentials.secret")
 
-        let log = try await API.json("GET", "\(stack.logsURL)/v1/config-logs", token: key)
-        let entries = log.object["entries"] as? [[String: Any]] ?? []
-        #expect(entries.map { $0["kind"] as? String } == ["connected", "connected"])
-        #expect((entries.first?["message"] as? String)?.contains("Reconnected") == true, "\(entries)")
+        // Read raw: the secret must be nowhere in the answer's bytes, not only in the fields the contract knows.
+        let log = try await API.raw("GET", "\(stack.logsURL)/v1/config-logs", token: key)
+        #expect(log.status == 200, "\(log.text)")
+        let entries = try log.decoded(as: Logs.ConfigLogPage.self).entries
+        #expect(entries.map(\.kind) == [.connected, .connected])
+        #expect(entries.first?.message.contains("Reconnected") == true, "\(entries)")
         #expect(!log.text.contains(secret))
     }
 
@@ -183,86 +219,101 @@ extension Integration {
     func deleteWithRules() async throws {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
+        let gateway = try stack.client(key).gateway
         let url = "\(stack.gatewayURL)/v1/integrations"
         let hook = try await stack.createWebhookIntegration(key: key, label: "Hook")
         let path = "/ok/delete-\(UUID().uuidString)"
         let purchased = try await stack.createRule(key: key, integrationID: hook.id, path: path)
         let refunded = try await stack.createRule(
-            key: key, integrationID: hook.id, trigger: "product.refunded", path: path)
+            key: key, integrationID: hook.id, trigger: .product_refunded, path: path)
         // The matchers have the rules cached before the delete.
-        let before = TestStack.event(type: "product.purchased")
+        let before = TestStack.event(type: .product_purchased)
         try await stack.publishAccepted(key: key, before)
-        let entries = try await stack.finalEntries(key: key, eventID: try #require(before["id"] as? String), count: 1)
-        #expect(entries.first?["status"] as? String == "success")
+        let entries = try await stack.finalEntries(key: key, eventID: before.id, count: 1)
+        #expect(entries.first?.status == .success)
 
-        let refused = try await API.json("DELETE", "\(url)/\(hook.id)", token: key)
+        let refused = try await refusal { try await gateway.deleteIntegration(path: .init(id: hook.id)).noContent }
         #expect(refused.status == 409)
-        #expect(refused.errorCode == "integration_in_use")
-        let error = refused.object["error"] as? [String: Any] ?? [:]
-        #expect(error["rule_ids"] as? [String] == [purchased, refunded])
-        #expect(refused.errorMessage.contains(purchased) && refused.errorMessage.contains(refunded))
-        #expect(try await API.json("GET", "\(url)/\(hook.id)", token: key).status == 200)
-        #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(purchased)", token: key).status == 200)
+        #expect(refused.code == "integration_in_use")
+        #expect(refused.ruleIDs == [purchased, refunded])
+        #expect(refused.message.contains(purchased) && refused.message.contains(refunded))
+        #expect(try await gateway.getIntegration(path: .init(id: hook.id)).ok.body.json.id == hook.id)
+        #expect(try await gateway.getRule(path: .init(id: purchased)).ok.body.json.id == purchased)
+        // Not a boolean: the contract refuses it, so it goes raw.
         #expect(try await API.json("DELETE", "\(url)/\(hook.id)?cascade=yes", token: key).errorField == "cascade")
         let (_, otherKey) = try await stack.createMarketplace("Other")
-        #expect(try await API.json("DELETE", "\(url)/\(hook.id)?cascade=true", token: otherKey).status == 404)
+        let other = try stack.client(otherKey).gateway
+        #expect(
+            try await refusal {
+                try await other.deleteIntegration(path: .init(id: hook.id), query: .init(cascade: true)).noContent
+            }.status == 404)
 
-        let deleted = try await API.json("DELETE", "\(url)/\(hook.id)?cascade=true", token: key)
-        #expect(deleted.status == 204, "\(deleted.text)")
-        #expect(try await API.json("GET", "\(url)/\(hook.id)", token: key).status == 404)
+        _ = try await gateway.deleteIntegration(path: .init(id: hook.id), query: .init(cascade: true)).noContent
+        #expect(try await refusal { try await gateway.getIntegration(path: .init(id: hook.id)).ok }.status == 404)
         for rule in [purchased, refunded] {
-            #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(rule)", token: key).status == 404)
+            #expect(try await refusal { try await gateway.getRule(path: .init(id: rule)).ok }.status == 404)
         }
-        let after = TestStack.event(type: "product.purchased")
+        let after = TestStack.event(type: .product_purchased)
         try await stack.publishAccepted(key: key, after)
-        let skipped = try await stack.finalEntries(key: key, eventID: try #require(after["id"] as? String), count: 1)
-        #expect(skipped.first?["reason"] as? String == "no rule matches")
+        let skipped = try await stack.finalEntries(key: key, eventID: after.id, count: 1)
+        #expect(reason(skipped.first) == "no rule matches")
         #expect(try await stack.settledCount(path: path) == 1, "only the event before the delete was delivered")
-        #expect(try await API.json("DELETE", "\(url)/\(hook.id)", token: key).status == 404)
+        #expect(try await refusal { try await gateway.deleteIntegration(path: .init(id: hook.id)).noContent }
+            .status == 404)
 
         let unused = try await stack.createWebhookIntegration(key: key, label: "Unused")
-        #expect(try await API.json("DELETE", "\(url)/\(unused.id)", token: key).status == 204)
+        _ = try await gateway.deleteIntegration(path: .init(id: unused.id)).noContent
     }
 
     @Test("catalog search: case-insensitive prefix, ordered by name, by kind, limited, served by an index")
     func catalogSearch() async throws {
         let stack = try await TestStack.shared()
         let (marketplaceID, key) = try await stack.createMarketplace()
+        let gateway = try stack.client(key).gateway
         let id = try await stack.seedIntegration(marketplaceID: marketplaceID, label: "Mailchimp")
         try await stack.withCatalog { catalog in
             try await catalog.upsert(integrationID: id, kind: .list, id: "l1", name: "Newsletter")
             try await catalog.upsert(integrationID: id, kind: .list, id: "l2", name: "VIP customers")
-            for (tagID, name) in [("t1", "VIP"), ("t2", "vip-gold"), ("t3", "Visitors"), ("t4", "Buyers"), ("t5", "v%x")] {
+            let tags = [("t1", "VIP"), ("t2", "vip-gold"), ("t3", "Visitors"), ("t4", "Buyers"), ("t5", "v%x")]
+            for (tagID, name) in tags {
                 try await catalog.upsert(integrationID: id, kind: .tag, id: tagID, name: name, parentID: "l1")
             }
             try await catalog.upsert(integrationID: id, kind: .group, id: "g1", name: "Vinyl fans", parentID: "l1")
         }
-        func names(_ query: String) async throws -> [String] {
-            let response = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(id)/catalog?\(query)", token: key)
-            #expect(response.status == 200, "\(query): \(response.text)")
-            return (response.object["entries"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        func search(kind: Gateway.DestinationKind? = nil, prefix: String? = nil, limit: Int? = nil)
+            async throws -> [Gateway.CatalogEntry]
+        {
+            try await gateway.searchCatalog(path: .init(id: id), query: .init(kind: kind, prefix: prefix, limit: limit))
+                .ok.body.json.entries
         }
-        #expect(try await names("kind=tag&prefix=vi") == ["VIP", "vip-gold", "Visitors"])
-        #expect(try await names("kind=tag&prefix=VIP-") == ["vip-gold"])
-        #expect(try await names("prefix=vi") == ["Vinyl fans", "VIP", "VIP customers", "vip-gold", "Visitors"])
-        #expect(try await names("kind=tag&prefix=vi&limit=2") == ["VIP", "vip-gold"])
-        #expect(try await names("kind=list") == ["Newsletter", "VIP customers"])
-        #expect(try await names("kind=tag&prefix=v%25") == ["v%x"], "% is a character, not a wildcard")
-        #expect(try await names("kind=tag&prefix=zz").isEmpty)
+        func names(kind: Gateway.DestinationKind? = nil, prefix: String? = nil, limit: Int? = nil)
+            async throws -> [String]
+        {
+            try await search(kind: kind, prefix: prefix, limit: limit).map(\.name)
+        }
+        #expect(try await names(kind: .tag, prefix: "vi") == ["VIP", "vip-gold", "Visitors"])
+        #expect(try await names(kind: .tag, prefix: "VIP-") == ["vip-gold"])
+        #expect(try await names(prefix: "vi") == ["Vinyl fans", "VIP", "VIP customers", "vip-gold", "Visitors"])
+        #expect(try await names(kind: .tag, prefix: "vi", limit: 2) == ["VIP", "vip-gold"])
+        #expect(try await names(kind: .list) == ["Newsletter", "VIP customers"])
+        #expect(try await names(kind: .tag, prefix: "v%") == ["v%x"], "% is a character, not a wildcard")
+        #expect(try await names(kind: .tag, prefix: "zz").isEmpty)
 
-        let tags = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(id)/catalog?kind=tag&prefix=vip", token: key)
-        let first = (tags.object["entries"] as? [[String: Any]])?.first ?? [:]
-        #expect(first["kind"] as? String == "tag")
-        #expect(first["id"] as? String == "t1")
-        #expect(first["parent_id"] as? String == "l1")
+        let first = try #require(try await search(kind: .tag, prefix: "vip").first)
+        #expect(first.kind == .tag)
+        #expect(first.id == "t1")
+        #expect(first.parentId == "l1")
 
+        // An unknown kind and limits out of range: the contract refuses them, so they go raw.
         for (query, field) in [("kind=audience", "kind"), ("limit=0", "limit"), ("limit=501", "limit")] {
-            let response = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(id)/catalog?\(query)", token: key)
+            let response = try await API.json(
+                "GET", "\(stack.gatewayURL)/v1/integrations/\(id)/catalog?\(query)", token: key)
             #expect(response.status == 400)
             #expect(response.errorField == field)
         }
         let (_, otherKey) = try await stack.createMarketplace("Other")
-        #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(id)/catalog", token: otherKey).status == 404)
+        let other = try stack.client(otherKey).gateway
+        #expect(try await refusal { try await other.searchCatalog(path: .init(id: id)).ok }.status == 404)
 
         // The search's predicate and order are an index range scan, not a scan of every entry.
         let plan = try await stack.withDatabase { client, logger in
@@ -290,43 +341,47 @@ extension Integration {
     func oauthCallback() async throws {
         let stack = try await TestStack.shared()
         let (marketplaceID, key) = try await stack.createMarketplace()
-        // The exchange below must find no worker.
-        let callback = "\(stack.workerlessGatewayURL)/v1/oauth/callback"
+        // The exchange below must find no worker; the callback is called as a browser calls it, without a token.
+        let browser = try workerless(stack, token: nil)
+        func callback(code: String? = nil, state: String? = nil, error: String? = nil) async throws -> APIRefusal {
+            try await refusal {
+                try await browser.finishOAuth(query: .init(code: code, state: state, error: error)).created
+            }
+        }
 
-        let unknown = try await API.json("GET", "\(callback)?code=abc&state=never-issued")
-        #expect(unknown.status == 400, "no API key is needed to be refused for the state: \(unknown.text)")
-        #expect(unknown.errorCode == "invalid_state")
-        #expect(unknown.errorField == "state")
-        #expect(try await API.json("GET", "\(callback)?code=abc").errorCode == "invalid_state")
+        let unknown = try await callback(code: "abc", state: "never-issued")
+        #expect(unknown.status == 400, "no API key is needed to be refused for the state: \(unknown)")
+        #expect(unknown.code == "invalid_state")
+        #expect(unknown.field == "state")
+        #expect(try await callback(code: "abc").code == "invalid_state")
 
         let denied = try await issueState(stack, marketplaceID: marketplaceID, label: "Denied")
-        let denial = try await API.json("GET", "\(callback)?error=access_denied&state=\(denied)")
+        let denial = try await callback(state: denied, error: "access_denied")
         #expect(denial.status == 400)
-        #expect(denial.errorCode == "access_denied")
-        #expect(denial.errorMessage.contains("Mailchimp access was not granted"), "\(denial.text)")
-        #expect(try await API.json("GET", "\(callback)?code=abc&state=\(denied)").errorCode == "invalid_state",
-                "a denial uses the state up")
+        #expect(denial.code == "access_denied")
+        #expect(denial.message.contains("Mailchimp access was not granted"), "\(denial)")
+        #expect(try await callback(code: "abc", state: denied).code == "invalid_state", "a denial uses the state up")
 
         // The state is used up when the callback arrives, even if the code cannot be exchanged (no worker).
         let state = try await issueState(stack, marketplaceID: marketplaceID, label: "Via OAuth")
-        let (exchange, elapsed) = try await timed { try await API.json("GET", "\(callback)?code=abc&state=\(state)") }
-        #expect(exchange.status == 503, "\(exchange.text)")
-        #expect(exchange.errorMessage.contains("No mailchimp worker answered"))
+        let (exchange, elapsed) = try await timed { try await callback(code: "abc", state: state) }
+        #expect(exchange.status == 503, "\(exchange)")
+        #expect(exchange.message.contains("No mailchimp worker answered"))
         #expect(elapsed >= .seconds(TestStack.connectorTimeoutSeconds))
-        let reused = try await API.json("GET", "\(callback)?code=abc&state=\(state)")
+        let reused = try await callback(code: "abc", state: state)
         #expect(reused.status == 400)
-        #expect(reused.errorCode == "invalid_state")
-        #expect(reused.errorMessage.contains("already used"))
+        #expect(reused.code == "invalid_state")
+        #expect(reused.message.contains("already used"))
 
         let expired = try await issueState(stack, marketplaceID: marketplaceID, label: "Late", ttl: .milliseconds(1))
         try await Task.sleep(for: .milliseconds(50))
-        let late = try await API.json("GET", "\(callback)?code=abc&state=\(expired)")
+        let late = try await callback(code: "abc", state: expired)
         #expect(late.status == 400)
-        #expect(late.errorCode == "invalid_state")
-        #expect(late.errorMessage.contains("expired"), "\(late.text)")
+        #expect(late.code == "invalid_state")
+        #expect(late.message.contains("expired"), "\(late)")
 
-        let listed = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations", token: key)
-        #expect((listed.object["integrations"] as? [Any])?.isEmpty == true)
+        let listed = try await stack.client(key).gateway.listIntegrations().ok.body.json.integrations
+        #expect(listed.isEmpty)
     }
 
     @Test("a tag or group destination needs its audience: destination.parent_id, given or filled from the catalog")
@@ -340,54 +395,50 @@ extension Integration {
             try await catalog.upsert(integrationID: id, kind: .tag, id: "t9", name: "VIP", parentID: "l2")
             try await catalog.upsert(integrationID: id, kind: .tag, id: "t2", name: "Gold", parentID: "l1")
         }
-        func post(_ action: String, _ destination: [String: Any]) async throws -> API.Response {
-            try await stack.postRule(
-                key: key,
-                ["scope": "global", "trigger": "product.purchased", "integration_id": id, "action": action,
-                 "destination": destination])
-        }
-        func destination(_ response: API.Response) -> [String: Any] {
-            response.object["destination"] as? [String: Any] ?? [:]
+        let gateway = try stack.client(key).gateway
+        func post(_ action: String, _ destination: Gateway.Destination) async throws -> Gateway.Rule {
+            let rule = Gateway.RuleInput(
+                scope: .global, trigger: .product_purchased, integrationId: id, action: action,
+                destination: destination)
+            return try await gateway.createRule(body: .json(rule)).created.body.json
         }
 
-        let missing = try await post("add_tag", ["kind": "tag", "name": "Typed"])
+        let missing = try await refusal { try await post("add_tag", .init(kind: .tag, name: "Typed")) }
         #expect(missing.status == 400)
-        #expect(missing.errorField == "destination.parent_id")
-        #expect(try await post("add_to_group", ["kind": "group", "name": "Typed"]).errorField == "destination.parent_id")
+        #expect(missing.field == "destination.parent_id")
+        #expect(try await refusal { try await post("add_to_group", .init(kind: .group, name: "Typed")) }.field
+            == "destination.parent_id")
 
-        let typed = try await post("add_tag", ["kind": "tag", "name": "Typed", "parent_id": "l1"])
-        #expect(typed.status == 201, "\(typed.text)")
-        #expect(destination(typed)["parent_id"] as? String == "l1")
-        #expect(destination(typed)["from_catalog"] as? Bool == false)
+        let typed = try await post("add_tag", .init(kind: .tag, name: "Typed", parentId: "l1"))
+        #expect(typed.destination.parentId == "l1")
+        #expect(typed.destination.fromCatalog == false)
 
-        let picked = try await post("add_tag", ["kind": "tag", "name": "Gold"])
-        #expect(picked.status == 201, "\(picked.text)")
-        #expect(destination(picked)["id"] as? String == "t2")
-        #expect(destination(picked)["parent_id"] as? String == "l1", "filled from the catalog")
-        #expect(destination(picked)["from_catalog"] as? Bool == true)
+        let picked = try await post("add_tag", .init(kind: .tag, name: "Gold"))
+        #expect(picked.destination.id == "t2")
+        #expect(picked.destination.parentId == "l1", "filled from the catalog")
+        #expect(picked.destination.fromCatalog == true)
 
         // "VIP" is a tag of two audiences: the name alone does not say which.
-        let ambiguous = try await post("add_tag", ["kind": "tag", "name": "VIP"])
+        let ambiguous = try await refusal { try await post("add_tag", .init(kind: .tag, name: "VIP")) }
         #expect(ambiguous.status == 400)
-        #expect(ambiguous.errorField == "destination.parent_id")
-        let second = try await post("add_tag", ["kind": "tag", "name": "VIP", "parent_id": "l2"])
-        #expect(destination(second)["id"] as? String == "t9")
-        #expect(destination(second)["from_catalog"] as? Bool == true)
-        let byID = try await post("remove_tag", ["kind": "tag", "id": "t1", "name": "VIP"])
-        #expect(destination(byID)["parent_id"] as? String == "l1")
+        #expect(ambiguous.field == "destination.parent_id")
+        let second = try await post("add_tag", .init(kind: .tag, name: "VIP", parentId: "l2"))
+        #expect(second.destination.id == "t9")
+        #expect(second.destination.fromCatalog == true)
+        let byID = try await post("remove_tag", .init(kind: .tag, id: "t1", name: "VIP"))
+        #expect(byID.destination.parentId == "l1")
 
-        let list = try await post("add_to_list", ["kind": "list", "name": "Newsletter"])
-        #expect(list.status == 201)
-        #expect(destination(list)["id"] as? String == "l1")
-        #expect(destination(list)["parent_id"] == nil)
-        let listWithParent = try await post("add_to_list", ["kind": "list", "name": "Newsletter", "parent_id": "l1"])
-        #expect(listWithParent.errorField == "destination.parent_id")
+        let list = try await post("add_to_list", .init(kind: .list, name: "Newsletter"))
+        #expect(list.destination.id == "l1")
+        #expect(list.destination.parentId == nil)
+        let listWithParent = try await refusal {
+            try await post("add_to_list", .init(kind: .list, name: "Newsletter", parentId: "l1"))
+        }
+        #expect(listWithParent.field == "destination.parent_id")
 
         // A change that leaves the destination alone keeps its parent.
-        let ruleID = try #require(typed.object["id"] as? String)
-        let disabled = try await stack.patchRule(key: key, id: ruleID, ["enabled": false])
-        #expect(disabled.status == 200)
-        #expect(destination(disabled)["parent_id"] as? String == "l1")
+        let disabled = try await stack.changeRule(key: key, id: typed.id, .init(enabled: false))
+        #expect(disabled.destination.parentId == "l1")
     }
 
     // MARK: helpers
@@ -398,12 +449,28 @@ extension Integration {
         return (result, ContinuousClock.now - start)
     }
 
+    /// Credentials as the contract carries them.
+    private func credentials(_ values: [String: String]) -> Gateway.Credentials {
+        .init(additionalProperties: values)
+    }
+
+    /// The typed client of the stack's workerless gateway, sending `token` (none: as a browser calls it).
+    private func workerless(_ stack: TestStack, token: String?) throws -> GatewayAPI.Client {
+        try gateway(at: stack.workerlessGatewayURL, token: token)
+    }
+
+    /// The typed client of the gateway at `url`, sending `token` when given.
+    private func gateway(at url: String, token: String?) throws -> GatewayAPI.Client {
+        guard let serverURL = URL(string: url) else { throw HarnessError("the gateway's URL \(url) is not a URL") }
+        return SwitchyardClient.gateway(at: serverURL, token: token)
+    }
+
     /// The integration label the log shows for a fresh event (the marketplace has one webhook rule).
     private func labelInLog(_ stack: TestStack, key: String) async throws -> String? {
-        let event = TestStack.event(type: "product.purchased")
+        let event = TestStack.event(type: .product_purchased)
         try await stack.publishAccepted(key: key, event)
-        let entries = try await stack.finalEntries(key: key, eventID: try #require(event["id"] as? String), count: 1)
-        return entries.first?["integration_label"] as? String
+        let entries = try await stack.finalEntries(key: key, eventID: event.id, count: 1)
+        return entries.first?.integrationLabel
     }
 
     /// An OAuth state as `POST /v1/integrations` issues it (which needs a worker for the authorize URL).

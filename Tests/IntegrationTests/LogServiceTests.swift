@@ -3,13 +3,15 @@ import Testing
 
 extension Integration {
 @Suite struct LogServiceTests {
-    /// One page of `GET /v1/logs` with the given query string.
+    /// One page of `GET /v1/logs` with the given query string, written out as a client of the HTTP API would
+    /// (the filters' parsing is under test); the page is read with the contract's model.
     static func search(
         _ stack: TestStack, key: String, _ query: String
     ) async throws -> (ids: [String], next: String?, status: Int) {
-        let response = try await API.json("GET", "\(stack.logsURL)/v1/logs?\(query)", token: key)
-        let entries = response.object["entries"] as? [[String: Any]] ?? []
-        return (entries.compactMap { $0["id"] as? String }, response.object["next_cursor"] as? String, response.status)
+        let response = try await API.raw("GET", "\(stack.logsURL)/v1/logs?\(query)", token: key)
+        guard response.status == 200 else { return ([], nil, response.status) }
+        let page = try response.decoded(as: Logs.LogPage.self)
+        return (page.entries.map(\.id), page.nextCursor, response.status)
     }
 
     /// Every entry id of a search, following cursors.
@@ -33,20 +35,18 @@ extension Integration {
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let response = try await API.json("GET", "\(stack.logsURL)/v1/logs?limit=500", token: key)
-            let entries = response.object["entries"] as? [[String: Any]] ?? []
+            let entries = try await stack.client(key).logs.searchLogs(query: .init(limit: 500)).ok.body.json.entries
             if entries.count >= count, entries.allSatisfy(isFinal) { return }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw HarnessError("the log never held \(count) final entries")
     }
 
-    static func publishBatch(_ stack: TestStack, key: String, _ events: [[String: Any]]) async throws {
-        let response = try await API.json(
-            "POST", "\(stack.gatewayURL)/v1/events/batch", token: key, body: ["events": events])
-        guard response.status == 200 || response.status == 202 else {
-            throw HarnessError("batch publish answered \(response.status): \(response.text)")
-        }
+    static func publishBatch(_ stack: TestStack, key: String, _ events: [Gateway.TriggerEvent]) async throws {
+        let answer = try await stack.client(key).gateway.publishEvents(body: .json(.init(events: events)))
+        let results = try answer.ok.body.json.results
+        let refused = results.filter { $0.status != .accepted }
+        guard refused.isEmpty else { throw HarnessError("batch publish refused some events: \(refused)") }
     }
 
     @Test("each search filter, and combinations of them, return exactly the matching entries; bad values are 400s")
@@ -66,7 +66,7 @@ extension Integration {
         _ = try await stack.publish(key: key, TestStack.event(id: e1, product: "prod_a", email: "Jane@Example.com"))
         _ = try await stack.publish(key: key, TestStack.event(id: e2, product: "prod_b", email: "bob@example.com"))
         _ = try await stack.publish(
-            key: key, TestStack.event(id: e3, type: "product.refunded", product: "prod_a", email: "jane@example.com"))
+            key: key, TestStack.event(id: e3, type: .product_refunded, product: "prod_a", email: "jane@example.com"))
         try await Self.waitForEntries(stack, key: key, count: 4)
         let ended = Date().addingTimeInterval(1)
 
@@ -129,7 +129,7 @@ extension Integration {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
         let before = (0..<30).map {
-            TestStack.event(id: "evt_page_\($0)_\(UUID().uuidString)", type: "product.refunded")
+            TestStack.event(id: "evt_page_\($0)_\(UUID().uuidString)", type: .product_refunded)
         }
         try await Self.publishBatch(stack, key: key, before)
         try await Self.waitForEntries(stack, key: key, count: 30)
@@ -140,7 +140,7 @@ extension Integration {
         let writer = Task {
             for round in 0..<8 {
                 let events = (0..<5).map {
-                    TestStack.event(id: "evt_new_\(round)_\($0)_\(UUID().uuidString)", type: "product.refunded")
+                    TestStack.event(id: "evt_new_\(round)_\($0)_\(UUID().uuidString)", type: .product_refunded)
                 }
                 try await Self.publishBatch(stack, key: key, events)
                 try await Task.sleep(for: .milliseconds(40))
@@ -166,15 +166,15 @@ extension Integration {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
         let (_, smallKey) = try await stack.createMarketplace()
-        let older = (0..<30).map { TestStack.event(id: "evt_old_\($0)_\(UUID().uuidString)", type: "product.refunded") }
+        let older = (0..<30).map { TestStack.event(id: "evt_old_\($0)_\(UUID().uuidString)", type: .product_refunded) }
         try await Self.publishBatch(stack, key: key, older)
         try await Self.waitForEntries(stack, key: key, count: 30)
-        let newer = (0..<40).map { TestStack.event(id: "evt_new_\($0)_\(UUID().uuidString)", type: "product.refunded") }
+        let newer = (0..<40).map { TestStack.event(id: "evt_new_\($0)_\(UUID().uuidString)", type: .product_refunded) }
         try await Self.publishBatch(stack, key: key, newer)
         try await Self.waitForEntries(stack, key: key, count: 70)
         let newest = Set(try await Self.all(stack, key: key)).count
         #expect(newest == 70)
-        let few = (0..<5).map { _ in TestStack.event(type: "product.refunded") }
+        let few = (0..<5).map { _ in TestStack.event(type: .product_refunded) }
         try await Self.publishBatch(stack, key: smallKey, few)
         try await Self.waitForEntries(stack, key: smallKey, count: 5)
 
@@ -183,7 +183,7 @@ extension Integration {
         environment["SWITCHYARD_LOG_RETENTION"] = "50"
         environment["SWITCHYARD_LOG_RETENTION_INTERVAL"] = "1s"
         environment["SWITCHYARD_AMQP_PREFIX"] = "syprune\(UUID().uuidString.prefix(8))"
-        environment["SWITCHYARD_LOGS_PORT"] = "\(TestStack.freePorts(1)[0])"
+        environment[TestStack.portKey] = "\(TestStack.freePorts(1)[0])"
         let pruner = ServiceProcess(
             name: "switchyard-log-service", environment: environment, logDirectory: stack.logService.logDirectory)
         try pruner.start()
@@ -198,7 +198,7 @@ extension Integration {
         #expect(remaining.count == 50)
         // The 40 newer events all kept their entries; 10 of the 30 older ones survive.
         for event in newer {
-            let id = try #require(event["id"] as? String)
+            let id = event.id
             #expect(try await Self.all(stack, key: key, "event_id=\(id)").count == 1)
         }
         try await Task.sleep(for: .seconds(2))
@@ -218,38 +218,37 @@ extension Integration {
         let failed = try #require(try await stack.logEntries(key: key, eventID: eventID, timeout: .seconds(30)) {
             $0.first.map(isFinal) ?? false
         }.first)
-        #expect(failed["status"] as? String == "failed")
-        #expect((failed["attempts"] as? [[String: Any]])?.count == 3)
-        let id = try #require(failed["id"] as? String)
+        #expect(failed.status == .failed)
+        #expect(failed.attempts.count == 3)
+        let id = failed.id
 
         // Another marketplace cannot replay it.
         let (_, other) = try await stack.createMarketplace()
-        #expect(try await API.json("POST", "\(stack.logsURL)/v1/logs/\(id)/replay", token: other).status == 404)
+        let otherLogs = try stack.client(other).logs
+        #expect(try await refusal { try await otherLogs.replayLogEntry(path: .init(id: id)).accepted }.status == 404)
 
         stack.receiver.answer(path: path, status: 200)
-        let replay = try await API.json("POST", "\(stack.logsURL)/v1/logs/\(id)/replay", token: key)
-        #expect(replay.status == 202)
-        #expect(replay.object["attempt"] as? Int == 4)
+        let logs = try stack.client(key).logs
+        let replay = try await logs.replayLogEntry(path: .init(id: id)).accepted.body.json
+        #expect(replay.attempt == 4)
         // Replaying again while the first replay is under way is refused.
-        let again = try await API.json("POST", "\(stack.logsURL)/v1/logs/\(id)/replay", token: key)
-        #expect(again.status == 409)
+        #expect(try await refusal { try await logs.replayLogEntry(path: .init(id: id)).accepted }.status == 409)
 
         let done = try #require(try await stack.logEntries(key: key, eventID: eventID, timeout: .seconds(20)) {
-            $0.first?["status"] as? String == "success"
+            $0.first?.status == .success
         }.first)
-        #expect(done["status"] as? String == "success")
-        let attempts = try #require(done["attempts"] as? [[String: Any]])
-        #expect(attempts.count == 4)
-        let outcomes = attempts.map { $0["outcome"] as? String }
+        #expect(done.status == .success)
+        #expect(done.attempts.count == 4)
+        let outcomes = done.attempts.map(\.outcome)
         #expect(outcomes == ["transient_failure", "transient_failure", "transient_failure", "success"])
         let requests = stack.receiver.requests(path: path)
         #expect(requests.count == 4)
         #expect(Set(requests.map(\.id)) == [id], "the replay carries the entry's id as webhook-id")
 
         // A successful entry is not replayed.
-        let refused = try await API.json("POST", "\(stack.logsURL)/v1/logs/\(id)/replay", token: key)
+        let refused = try await refusal { try await logs.replayLogEntry(path: .init(id: id)).accepted }
         #expect(refused.status == 409)
-        #expect(((refused.object["error"] as? [String: Any])?["message"] as? String)?.contains("success") == true)
+        #expect(refused.message.contains("success"))
     }
 
     @Test("replay of a skipped entry is refused with 409; of an unknown id with 404")
@@ -257,13 +256,13 @@ extension Integration {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
         let eventID = "evt_skip_\(UUID().uuidString)"
-        _ = try await stack.publish(key: key, TestStack.event(id: eventID, type: "product.refunded"))
+        _ = try await stack.publish(key: key, TestStack.event(id: eventID, type: .product_refunded))
         let skipped = try #require(try await stack.logEntries(key: key, eventID: eventID) { !$0.isEmpty }.first)
-        let id = try #require(skipped["id"] as? String)
-        let response = try await API.json("POST", "\(stack.logsURL)/v1/logs/\(id)/replay", token: key)
+        let logs = try stack.client(key).logs
+        let response = try await refusal { try await logs.replayLogEntry(path: .init(id: skipped.id)).accepted }
         #expect(response.status == 409)
-        #expect(((response.object["error"] as? [String: Any])?["code"] as? String) == "not_replayable")
-        #expect(try await API.json("POST", "\(stack.logsURL)/v1/logs/log_nope/replay", token: key).status == 404)
+        #expect(response.code == "not_replayable")
+        #expect(try await refusal { try await logs.replayLogEntry(path: .init(id: "log_nope")).accepted }.status == 404)
     }
 
     @Test("connecting an integration writes a 'connected' configuration log entry, visible to its marketplace only")
@@ -272,23 +271,22 @@ extension Integration {
         let (_, key) = try await stack.createMarketplace()
         let first = try await stack.createWebhookIntegration(key: key, label: "First")
         let second = try await stack.createWebhookIntegration(key: key, label: "Second")
-        let response = try await API.json("GET", "\(stack.logsURL)/v1/config-logs", token: key)
-        #expect(response.status == 200)
-        let entries = try #require(response.object["entries"] as? [[String: Any]])
-        #expect(entries.map { $0["integration_id"] as? String } == [second.id, first.id], "newest first")
-        #expect(entries.map { $0["kind"] as? String } == ["connected", "connected"])
-        #expect(entries.first?["integration_label"] as? String == "Second")
+        let logs = try stack.client(key).logs
+        let entries = try await logs.listConfigLogs().ok.body.json.entries
+        #expect(entries.map(\.integrationId) == [second.id, first.id], "newest first")
+        #expect(entries.map(\.kind) == [.connected, .connected])
+        #expect(entries.first?.integrationLabel == "Second")
 
-        let page = try await API.json("GET", "\(stack.logsURL)/v1/config-logs?limit=1", token: key)
-        let cursor = try #require(page.object["next_cursor"] as? String)
-        let rest = try await API.json("GET", "\(stack.logsURL)/v1/config-logs?limit=1&cursor=\(cursor)", token: key)
-        #expect((rest.object["entries"] as? [[String: Any]])?.first?["integration_id"] as? String == first.id)
-        #expect(rest.object["next_cursor"] == nil || rest.object["next_cursor"] is NSNull)
+        let page = try await logs.listConfigLogs(query: .init(limit: 1)).ok.body.json
+        let cursor = try #require(page.nextCursor)
+        let rest = try await logs.listConfigLogs(query: .init(limit: 1, cursor: cursor)).ok.body.json
+        #expect(rest.entries.first?.integrationId == first.id)
+        #expect(rest.nextCursor == nil)
 
         let (_, other) = try await stack.createMarketplace()
-        let otherLog = try await API.json("GET", "\(stack.logsURL)/v1/config-logs", token: other)
-        #expect((otherLog.object["entries"] as? [Any])?.isEmpty == true)
-        #expect(try await API.json("GET", "\(stack.logsURL)/v1/config-logs").status == 401)
+        #expect(try await stack.configLog(key: other).isEmpty)
+        // Without an API key (raw: the typed client always sends one).
+        #expect(try await API.raw("GET", "\(stack.logsURL)/v1/config-logs").status == 401)
     }
 }
 }

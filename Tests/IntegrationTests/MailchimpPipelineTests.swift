@@ -8,33 +8,41 @@ extension Integration {
 /// fake), and the log says what happened. The fake's state is what Mailchimp would hold afterwards.
 @Suite struct MailchimpPipelineTests {
     /// A customer address no other test uses.
-    static func email(_ name: String = "jane") -> String { "\(name).\(UUID().uuidString.prefix(8).lowercased())@example.com" }
+    static func email(_ name: String = "jane") -> String {
+        "\(name).\(UUID().uuidString.prefix(8).lowercased())@example.com"
+    }
 
     @Test("an API key is verified by the worker (201, account shown, key never answered); a wrong one is refused")
     func connectWithAPIKey() async throws {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
         let account = await stack.mailchimpAccount(name: "Jane's Shop")
-        let created = try await stack.connect(
-            key: key, connector: "mailchimp", label: "Main", credentials: ["api_key": account.apiKey])
+        // Sent raw (a valid body) and read raw too: the key must not be anywhere in the bytes answered, not just
+        // in the fields the contract documents.
+        let body = Gateway.ConnectIntegration(
+            connector: "mailchimp", label: "Main",
+            credentials: .init(additionalProperties: ["api_key": account.apiKey]))
+        let created = try await API.json("POST", "\(stack.gatewayURL)/v1/integrations", token: key, body: body)
         #expect(created.status == 201, "\(created.text)")
-        #expect(created.object["status"] as? String == "connected")
-        #expect(created.object["account"] as? String == "Jane's Shop (us6)")
+        let integration = try created.decoded(as: Gateway.Integration.self)
+        #expect(integration.status == .connected)
+        #expect(integration.account == "Jane's Shop (us6)")
         #expect(!created.text.contains(account.apiKey))
-        let id = try #require(created.object["id"] as? String)
-        let read = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(id)", token: key)
-        #expect(read.object["account"] as? String == "Jane's Shop (us6)")
+        let read = try await API.raw("GET", "\(stack.gatewayURL)/v1/integrations/\(integration.id)", token: key)
+        #expect(try read.decoded(as: Gateway.Integration.self).account == "Jane's Shop (us6)")
         #expect(!read.text.contains(account.apiKey))
 
         // A key of the right form that Mailchimp does not know: refused by the app, nothing stored.
         let other = await stack.mailchimpAccount()
         await stack.fakes.mailchimp.revokeCredentials(account: other.id)
-        let refused = try await stack.connect(
-            key: key, connector: "mailchimp", label: "Wrong", credentials: ["api_key": other.apiKey])
-        #expect(refused.status == 422, "\(refused.text)")
-        #expect(refused.errorMessage.contains("Mailchimp refused the API key"), "\(refused.text)")
-        let listed = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations", token: key)
-        #expect((listed.object["integrations"] as? [[String: Any]])?.compactMap { $0["label"] as? String } == ["Main"])
+        let refused = try await refusal {
+            try await stack.connect(
+                key: key, connector: "mailchimp", label: "Wrong", credentials: ["api_key": other.apiKey])
+        }
+        #expect(refused.status == 422, "\(refused)")
+        #expect(refused.message.contains("Mailchimp refused the API key"), "\(refused)")
+        let listed = try await stack.client(key).gateway.listIntegrations().ok.body.json.integrations
+        #expect(listed.map(\.label) == ["Main"])
     }
 
     @Test("each of the six actions changes the member as Mailchimp would, and the log entry says what was done")
@@ -49,55 +57,60 @@ extension Integration {
         let courses = try #require(groups["Courses"])
         let integration = try await stack.connected(
             key: key, connector: "mailchimp", label: "Main", credentials: ["api_key": account.apiKey])
-        let integrationID = try #require(integration["id"] as? String)
+        let integrationID = integration.id
         let email = Self.email()
+        let gateway = try stack.client(key).gateway
 
-        /// One rule at a time: performs `action` for one purchase, then deletes the rule.
-        func perform(_ action: String, _ destination: [String: Any]) async throws -> [String: Any] {
+        /// One rule at a time: performs `action` for one purchase, then deletes the rule (a 204, or it throws).
+        func perform(_ action: String, _ destination: Gateway.Destination) async throws -> Logs.LogEntry {
             let rule = try await stack.appRule(
                 key: key, integrationID: integrationID, action: action, destination: destination)
             let entries = try await stack.purchase(key: key, email: email)
-            let deleted = try await API.json(
-                "DELETE", "\(stack.gatewayURL)/v1/rules/\(rule["id"] as? String ?? "")", token: key)
-            #expect(deleted.status == 204)
+            _ = try await gateway.deleteRule(path: .init(id: rule.id)).noContent
             let entry = entries[0]
-            #expect(entry["status"] as? String == "success", "\(action): \(entry)")
-            #expect(entry["connector"] as? String == "mailchimp")
-            #expect(entry["action"] as? String == action)
-            #expect(entry["integration_label"] as? String == "Main")
+            #expect(entry.status == .success, "\(action): \(entry)")
+            #expect(entry.connector == "mailchimp")
+            #expect(entry.action == action)
+            #expect(entry.integrationLabel == "Main")
             return entry
         }
         func member() async -> MailchimpFakeState.Member? {
             await fake.member(account: account.id, list: newsletter, email: email)
         }
 
-        let added = try await perform("add_to_list", ["kind": "list", "name": "Newsletter"])
+        let added = try await perform("add_to_list", .init(kind: .list, name: "Newsletter"))
         #expect(reason(added) == "Added \(email) to the Mailchimp audience \"Newsletter\".")
         #expect(await member()?.status == "subscribed")
         #expect(await member()?.mergeFields == ["FNAME": "Jane", "LNAME": "Doe"], "names go into merge fields")
 
-        let tagged = try await perform("add_tag", ["kind": "tag", "name": "Course buyer", "parent_id": newsletter])
+        let tagged = try await perform("add_tag", .init(kind: .tag, name: "Course buyer", parentId: newsletter))
         #expect(reason(tagged) == "Tagged \(email) \"Course buyer\" in the Mailchimp audience \"Newsletter\".")
         #expect(await member()?.tags == ["Course buyer"])
 
-        let untagged = try await perform("remove_tag", ["kind": "tag", "name": "Course buyer", "parent_id": newsletter])
-        #expect(reason(untagged) == "Removed the tag \"Course buyer\" from \(email) in the Mailchimp audience \"Newsletter\".")
+        let untagged = try await perform("remove_tag", .init(kind: .tag, name: "Course buyer", parentId: newsletter))
+        #expect(
+            reason(untagged)
+                == "Removed the tag \"Course buyer\" from \(email) in the Mailchimp audience \"Newsletter\".")
         #expect(await member()?.tags.isEmpty == true)
 
-        let grouped = try await perform("add_to_group", ["kind": "group", "name": "Courses", "parent_id": newsletter])
+        let grouped = try await perform("add_to_group", .init(kind: .group, name: "Courses", parentId: newsletter))
         #expect(reason(grouped) == "Added \(email) to the group \"Courses\" in the Mailchimp audience \"Newsletter\".")
         #expect(await member()?.interests == [courses: true])
 
         let ungrouped = try await perform(
-            "remove_from_group", ["kind": "group", "name": "Courses", "parent_id": newsletter])
-        #expect(reason(ungrouped) == "Removed \(email) from the group \"Courses\" in the Mailchimp audience \"Newsletter\".")
+            "remove_from_group", .init(kind: .group, name: "Courses", parentId: newsletter))
+        #expect(
+            reason(ungrouped)
+                == "Removed \(email) from the group \"Courses\" in the Mailchimp audience \"Newsletter\".")
         #expect(await member()?.interests == [courses: false])
 
-        let removed = try await perform("remove_from_list", ["kind": "list", "name": "Newsletter"])
+        let removed = try await perform("remove_from_list", .init(kind: .list, name: "Newsletter"))
         #expect(reason(removed) == "Unsubscribed \(email) from the Mailchimp audience \"Newsletter\".")
         #expect(await member()?.status == "unsubscribed")
-        let attempt = (removed["attempts"] as? [[String: Any]])?.last ?? [:]
-        #expect((attempt["request"] as? String)?.contains("PATCH /3.0/lists/\(newsletter)/members/") == true, "\(attempt)")
+        let attempt = removed.attempts.last
+        #expect(
+            attempt?.request.contains("PATCH /3.0/lists/\(newsletter)/members/") == true,
+            "\(String(describing: attempt))")
     }
 
     @Test("refresh reads every page of audiences, tags and groups; prefix search finds tags; a typed audience works")
@@ -111,52 +124,53 @@ extension Integration {
         var audiences: [String: String] = [:]
         for name in names { audiences[name] = await fake.addAudience(account: account.id, name: name) }
         let newsletter = try #require(audiences["Newsletter"])
-        for tag in ["VIP", "vip-gold", "Visitors"] { await fake.addTag(account: account.id, list: newsletter, name: tag) }
+        for tag in ["VIP", "vip-gold", "Visitors"] {
+            await fake.addTag(account: account.id, list: newsletter, name: tag)
+        }
         await fake.addTag(account: account.id, list: try #require(audiences["Buyers"]), name: "Refunded")
         let groups = await fake.addGroup(
             account: account.id, list: newsletter, category: "Interests", interests: ["Courses", "Coaching", "Books"])
         let integration = try await stack.connected(
             key: key, connector: "mailchimp", label: "Main", credentials: ["api_key": account.apiKey])
-        let id = try #require(integration["id"] as? String)
+        let id = integration.id
+        let gateway = try stack.client(key).gateway
 
         let before = await fake.requests(account: account.id).count
-        let refresh = try await API.json("POST", "\(stack.gatewayURL)/v1/integrations/\(id)/refresh", token: key)
-        #expect(refresh.status == 200, "\(refresh.text)")
-        #expect(refresh.object["catalog_counts"] as? [String: Int] == ["list": 5, "tag": 4, "group": 3])
+        let refresh = try await gateway.refreshIntegration(path: .init(id: id)).ok.body.json
+        #expect(refresh.catalogCounts.additionalProperties == ["list": 5, "tag": 4, "group": 3])
         let refreshRequests = await fake.requests(account: account.id).dropFirst(before)
-        #expect(refreshRequests.filter { $0 == "GET /lists" }.count == 3, "three pages of audiences: \(refreshRequests)")
+        #expect(
+            refreshRequests.filter { $0 == "GET /lists" }.count == 3, "three pages of audiences: \(refreshRequests)")
         #expect(refreshRequests.filter { $0 == "GET /lists/\(newsletter)/segments" }.count == 2)
 
-        func catalog(_ query: String) async throws -> [[String: Any]] {
-            let response = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(id)/catalog?\(query)", token: key)
-            #expect(response.status == 200, "\(response.text)")
-            return response.object["entries"] as? [[String: Any]] ?? []
+        func catalog(_ kind: Gateway.DestinationKind, prefix: String? = nil) async throws -> [Gateway.CatalogEntry] {
+            try await gateway.searchCatalog(path: .init(id: id), query: .init(kind: kind, prefix: prefix))
+                .ok.body.json.entries
         }
-        #expect(Set(try await catalog("kind=list").compactMap { $0["name"] as? String }) == Set(names))
-        let tags = try await catalog("kind=tag&prefix=vi")
-        #expect(tags.compactMap { $0["name"] as? String } == ["VIP", "vip-gold", "Visitors"])
-        #expect(tags.allSatisfy { $0["parent_id"] as? String == newsletter })
-        #expect(try await catalog("kind=tag&prefix=").count == 4, "an empty prefix lists every tag")
-        let courses = try await catalog("kind=group&prefix=cou")
-        #expect(courses.first?["id"] as? String == groups["Courses"])
-        #expect(courses.first?["parent_id"] as? String == newsletter)
+        #expect(Set(try await catalog(.list).map(\.name)) == Set(names))
+        let tags = try await catalog(.tag, prefix: "vi")
+        #expect(tags.map(\.name) == ["VIP", "vip-gold", "Visitors"])
+        #expect(tags.allSatisfy { $0.parentId == newsletter })
+        #expect(try await catalog(.tag, prefix: "").count == 4, "an empty prefix lists every tag")
+        let courses = try await catalog(.group, prefix: "cou")
+        #expect(courses.first?.id == groups["Courses"])
+        #expect(courses.first?.parentId == newsletter)
 
         // An audience made in Mailchimp after the refresh, typed by hand: not in the catalog, found by name.
         let late = await fake.addAudience(account: account.id, name: "Late launch")
         let rule = try await stack.appRule(
-            key: key, integrationID: id, action: "add_to_list", destination: ["kind": "list", "name": "Late launch"])
-        let destination = rule["destination"] as? [String: Any] ?? [:]
-        #expect(destination["from_catalog"] as? Bool == false)
-        #expect(destination["id"] == nil)
+            key: key, integrationID: id, action: "add_to_list", destination: .init(kind: .list, name: "Late launch"))
+        #expect(rule.destination.fromCatalog == false)
+        #expect(rule.destination.id == nil)
         let email = Self.email()
         let entry = try await stack.purchase(key: key, email: email)[0]
-        #expect(entry["status"] as? String == "success", "\(entry)")
+        #expect(entry.status == .success, "\(entry)")
         #expect(reason(entry) == "Added \(email) to the Mailchimp audience \"Late launch\".")
         #expect(await fake.member(account: account.id, list: late, email: email)?.status == "subscribed")
 
-        let kinds = try await stack.configLog(key: key).compactMap { $0["kind"] as? String }
-        #expect(kinds.first == "refreshed" && kinds.last == "connected", "\(kinds)")
-        #expect(kinds.filter { $0 == "refreshed" }.count == 2, "the refresh after connecting and the one asked for")
+        let kinds = try await stack.configLog(key: key).map(\.kind)
+        #expect(kinds.first == .refreshed && kinds.last == .connected, "\(kinds)")
+        #expect(kinds.filter { $0 == .refreshed }.count == 2, "the refresh after connecting and the one asked for")
     }
 
     @Test("two Mailchimp integrations with different labels in one marketplace act on two different accounts")
@@ -171,19 +185,17 @@ extension Integration {
         for (label, account) in [("Brand A", first), ("Brand B", second)] {
             let integration = try await stack.connected(
                 key: key, connector: "mailchimp", label: label, credentials: ["api_key": account.apiKey])
-            let id = try #require(integration["id"] as? String)
             let rule = try await stack.appRule(
-                key: key, integrationID: id, action: label == "Brand A" ? "add_to_list" : "add_tag",
+                key: key, integrationID: integration.id, action: label == "Brand A" ? "add_to_list" : "add_tag",
                 destination: label == "Brand A"
-                    ? ["kind": "list", "name": "Newsletter"]
-                    : ["kind": "tag", "name": "Brand B buyer", "parent_id": secondList])
-            let destination = rule["destination"] as? [String: Any] ?? [:]
-            if label == "Brand A" { #expect(destination["id"] as? String == firstList, "the catalog of its own account") }
+                    ? .init(kind: .list, name: "Newsletter")
+                    : .init(kind: .tag, name: "Brand B buyer", parentId: secondList))
+            if label == "Brand A" { #expect(rule.destination.id == firstList, "the catalog of its own account") }
         }
         let email = Self.email()
         let entries = try await stack.purchase(key: key, email: email, count: 2)
-        #expect(entries.allSatisfy { $0["status"] as? String == "success" }, "\(entries)")
-        #expect(Set(entries.compactMap { $0["integration_label"] as? String }) == ["Brand A", "Brand B"])
+        #expect(entries.allSatisfy { $0.status == .success }, "\(entries)")
+        #expect(Set(entries.compactMap(\.integrationLabel)) == ["Brand A", "Brand B"])
         let inFirst = await fake.member(account: first.id, list: firstList, email: email)
         let inSecond = await fake.member(account: second.id, list: secondList, email: email)
         #expect(inFirst?.status == "subscribed")
@@ -202,16 +214,20 @@ extension Integration {
         let list = await fake.addAudience(account: account, name: "Newsletter")
         await fake.setAuthorizingAccount(account)
 
-        let started = try await stack.connect(key: key, connector: "mailchimp", label: "Via OAuth", credentials: nil)
-        #expect(started.status == 200, "\(started.text)")
-        let authorizeURL = try #require(started.object["authorize_url"] as? String)
-        let state = try #require(started.object["state"] as? String)
+        // Without credentials the answer is a 200 with the authorize URL (`.ok`), not an integration.
+        let client = try stack.client(key)
+        let started = try await client.gateway.connectIntegration(
+            body: .json(.init(connector: "mailchimp", label: "Via OAuth"))
+        ).ok.body.json
+        let authorizeURL = started.authorizeUrl
+        let state = started.state
         let login = "http://127.0.0.1:\(stack.fakes.mailchimpPort)/login/oauth2/authorize?"
         #expect(authorizeURL.hasPrefix(login), "\(authorizeURL)")
         #expect(authorizeURL.contains("client_id=\(VendorFakeServers.oauthClientID)"))
         #expect(authorizeURL.contains("state=\(state)"))
 
-        // The merchant signs in; Mailchimp sends the browser back to the callback with a code and the state.
+        // The merchant signs in; Mailchimp sends the browser back to the callback with a code and the state. What
+        // the browser requests is sent raw, as it asks for it.
         let authorized = try await API.raw("GET", authorizeURL, followRedirects: false)
         #expect(authorized.status == 302, "\(authorized.text)")
         let redirect = try #require(authorized.headers.first(name: "location"))
@@ -222,16 +238,18 @@ extension Integration {
 
         let finished = try await API.raw("GET", redirect)
         #expect(finished.status == 201, "\(finished.text)")
-        #expect(finished.object["account"] as? String == "OAuth shop (us9)")
-        #expect(finished.object["label"] as? String == "Via OAuth")
-        let id = try #require(finished.object["id"] as? String)
+        let connected = try finished.decoded(as: Gateway.Integration.self)
+        #expect(connected.account == "OAuth shop (us9)")
+        #expect(connected.label == "Via OAuth")
+        let id = connected.id
         _ = try await stack.refreshed(key: key, integrationID: id)
 
         // The integration acts with the token, in the data center the metadata named.
-        try await stack.appRule(key: key, integrationID: id, action: "add_to_list", destination: ["kind": "list", "name": "Newsletter"])
+        try await stack.appRule(
+            key: key, integrationID: id, action: "add_to_list", destination: .init(kind: .list, name: "Newsletter"))
         let email = Self.email()
         let entry = try await stack.purchase(key: key, email: email)[0]
-        #expect(entry["status"] as? String == "success", "\(entry)")
+        #expect(entry.status == .success, "\(entry)")
         #expect(await fake.member(account: account, list: list, email: email)?.status == "subscribed")
 
         let reused = try await API.raw("GET", redirect)
@@ -241,10 +259,10 @@ extension Integration {
         let wrong = try await API.raw("GET", "\(stack.gatewayURL)/v1/oauth/callback?code=\(code)&state=st_forged")
         #expect(wrong.status == 400)
         #expect(wrong.errorCode == "invalid_state")
-        let listed = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations", token: key)
-        #expect((listed.object["integrations"] as? [Any])?.count == 1, "only the one connection")
-        let kinds = try await stack.configLog(key: key).compactMap { $0["kind"] as? String }
-        #expect(kinds.contains("connected"))
+        let listed = try await client.gateway.listIntegrations().ok.body.json.integrations
+        #expect(listed.count == 1, "only the one connection")
+        let kinds = try await stack.configLog(key: key).map(\.kind)
+        #expect(kinds.contains(.connected))
     }
 }
 }

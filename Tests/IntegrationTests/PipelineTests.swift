@@ -17,10 +17,9 @@ extension Integration {
         let path = "/ok/\(UUID().uuidString)"
         try await stack.createRule(key: key, integrationID: integration.id, path: path)
         let eventID = "evt_\(UUID().uuidString)"
-        let response = try await stack.publish(key: key, TestStack.event(id: eventID))
-        #expect(response.status == 202)
-        #expect(response.object["status"] as? String == "accepted")
-        #expect(response.object["event_id"] as? String == eventID)
+        let answer = try await stack.publish(key: key, TestStack.event(id: eventID))
+        #expect(answer.status == .accepted)
+        #expect(answer.eventId == eventID)
 
         let received = try await stack.receiver.waitForRequests(path: path, count: 1)
         let request = try #require(received.first)
@@ -31,18 +30,18 @@ extension Integration {
         #expect(request.signature == "v1," + Data(mac).base64EncodedString())
         let timestamp = try #require(Double(request.timestamp))
         #expect(abs(timestamp - Date().timeIntervalSince1970) < 300)
-        let body = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
-        #expect(body["type"] as? String == "product.purchased")
-        #expect((body["data"] as? [String: Any])?["id"] as? String == eventID)
+        let body = try JSONDecoder().decode(JSONValue.self, from: Data(request.body))
+        #expect(body["type"] == "product.purchased")
+        #expect(body["data"]?["id"] == .string(eventID))
 
         let entries = try await stack.logEntries(key: key, eventID: eventID) { $0.first.map(isFinal) ?? false }
         let entry = try #require(entries.first)
         #expect(entries.count == 1)
-        #expect(entry["status"] as? String == "success")
-        #expect(entry["id"] as? String == request.id, "the webhook-id is the log entry's id")
-        #expect(entry["customer_email"] as? String == "jane@example.com")
-        #expect((entry["attempts"] as? [[String: Any]])?.count == 1)
-        #expect((entry["reason"] as? String)?.contains("Delivered") == true)
+        #expect(entry.status == .success)
+        #expect(entry.id == request.id, "the webhook-id is the log entry's id")
+        #expect(entry.customerEmail == "jane@example.com")
+        #expect(entry.attempts.count == 1)
+        #expect(entry.reason.contains("Delivered"))
     }
 
     @Test("an event that matches no rule has one skipped entry saying so")
@@ -50,12 +49,12 @@ extension Integration {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
         let eventID = "evt_\(UUID().uuidString)"
-        #expect(try await stack.publish(key: key, TestStack.event(id: eventID, type: "product.refunded")).status == 202)
+        #expect(try await stack.publish(key: key, TestStack.event(id: eventID, type: .product_refunded)).status == .accepted)
         let entries = try await stack.logEntries(key: key, eventID: eventID) { !$0.isEmpty }
         #expect(entries.count == 1)
-        #expect(entries.first?["status"] as? String == "skipped")
-        #expect(entries.first?["reason"] as? String == "no rule matches")
-        #expect(entries.first?["trigger"] as? String == "product.refunded")
+        #expect(entries.first?.status == .skipped)
+        #expect(entries.first?.reason == "no rule matches")
+        #expect(entries.first?.trigger == "product.refunded")
     }
 
     @Test("the same event id published twice is delivered once")
@@ -68,22 +67,20 @@ extension Integration {
         let event = TestStack.event(id: "evt_dup_\(UUID().uuidString)")
         let first = try await stack.publish(key: key, event)
         let second = try await stack.publish(key: key, event)
-        #expect(first.object["status"] as? String == "accepted")
-        #expect(second.status == 202)
-        #expect(second.object["status"] as? String == "duplicate")
+        #expect(first.status == .accepted)
+        #expect(second.status == .duplicate)
+        #expect(second.eventId == event.id)
         _ = try await stack.receiver.waitForRequests(path: path, count: 1)
         // Give a second delivery every chance to show up before counting.
         let barrier = TestStack.event(id: "evt_barrier_\(UUID().uuidString)")
         _ = try await stack.publish(key: key, barrier)
-        _ = try await stack.logEntries(key: key, eventID: barrier["id"] as! String) { $0.first.map(isFinal) ?? false }
+        _ = try await stack.logEntries(key: key, eventID: barrier.id) { $0.first.map(isFinal) ?? false }
         try await Task.sleep(for: .milliseconds(500))
         let deliveries = stack.receiver.requests(path: path).filter { request in
-            (try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]).flatMap {
-                ($0["data"] as? [String: Any])?["id"] as? String
-            } == event["id"] as? String
+            (try? JSONDecoder().decode(JSONValue.self, from: Data(request.body)))?["data"]?["id"] == .string(event.id)
         }
         #expect(deliveries.count == 1)
-        let entries = try await stack.logEntries(key: key, eventID: event["id"] as! String) { $0.first.map(isFinal) ?? false }
+        let entries = try await stack.logEntries(key: key, eventID: event.id) { $0.first.map(isFinal) ?? false }
         #expect(entries.count == 1)
     }
 
@@ -105,7 +102,7 @@ extension Integration {
         let entriesB = try await stack.logEntries(key: key, eventID: forB) { $0.count == 1 && $0.allSatisfy(isFinal) }
         #expect(entriesA.count == 2)
         #expect(entriesB.count == 1)
-        #expect(entriesB.first?["product_id"] as? String == "prod_b")
+        #expect(entriesB.first?.productId == "prod_b")
         try await Task.sleep(for: .milliseconds(300))
         #expect(stack.receiver.requests(path: productPath).count == 1)
         #expect(stack.receiver.requests(path: globalPath).count == 2)
@@ -124,32 +121,31 @@ extension Integration {
         _ = try await stack.publish(key: keyA, TestStack.event(id: eventA))
         let entriesA = try await stack.logEntries(key: keyA, eventID: eventA) { $0.first.map(isFinal) ?? false }
         let entryA = try #require(entriesA.first)
-        #expect(entryA["status"] as? String == "success")
+        #expect(entryA.status == .success)
 
         // B publishes the same product, and even the same event id: A's rule must not fire.
         _ = try await stack.publish(key: keyB, TestStack.event(id: eventA))
         let entriesB = try await stack.logEntries(key: keyB, eventID: eventA) { !$0.isEmpty }
         #expect(entriesB.count == 1)
-        #expect(entriesB.first?["status"] as? String == "skipped")
+        #expect(entriesB.first?.status == .skipped)
         #expect(stack.receiver.requests(path: pathA).count == 1)
 
         // B cannot read A's entry, A's integration, nor use it in a rule.
-        let entryID = try #require(entryA["id"] as? String)
-        #expect(try await API.json("GET", "\(stack.logsURL)/v1/logs/\(entryID)", token: keyB).status == 404)
-        let listB = try await API.json("GET", "\(stack.logsURL)/v1/logs", token: keyB)
-        let idsB = (listB.object["entries"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
-        #expect(!idsB.contains(entryID))
-        #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/integrations/\(integrationA.id)", token: keyB).status == 404)
-        let integrationsB = try await API.json("GET", "\(stack.gatewayURL)/v1/integrations", token: keyB)
-        #expect((integrationsB.object["integrations"] as? [Any])?.isEmpty == true)
-        let rule = try await API.json(
-            "POST", "\(stack.gatewayURL)/v1/rules", token: keyB,
-            body: [
-                "scope": "global", "trigger": "product.purchased", "integration_id": integrationA.id, "action": "post",
-                "destination": ["kind": "url", "name": stack.receiver.url(pathA)],
-            ])
+        let clientB = try stack.client(keyB)
+        #expect(try await refusal { try await clientB.logs.getLogEntry(path: .init(id: entryA.id)).ok }.status == 404)
+        let idsB = try await clientB.logs.searchLogs().ok.body.json.entries.map(\.id)
+        #expect(!idsB.contains(entryA.id))
+        #expect(
+            try await refusal { try await clientB.gateway.getIntegration(path: .init(id: integrationA.id)).ok }.status
+                == 404)
+        #expect(try await clientB.gateway.listIntegrations().ok.body.json.integrations.isEmpty)
+        let rule = try await refusal {
+            try await clientB.gateway.createRule(
+                body: .json(stack.ruleInput(integrationID: integrationA.id, path: pathA))
+            ).created
+        }
         #expect(rule.status == 400)
-        #expect(rule.errorField == "integration_id")
+        #expect(rule.field == "integration_id")
     }
 }
 }
@@ -169,8 +165,9 @@ extension Integration {
             for (base, expected) in documented {
                 let response = try await API.raw("GET", "\(base)/openapi.json")
                 #expect(response.status == 200)
-                #expect(response.object["openapi"] as? String == "3.1.0")
-                let paths = response.object["paths"] as? [String: Any] ?? [:]
+                let document = try response.decoded(as: JSONValue.self)
+                #expect(document["openapi"] == "3.1.0")
+                let paths = document["paths"] ?? [:]
                 for path in expected {
                     #expect(paths[path] != nil, "\(path) is documented at \(base)")
                 }

@@ -14,9 +14,10 @@ extension Integration {
         let stack = try await TestStack.shared()
         let (_, key) = try await stack.createMarketplace()
         let integration = try await stack.createWebhookIntegration(key: key)
-        let valid = stack.ruleBody(integrationID: integration.id, trigger: "product.purchased", path: "/ok/v")
-        let url = stack.receiver.url("/ok/v")
-        let cases: [(change: [String: Any], field: String)] = [
+        let valid = try JSONValue(stack.ruleInput(integrationID: integration.id, path: "/ok/v"))
+        let url = JSONValue.string(stack.receiver.url("/ok/v"))
+        // Values the contract refuses: sent as raw JSON, since the typed client cannot express them.
+        let cases: [(change: JSONValue, field: String)] = [
             (["scope": "everything"], "scope"),
             (["scope": "product"], "product_id"),
             (["product_id": "prod_course"], "product_id"),
@@ -28,24 +29,26 @@ extension Integration {
             (["destination": ["kind": "url", "name": "ftp://example.com/x"]], "destination.name"),
         ]
         for (change, field) in cases {
-            let body = valid.merging(change) { $1 }
+            let body = valid.merging(change)
             let response = try await stack.postRule(key: key, body)
             #expect(response.status == 400, "create with \(change)")
             #expect(response.errorField == field, "create with \(change): \(response.text)")
         }
 
-        let created = try await stack.postRule(key: key, valid)
-        let id = try #require(created.object["id"] as? String)
+        let id = try await stack.client(key).gateway.createRule(
+            body: .json(stack.ruleInput(integrationID: integration.id, path: "/ok/v"))
+        ).created.body.json.id
         for (change, field) in cases {
             let response = try await stack.patchRule(key: key, id: id, change)
             #expect(response.status == 400, "change with \(change)")
             #expect(response.errorField == field, "change with \(change): \(response.text)")
         }
         // Nothing was changed by the refused patches.
-        let read = try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(id)", token: key)
-        #expect(read.object["trigger"] as? String == "product.purchased")
-        #expect(read.object["scope"] as? String == "global")
-        #expect(try await stack.patchRule(key: key, id: "rule_missing", ["enabled": false]).status == 404)
+        let read = try await stack.client(key).gateway.getRule(path: .init(id: id)).ok.body.json
+        #expect(read.trigger == .product_purchased)
+        #expect(read.scope == .global)
+        #expect(try await refusal { try await stack.changeRule(key: key, id: "rule_missing", .init(enabled: false)) }
+            .status == 404)
     }
 
     @Test("PATCH changes any field, re-validated, and GET shows the result")
@@ -54,33 +57,33 @@ extension Integration {
         let (_, key) = try await stack.createMarketplace()
         let first = try await stack.createWebhookIntegration(key: key, label: "First")
         let second = try await stack.createWebhookIntegration(key: key, label: "Second")
-        let created = try await stack.postRule(
-            key: key, stack.ruleBody(integrationID: first.id, trigger: "product.purchased", path: "/ok/a"))
-        let id = try #require(created.object["id"] as? String)
+        let gateway = try stack.client(key).gateway
+        let created = try await gateway.createRule(
+            body: .json(stack.ruleInput(integrationID: first.id, path: "/ok/a"))
+        ).created.body.json
+        let id = created.id
 
-        let patched = try await stack.patchRule(
+        try await stack.changeRule(
             key: key, id: id,
-            ["scope": "product", "product_id": "prod_x", "trigger": "product.refunded", "integration_id": second.id,
-             "destination": ["kind": "url", "name": stack.receiver.url("/ok/b")], "enabled": false])
-        #expect(patched.status == 200, "\(patched.text)")
-        let read = try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(id)", token: key)
-        #expect(read.object["scope"] as? String == "product")
-        #expect(read.object["product_id"] as? String == "prod_x")
-        #expect(read.object["trigger"] as? String == "product.refunded")
-        #expect(read.object["integration_id"] as? String == second.id)
-        #expect(read.object["enabled"] as? Bool == false)
-        let destination = try #require(read.object["destination"] as? [String: Any])
-        #expect(destination["name"] as? String == stack.receiver.url("/ok/b"))
-        #expect(destination["from_catalog"] as? Bool == false, "a webhook URL is never in a catalog")
-        #expect(read.object["updated_at"] as? String != created.object["updated_at"] as? String)
+            .init(
+                scope: .product, productId: "prod_x", trigger: .product_refunded, integrationId: second.id,
+                destination: .init(kind: .url, name: stack.receiver.url("/ok/b")), enabled: false))
+        let read = try await gateway.getRule(path: .init(id: id)).ok.body.json
+        #expect(read.scope == .product)
+        #expect(read.productId == "prod_x")
+        #expect(read.trigger == .product_refunded)
+        #expect(read.integrationId == second.id)
+        #expect(read.enabled == false)
+        #expect(read.destination.name == stack.receiver.url("/ok/b"))
+        #expect(read.destination.fromCatalog == false, "a webhook URL is never in a catalog")
+        #expect(read.updatedAt != created.updatedAt)
 
         // Back to global: the product goes with the scope.
-        let global = try await stack.patchRule(key: key, id: id, ["scope": "global"])
-        #expect(global.status == 200)
-        #expect(global.object["scope"] as? String == "global")
-        #expect(global.object["product_id"] == nil)
-        let listed = try await API.json("GET", "\(stack.gatewayURL)/v1/rules?trigger=product.refunded", token: key)
-        #expect((listed.object["rules"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+        let global = try await stack.changeRule(key: key, id: id, .init(scope: .global))
+        #expect(global.scope == .global)
+        #expect(global.productId == nil)
+        let listed = try await gateway.listRules(query: .init(trigger: .product_refunded)).ok.body.json.rules
+        #expect(listed.map(\.id) == [id])
     }
 
     @Test("another marketplace's integration is refused, on create and on change")
@@ -90,21 +93,23 @@ extension Integration {
         let (_, keyB) = try await stack.createMarketplace("B")
         let integrationA = try await stack.createWebhookIntegration(key: keyA)
         let integrationB = try await stack.createWebhookIntegration(key: keyB)
-        let created = try await stack.postRule(
-            key: keyB, stack.ruleBody(integrationID: integrationA.id, trigger: "product.purchased", path: "/ok/x"))
+        let created = try await refusal {
+            try await stack.createRule(key: keyB, integrationID: integrationA.id, path: "/ok/x")
+        }
         #expect(created.status == 400)
-        #expect(created.errorField == "integration_id")
+        #expect(created.field == "integration_id")
 
-        let ruleB = try await stack.postRule(
-            key: keyB, stack.ruleBody(integrationID: integrationB.id, trigger: "product.purchased", path: "/ok/x"))
-        let idB = try #require(ruleB.object["id"] as? String)
-        let patched = try await stack.patchRule(key: keyB, id: idB, ["integration_id": integrationA.id])
+        let idB = try await stack.createRule(key: keyB, integrationID: integrationB.id, path: "/ok/x")
+        let patched = try await refusal {
+            try await stack.changeRule(key: keyB, id: idB, .init(integrationId: integrationA.id))
+        }
         #expect(patched.status == 400)
-        #expect(patched.errorField == "integration_id")
+        #expect(patched.field == "integration_id")
         // Nor can A read, change or delete B's rule.
-        #expect(try await API.json("GET", "\(stack.gatewayURL)/v1/rules/\(idB)", token: keyA).status == 404)
-        #expect(try await stack.patchRule(key: keyA, id: idB, ["enabled": false]).status == 404)
-        #expect(try await API.json("DELETE", "\(stack.gatewayURL)/v1/rules/\(idB)", token: keyA).status == 404)
+        let gatewayA = try stack.client(keyA).gateway
+        #expect(try await refusal { try await gatewayA.getRule(path: .init(id: idB)).ok }.status == 404)
+        #expect(try await refusal { try await stack.changeRule(key: keyA, id: idB, .init(enabled: false)) }.status == 404)
+        #expect(try await refusal { try await gatewayA.deleteRule(path: .init(id: idB)).noContent }.status == 404)
     }
 
     @Test("a rule saved after its integration was deleted (the check passed first) is refused as not found")
@@ -113,13 +118,9 @@ extension Integration {
         let (marketplaceID, key) = try await stack.createMarketplace("race")
         let integration = try await stack.createWebhookIntegration(key: key, label: "goes away")
         let kept = try await stack.createWebhookIntegration(key: key, label: "stays")
-        let ruleID = try #require(
-            try await stack.postRule(
-                key: key, stack.ruleBody(integrationID: kept.id, trigger: "product.purchased", path: "/ok/r")
-            ).object["id"] as? String)
+        let ruleID = try await stack.createRule(key: key, integrationID: kept.id, path: "/ok/r")
         // What the gateway's check saw: the integration existed; what the write meets: it is gone.
-        let deleted = try await API.json("DELETE", "\(stack.gatewayURL)/v1/integrations/\(integration.id)", token: key)
-        #expect(deleted.status == 204, "\(deleted.text)")
+        _ = try await stack.client(key).gateway.deleteIntegration(path: .init(id: integration.id)).noContent
         let new = RuleStore.NewRule(
             scope: .global, productID: nil, trigger: .productPurchased, integrationID: integration.id,
             action: "post", destination: Destination(kind: .url, name: "http://127.0.0.1:9/"), enabled: true)
@@ -142,7 +143,7 @@ extension Integration {
         let stack = try await TestStack.shared()
         var environment = stack.matcher.environment
         let port = TestStack.freePorts(1)[0]
-        environment["SWITCHYARD_MATCHER_PORT"] = "\(port)"
+        environment[TestStack.portKey] = "\(port)"
         // Its own log directory: file names count starts per process object, and would collide with the first's.
         let logDirectory = stack.matcher.logDirectory.appendingPathComponent("second-matcher-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
@@ -162,33 +163,32 @@ extension Integration {
         #expect(stack.receiver.requests(path: before).count == warm.count)
 
         // A new destination: every following event goes there, none to the old one.
-        let patch = try await stack.patchRule(
-            key: key, id: ruleID, ["destination": ["kind": "url", "name": stack.receiver.url(after)]])
-        #expect(patch.status == 200)
+        try await stack.changeRule(
+            key: key, id: ruleID, .init(destination: .init(kind: .url, name: stack.receiver.url(after))))
         let moved = try await publishBurst(stack, key: key)
         for eventID in moved {
             let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
-            #expect(entries.first?["status"] as? String == "success")
+            #expect(entries.first?.status == .success)
         }
         #expect(try await stack.settledCount(path: after) == moved.count)
         #expect(stack.receiver.requests(path: before).count == warm.count)
 
         // Disabled: nothing matches.
-        #expect(try await stack.patchRule(key: key, id: ruleID, ["enabled": false]).status == 200)
+        #expect(try await stack.changeRule(key: key, id: ruleID, .init(enabled: false)).enabled == false)
         for eventID in try await publishBurst(stack, key: key) {
             let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
-            #expect(entries.first?["reason"] as? String == "no rule matches")
+            #expect(reason(entries.first) == "no rule matches")
         }
         // Enabled again, then deleted.
-        #expect(try await stack.patchRule(key: key, id: ruleID, ["enabled": true]).status == 200)
+        #expect(try await stack.changeRule(key: key, id: ruleID, .init(enabled: true)).enabled)
         for eventID in try await publishBurst(stack, key: key) {
             let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
-            #expect(entries.first?["status"] as? String == "success")
+            #expect(entries.first?.status == .success)
         }
-        #expect(try await API.json("DELETE", "\(stack.gatewayURL)/v1/rules/\(ruleID)", token: key).status == 204)
+        _ = try await stack.client(key).gateway.deleteRule(path: .init(id: ruleID)).noContent
         for eventID in try await publishBurst(stack, key: key) {
             let entries = try await stack.finalEntries(key: key, eventID: eventID, count: 1)
-            #expect(entries.first?["reason"] as? String == "no rule matches")
+            #expect(reason(entries.first) == "no rule matches")
         }
         #expect(try await stack.settledCount(path: after) == moved.count * 2)
 
@@ -216,18 +216,18 @@ extension Integration {
             #expect(try await catalog.entryID(integrationID: integration.id, kind: .tag, id: nil, name: "Typed") == nil)
         }
         // Even a URL that somehow sits in the catalog is typed by hand.
-        let created = try await stack.postRule(
-            key: key, stack.ruleBody(integrationID: integration.id, trigger: "product.purchased", path: "/ok/catalog"))
-        #expect(created.status == 201)
-        #expect((created.object["destination"] as? [String: Any])?["from_catalog"] as? Bool == false)
+        let created = try await stack.client(key).gateway.createRule(
+            body: .json(stack.ruleInput(integrationID: integration.id, path: "/ok/catalog"))
+        ).created.body.json
+        #expect(created.destination.fromCatalog == false)
     }
 
     private func publishBurst(_ stack: TestStack, key: String, count: Int = 6) async throws -> [String] {
         var ids: [String] = []
         for _ in 0..<count {
-            let event = TestStack.event(type: "product.purchased", extra: ["purchase_kind": "primary"])
+            let event = TestStack.event(type: .product_purchased, purchaseKind: .primary)
             try await stack.publishAccepted(key: key, event)
-            ids.append(event["id"] as! String)
+            ids.append(event.id)
         }
         return ids
     }

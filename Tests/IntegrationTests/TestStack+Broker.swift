@@ -45,7 +45,7 @@ extension TestStack {
 
     /// Runs `body` while one more webhook worker process consumes the same queue; stopped afterwards.
     func withExtraWebhookWorker<T>(_ body: (ServiceProcess) async throws -> T) async throws -> T {
-        try await withExtraWorker(like: webhookWorker, portKey: "SWITCHYARD_WEBHOOK_WORKER_PORT", body)
+        try await withExtraWorker(like: webhookWorker, body)
     }
 
     /// A command for a webhook rule of the stack, as the matcher would make it, with a fresh id.

@@ -10,35 +10,35 @@ extension TestStack {
         return (id, await fakes.mailchimp.issueAPIKey(account: id))
     }
 
-    /// `POST /v1/integrations`, as a merchant connects an app.
+    /// `POST /v1/integrations`, as a merchant connects an app: the integration created.
     func connect(key: String, connector: String, label: String, credentials: [String: String]?) async throws
-        -> API.Response
+        -> Gateway.Integration
     {
-        var body: [String: Any] = ["connector": connector, "label": label]
-        if let credentials { body["credentials"] = credentials }
-        return try await API.json("POST", "\(gatewayURL)/v1/integrations", token: key, body: body)
+        let body = Gateway.ConnectIntegration(
+            connector: connector, label: label, credentials: credentials.map { .init(additionalProperties: $0) })
+        return try await client(key).gateway.connectIntegration(body: .json(body)).created.body.json
     }
 
-    /// Connects with credentials, requires the 201, and waits for the first refresh the gateway asks for after a
-    /// connect, so that it cannot interfere with what a test does next. Returns the integration.
+    /// Connects with credentials and waits for the first refresh the gateway asks for after a connect, so that it
+    /// cannot interfere with what a test does next. Returns the integration.
     func connected(key: String, connector: String, label: String, credentials: [String: String]) async throws
-        -> [String: Any]
+        -> Gateway.Integration
     {
-        let response = try await connect(key: key, connector: connector, label: label, credentials: credentials)
-        guard response.status == 201, let id = response.object["id"] as? String else {
-            throw HarnessError("connecting \(connector) answered \(response.status): \(response.text)")
-        }
-        return try await refreshed(key: key, integrationID: id)
+        let integration = try await connect(key: key, connector: connector, label: label, credentials: credentials)
+        return try await refreshed(key: key, integrationID: integration.id)
     }
 
     /// The integration once a refresh has stored its catalog (`refreshed_at` set).
-    func refreshed(key: String, integrationID: String, timeout: Duration = .seconds(20)) async throws -> [String: Any] {
+    func refreshed(key: String, integrationID: String, timeout: Duration = .seconds(20)) async throws
+        -> Gateway.Integration
+    {
         let deadline = ContinuousClock.now + timeout
+        let gateway = try client(key).gateway
         while true {
-            let response = try await API.json("GET", "\(gatewayURL)/v1/integrations/\(integrationID)", token: key)
-            if response.object["refreshed_at"] is String { return response.object }
+            let integration = try await gateway.getIntegration(path: .init(id: integrationID)).ok.body.json
+            if integration.refreshedAt != nil { return integration }
             guard ContinuousClock.now < deadline else {
-                throw HarnessError("integration \(integrationID) was never refreshed: \(response.text)")
+                throw HarnessError("integration \(integrationID) was never refreshed: \(integration)")
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -46,29 +46,22 @@ extension TestStack {
 
     /// A global `product.purchased` rule performing `action` on `destination`; returns the created rule.
     @discardableResult
-    func appRule(key: String, integrationID: String, action: String, destination: [String: Any]) async throws
-        -> [String: Any]
+    func appRule(key: String, integrationID: String, action: String, destination: Gateway.Destination)
+        async throws -> Gateway.Rule
     {
-        let response = try await postRule(
-            key: key,
-            [
-                "scope": "global", "trigger": "product.purchased", "integration_id": integrationID, "action": action,
-                "destination": destination,
-            ])
-        guard response.status == 201 else {
-            throw HarnessError("creating a \(action) rule answered \(response.status): \(response.text)")
-        }
-        return response.object
+        let rule = Gateway.RuleInput(
+            scope: .global, trigger: .product_purchased, integrationId: integrationID, action: action,
+            destination: destination)
+        return try await client(key).gateway.createRule(body: .json(rule)).created.body.json
     }
 
     /// Publishes a purchase by `email` and returns its `count` log entries once they are final.
     func purchase(key: String, email: String, count: Int = 1, timeout: Duration = .seconds(30)) async throws
-        -> [[String: Any]]
+        -> [Logs.LogEntry]
     {
-        let event = TestStack.event(type: "product.purchased", email: email)
+        let event = TestStack.event(type: .product_purchased, email: email)
         try await publishAccepted(key: key, event)
-        guard let id = event["id"] as? String else { throw HarnessError("the event has no id") }
-        let entries = try await finalEntries(key: key, eventID: id, count: count, timeout: timeout)
+        let entries = try await finalEntries(key: key, eventID: event.id, count: count, timeout: timeout)
         guard entries.count == count else {
             throw HarnessError("expected \(count) final entries for \(email), got \(entries)")
         }
@@ -76,9 +69,8 @@ extension TestStack {
     }
 
     /// `GET /v1/config-logs` of the marketplace, newest first.
-    func configLog(key: String) async throws -> [[String: Any]] {
-        let response = try await API.json("GET", "\(logsURL)/v1/config-logs", token: key)
-        return response.object["entries"] as? [[String: Any]] ?? []
+    func configLog(key: String) async throws -> [Logs.ConfigLogEntry] {
+        try await client(key).logs.listConfigLogs().ok.body.json.entries
     }
 
     /// The value of a Prometheus counter (summed over its label sets) at `metricsURL`; 0 when absent.
@@ -89,34 +81,33 @@ extension TestStack {
     }
 
     /// The `/metrics` URL of a worker process.
-    func metricsURL(of worker: ServiceProcess, portKey: String) -> String {
-        "http://127.0.0.1:\(worker.environment[portKey] ?? "0")/metrics"
+    func metricsURL(of worker: ServiceProcess) -> String {
+        "http://127.0.0.1:\(worker.environment[Self.portKey] ?? "0")/metrics"
     }
 
     /// Runs `body` while one more Mailchimp worker process consumes the same queues (its own port and log file);
     /// the process is stopped afterwards, whatever `body` does. `body` gets the extra worker.
     func withExtraMailchimpWorker<T>(_ body: (ServiceProcess) async throws -> T) async throws -> T {
-        try await withExtraWorker(like: mailchimpWorker, portKey: Self.mailchimpPortKey, body)
+        try await withExtraWorker(like: mailchimpWorker, body)
     }
 
-    /// Runs `body` while one more process like `worker` (its own health port, from `portKey`, and log file)
+    /// Runs `body` while one more process like `worker` (its own health port and log file)
     /// consumes the same queues; it is stopped afterwards, whatever `body` does.
     func withExtraWorker<T>(
-        like worker: ServiceProcess, portKey: String, _ body: (ServiceProcess) async throws -> T
+        like worker: ServiceProcess, _ body: (ServiceProcess) async throws -> T
     ) async throws -> T {
         var environment = worker.environment
-        environment[portKey] = "\(Self.freePorts(1)[0])"
+        environment[Self.portKey] = "\(Self.freePorts(1)[0])"
         let extra = ServiceProcess(
             name: worker.name, instance: "extra-\(UUID().uuidString.prefix(4))", environment: environment,
             logDirectory: worker.logDirectory)
         try extra.start()
         defer { extra.terminate() }
         try await Self.waitUntilHealthy(
-            ["http://127.0.0.1:\(environment[portKey] ?? "0")/health"], processes: [extra], timeout: .seconds(60))
+            ["http://127.0.0.1:\(environment[Self.portKey] ?? "0")/health"], processes: [extra], timeout: .seconds(60))
         return try await body(extra)
     }
 
-    static let mailchimpPortKey = "SWITCHYARD_MAILCHIMP_WORKER_PORT"
 
     /// Every log file the stack's processes (and extra workers) have written.
     func serviceLogs() throws -> [(name: String, text: String)] {
@@ -127,5 +118,5 @@ extension TestStack {
     }
 }
 
-/// The reason of a log entry, or "" when it has none.
-func reason(_ entry: [String: Any]?) -> String { entry?["reason"] as? String ?? "" }
+/// The reason of a log entry, or "" when there is no entry.
+func reason(_ entry: Logs.LogEntry?) -> String { entry?.reason ?? "" }

@@ -1,3 +1,4 @@
+import APIClient
 import AsyncHTTPClient
 import Crypto
 import Foundation
@@ -34,6 +35,9 @@ final class TestStack: Sendable {
     static let connectorTimeoutSeconds: Double = 2
     /// How long the main gateway waits for a worker's reply: a whole catalog read page by page fits in it.
     static let workerTimeoutSeconds = 15
+
+    /// The variable every service reads its HTTP port from.
+    static let portKey = "SWITCHYARD_HTTP_PORT"
 
     static func shared() async throws -> TestStack { try await holder.get() }
 
@@ -94,12 +98,6 @@ final class TestStack: Sendable {
             "SWITCHYARD_AMQP_PREFIX": "sy\(runID)",
             "SWITCHYARD_ENCRYPTION_KEY": CredentialCipher.generateKey(),
             "SWITCHYARD_ADMIN_TOKEN": adminToken,
-            "SWITCHYARD_GATEWAY_PORT": "\(ports[0])",
-            "SWITCHYARD_MATCHER_PORT": "\(ports[1])",
-            "SWITCHYARD_WEBHOOK_WORKER_PORT": "\(ports[2])",
-            "SWITCHYARD_LOGS_PORT": "\(ports[3])",
-            "SWITCHYARD_MAILCHIMP_WORKER_PORT": "\(ports[4])",
-            "SWITCHYARD_ICONTACT_WORKER_PORT": "\(ports[5])",
             "SWITCHYARD_RETRY_DELAYS": "1s,2s",
             "SWITCHYARD_WEBHOOK_TIMEOUT": "3s",
             // The test receivers listen on loopback, which webhooks may otherwise never reach.
@@ -116,7 +114,7 @@ final class TestStack: Sendable {
         common.merge(fakes.workerEnvironment) { $1 }
         var workerless = common
         workerless["SWITCHYARD_AMQP_PREFIX"] = "sy\(runID)none"
-        workerless["SWITCHYARD_GATEWAY_PORT"] = "\(ports[6])"
+        workerless[portKey] = "\(ports[6])"
         workerless["SWITCHYARD_PUBLIC_URL"] = "http://127.0.0.1:\(ports[6])"
         workerless["SWITCHYARD_CONNECTOR_TIMEOUT"] = "\(Int(connectorTimeoutSeconds))s"
         let names = [
@@ -124,7 +122,11 @@ final class TestStack: Sendable {
             "switchyard-mailchimp-worker", "switchyard-icontact-worker",
         ]
         let processes =
-            names.map { ServiceProcess(name: $0, environment: common, logDirectory: logDirectory) }
+            zip(names, ports).map { name, port in
+                var environment = common
+                environment[portKey] = "\(port)"
+                return ServiceProcess(name: name, environment: environment, logDirectory: logDirectory)
+            }
             + [
                 ServiceProcess(
                     name: "switchyard-gateway", instance: "workerless", environment: workerless,
@@ -191,77 +193,85 @@ final class TestStack: Sendable {
 
     // MARK: The public API, as a store and a merchant use it
 
+    /// The typed client of both APIs (`Shared/APIClient`) sending `token`: a marketplace's API key, or the admin
+    /// token for `/admin/v1`.
+    func client(_ token: String) throws -> SwitchyardClient {
+        guard let gateway = URL(string: gatewayURL), let logs = URL(string: logsURL) else {
+            throw HarnessError("the stack's URLs \(gatewayURL) and \(logsURL) are not URLs")
+        }
+        return SwitchyardClient(gatewayURL: gateway, logsURL: logs, token: token)
+    }
+
     /// A new marketplace and its API key.
     func createMarketplace(_ name: String = "Store") async throws -> (id: String, key: String) {
-        let response = try await API.json("POST", "\(gatewayURL)/admin/v1/marketplaces", token: adminToken, body: ["name": name])
-        guard response.status == 201, let id = response.object["id"] as? String, let key = response.object["api_key"] as? String else {
-            throw HarnessError("creating a marketplace answered \(response.status): \(response.text)")
-        }
-        return (id, key)
+        let created = try await client(adminToken).gateway.createMarketplace(body: .json(.init(name: name)))
+            .created.body.json
+        return (created.id, created.apiKey)
     }
 
     /// A webhook integration; returns its id and signing secret.
     func createWebhookIntegration(key: String, label: String = "Receiver") async throws -> (id: String, secret: String) {
-        let response = try await API.json(
-            "POST", "\(gatewayURL)/v1/integrations", token: key,
-            body: ["connector": "webhook", "label": label, "credentials": [String: String]()])
-        guard response.status == 201, let id = response.object["id"] as? String,
-              let secret = response.object["signing_secret"] as? String
-        else {
-            throw HarnessError("creating an integration answered \(response.status): \(response.text)")
+        let integration = try await client(key).gateway.connectIntegration(
+            body: .json(.init(connector: "webhook", label: label, credentials: .init()))
+        ).created.body.json
+        guard let secret = integration.signingSecret else {
+            throw HarnessError("the webhook integration \(integration.id) came without a signing secret")
         }
-        return (id, secret)
+        return (integration.id, secret)
     }
 
     /// A rule that POSTs to the receiver at `path`.
     @discardableResult
     func createRule(
-        key: String, integrationID: String, trigger: String = "product.purchased", productID: String? = nil, path: String
+        key: String, integrationID: String, trigger: Gateway.TriggerType = .product_purchased,
+        productID: String? = nil, path: String
     ) async throws -> String {
-        var body: [String: Any] = [
-            "scope": productID == nil ? "global" : "product", "trigger": trigger, "integration_id": integrationID,
-            "action": "post", "destination": ["kind": "url", "name": receiver.url(path)],
-        ]
-        if let productID { body["product_id"] = productID }
-        let response = try await API.json("POST", "\(gatewayURL)/v1/rules", token: key, body: body)
-        guard response.status == 201, let id = response.object["id"] as? String else {
-            throw HarnessError("creating a rule answered \(response.status): \(response.text)")
-        }
-        return id
+        let rule = ruleInput(integrationID: integrationID, trigger: trigger, productID: productID, path: path)
+        return try await client(key).gateway.createRule(body: .json(rule)).created.body.json.id
     }
 
-    func publish(key: String, _ event: [String: Any]) async throws -> API.Response {
-        try await API.json("POST", "\(gatewayURL)/v1/events", token: key, body: event)
+    /// A valid rule that POSTs to the receiver at `path`: global, or for `productID`.
+    func ruleInput(
+        integrationID: String, trigger: Gateway.TriggerType = .product_purchased, productID: String? = nil,
+        path: String
+    ) -> Gateway.RuleInput {
+        Gateway.RuleInput(
+            scope: productID == nil ? .global : .product, productId: productID, trigger: trigger,
+            integrationId: integrationID, action: "post", destination: .init(kind: .url, name: receiver.url(path)))
+    }
+
+    /// `POST /v1/events`: the gateway's answer to a valid event (a refusal is thrown as an `APIRefusal`).
+    @discardableResult
+    func publish(key: String, _ event: Gateway.TriggerEvent) async throws -> Gateway.EventAccepted {
+        try await client(key).gateway.publishEvent(body: .json(event)).accepted.body.json
     }
 
     /// The log entries for an event, once `done` holds for them (polling), or whatever is there at the deadline.
     func logEntries(
-        key: String, eventID: String, timeout: Duration = .seconds(20), until done: ([[String: Any]]) -> Bool
-    ) async throws -> [[String: Any]] {
+        key: String, eventID: String, timeout: Duration = .seconds(20), until done: ([Logs.LogEntry]) -> Bool
+    ) async throws -> [Logs.LogEntry] {
         let deadline = ContinuousClock.now + timeout
-        let encoded = eventID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? eventID
+        let logs = try client(key).logs
         while true {
             // Always asks at least once, even with a zero timeout.
-            let response = try await API.json("GET", "\(logsURL)/v1/logs?event_id=\(encoded)", token: key)
-            let entries = response.object["entries"] as? [[String: Any]] ?? []
+            let entries = try await logs.searchLogs(query: .init(eventId: eventID)).ok.body.json.entries
             if done(entries) || ContinuousClock.now >= deadline { return entries }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
 
     static func event(
-        id: String = UUID().uuidString, type: String = "product.purchased", product: String = "prod_course",
+        id: String = UUID().uuidString, type: Gateway.TriggerType = .product_purchased, product: String = "prod_course",
         email: String = "jane@example.com"
-    ) -> [String: Any] {
-        [
-            "id": id, "type": type, "occurred_at": "2026-11-21T10:00:00Z",
-            "customer": ["email": email, "first_name": "Jane", "last_name": "Doe"],
-            "product": ["id": product, "name": "Course", "price": "49.00", "currency": "USD"],
-        ]
+    ) -> Gateway.TriggerEvent {
+        Gateway.TriggerEvent(
+            id: id, _type: type, occurredAt: Date(timeIntervalSince1970: 1_795_255_200),
+            customer: .init(email: email, firstName: "Jane", lastName: "Doe"),
+            product: .init(id: product, name: "Course", price: "49.00", currency: "USD"))
     }
 }
 
 /// Final statuses: the entry will not change any more.
-func isFinal(_ entry: [String: Any]) -> Bool {
-    ["success", "failed", "skipped"].contains(entry["status"] as? String ?? "")
+func isFinal(_ entry: Logs.LogEntry) -> Bool {
+    [.success, .failed, .skipped].contains(entry.status)
 }

@@ -26,7 +26,7 @@ import Testing
         let integrationID: String
 
         init() async throws {
-            let environment = try await ServiceTestSupport.environment(["SWITCHYARD_MATCHER_PORT": "0"])
+            let environment = try await ServiceTestSupport.environment(["SWITCHYARD_HTTP_PORT": "0"])
             settings = try MatcherSettings(Settings(environment))
             topology = BrokerTopology(prefix: settings.core.amqpPrefix)
             databaseURL = try #require(environment["SWITCHYARD_DATABASE_URL"])
