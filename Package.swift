@@ -93,72 +93,124 @@ let package = Package(
         shared("VendorFakes", [hummingbird, crypto]),
         api("GatewayAPI"),
         api("LogServiceAPI"),
-        shared("APIClient", [
-            "GatewayAPI", "LogServiceAPI", openAPIRuntime, openAPITransport, httpClient,
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-        ]),
-        shared("ServiceRuntime", ["AMQP", "Connectors", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
-        shared("Pipeline", ["ServiceRuntime", "AMQP", "Connectors", "Messages", "Storage", postgres, logging, metrics, lifecycle]),
+        shared(
+            "APIClient",
+            [
+                "GatewayAPI", "LogServiceAPI", openAPIRuntime, openAPITransport, httpClient,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
+        shared(
+            "ServiceRuntime",
+            ["AMQP", "Connectors", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
+        shared(
+            "Pipeline",
+            ["ServiceRuntime", "AMQP", "Connectors", "Messages", "Storage", postgres, logging, metrics, lifecycle]),
         shared("HTTPAPI", ["ServiceRuntime", "Messages", "Storage", hummingbird, logging, metrics, lifecycle]),
         shared(
             "ConnectorKit",
-            ["ServiceRuntime", "Pipeline", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird, httpClient, nioSSL, logging,
-             metrics, prometheus, lifecycle]),
+            [
+                "ServiceRuntime", "Pipeline", "AMQP", "Messages", "Storage", "Connectors", postgres, hummingbird,
+                httpClient, nioSSL, logging,
+                metrics, prometheus, lifecycle,
+            ]),
 
-        service("Gateway", ["GatewayAPI", "ServiceRuntime", "Pipeline", "HTTPAPI", "AMQP", "Messages", "Storage", "Connectors", hummingbird, crypto]),
+        service(
+            "Gateway",
+            [
+                "GatewayAPI", "ServiceRuntime", "Pipeline", "HTTPAPI", "AMQP", "Messages", "Storage", "Connectors",
+                hummingbird, crypto,
+            ]),
         service("Matcher", ["ServiceRuntime", "Pipeline", "AMQP", "Messages", "Storage", lifecycle]),
         service("WebhookWorker", ["ConnectorKit", "Connectors", "Messages", "ServiceRuntime", httpClient, crypto]),
         service("IContactWorker", ["ConnectorKit", "ServiceRuntime", "Connectors", "Messages", httpClient, logging]),
-        service("MailchimpWorker", ["ConnectorKit", "ServiceRuntime", "Pipeline", "Connectors", "Messages", httpClient, crypto, logging]),
+        service(
+            "MailchimpWorker",
+            ["ConnectorKit", "ServiceRuntime", "Pipeline", "Connectors", "Messages", httpClient, crypto, logging]),
         .executableTarget(
             name: "VendorFakesServer", dependencies: ["VendorFakes", hummingbird], path: "Services/VendorFakes",
             swiftSettings: swiftSettings),
-        service("LogService", ["LogServiceAPI", "ServiceRuntime", "Pipeline", "HTTPAPI", "AMQP", "Messages", "Storage", hummingbird, lifecycle]),
+        service(
+            "LogService",
+            [
+                "LogServiceAPI", "ServiceRuntime", "Pipeline", "HTTPAPI", "AMQP", "Messages", "Storage", hummingbird,
+                lifecycle,
+            ]),
         // Templates and static files ship as the console's resources.
         service(
             "Console",
-            ["APIClient", "GatewayAPI", "LogServiceAPI", "ServiceRuntime", hummingbird, httpClient, crypto, logging,
-             prometheus, .product(name: "Mustache", package: "swift-mustache"),
-             .product(name: "HTTPTypes", package: "swift-http-types")],
+            [
+                "APIClient", "GatewayAPI", "LogServiceAPI", "ServiceRuntime", hummingbird, httpClient, crypto, logging,
+                prometheus, .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             resources: [.copy("Resources/templates"), .copy("Resources/static")]),
         service("CLI", ["APIClient", "GatewayAPI", "LogServiceAPI", openAPIRuntime, argumentParser]),
         service("LogBench", ["Storage", "Messages", postgres, logging]),
         service("Bench", ["AMQP", "Messages", hummingbird, httpClient, argumentParser, logging]),
 
         .target(
-            name: "ServiceTestSupport", dependencies: ["AMQP", "Storage", hummingbird, hummingbirdTesting, logging, postgres],
+            name: "ServiceTestSupport",
+            dependencies: ["AMQP", "Storage", hummingbird, hummingbirdTesting, logging, postgres],
             path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
-        tests("GatewayTests", [
-            "Gateway", "GatewayAPI", "APIClient", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "HTTPAPI", "Messages", "Storage", "Connectors", "AMQP",
-            hummingbird, hummingbirdTesting, prometheus, logging,
-        ]),
-        tests("LogServiceTests", [
-            "LogService", "LogServiceAPI", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "Messages", "Storage", "AMQP", hummingbird,
-            hummingbirdTesting, prometheus,
-        ]),
-        tests("MatcherTests", [
-            "Matcher", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "Messages", "Storage", "AMQP", hummingbird,
-            hummingbirdTesting, prometheus,
-        ]),
+        tests(
+            "GatewayTests",
+            [
+                "Gateway", "GatewayAPI", "APIClient", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "HTTPAPI",
+                "Messages", "Storage", "Connectors", "AMQP",
+                hummingbird, hummingbirdTesting, prometheus, logging,
+            ]),
+        tests(
+            "LogServiceTests",
+            [
+                "LogService", "LogServiceAPI", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "Messages",
+                "Storage", "AMQP", hummingbird,
+                hummingbirdTesting, prometheus,
+            ]),
+        tests(
+            "MatcherTests",
+            [
+                "Matcher", "ServiceTestSupport", "ServiceRuntime", "Pipeline", "Messages", "Storage", "AMQP",
+                hummingbird,
+                hummingbirdTesting, prometheus,
+            ]),
         tests("AMQPTests", ["AMQP"]),
         tests("StorageTests", ["Storage", postgres, nioSSL, logging]),
         tests("MessagesTests", ["Messages"]),
         tests("PipelineTests", ["Pipeline", "ServiceRuntime", "AMQP", "Messages", logging]),
         tests("ConnectorKitTests", ["ConnectorKit", "Connectors", "Messages", httpClient, nioSSL]),
-        tests("WebhookWorkerTests", ["WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "Pipeline", crypto, httpClient]),
-        tests("IContactWorkerTests", ["IContactWorker", "ConnectorKit", "VendorFakes", "Connectors", "Messages", "ServiceRuntime", hummingbird, hummingbirdTesting, httpClient]),
-        tests("MailchimpWorkerTests", [
-            "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "Pipeline", "VendorFakes", hummingbird,
-            hummingbirdTesting, httpClient, logging,
-        ]),
-        tests("VendorFakesTests", [
-            "VendorFakes", hummingbird, hummingbirdTesting, crypto, .product(name: "HTTPTypes", package: "swift-http-types"),
-        ]),
+        tests(
+            "WebhookWorkerTests",
+            [
+                "WebhookWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "Pipeline", crypto,
+                httpClient,
+            ]),
+        tests(
+            "IContactWorkerTests",
+            [
+                "IContactWorker", "ConnectorKit", "VendorFakes", "Connectors", "Messages", "ServiceRuntime",
+                hummingbird, hummingbirdTesting, httpClient,
+            ]),
+        tests(
+            "MailchimpWorkerTests",
+            [
+                "MailchimpWorker", "ConnectorKit", "Connectors", "Messages", "ServiceRuntime", "Pipeline",
+                "VendorFakes", hummingbird,
+                hummingbirdTesting, httpClient, logging,
+            ]),
+        tests(
+            "VendorFakesTests",
+            [
+                "VendorFakes", hummingbird, hummingbirdTesting, crypto,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         tests(
             "IntegrationTests",
-            ["Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "Pipeline", "VendorFakes", "Console",
-             "APIClient", "GatewayAPI", "LogServiceAPI", hummingbird, hummingbirdTesting, httpClient, crypto, logging,
-             postgres, prometheus, lifecycle],
+            [
+                "Messages", "Storage", "AMQP", "Connectors", "ConnectorKit", "ServiceRuntime", "Pipeline",
+                "VendorFakes", "Console",
+                "APIClient", "GatewayAPI", "LogServiceAPI", hummingbird, hummingbirdTesting, httpClient, crypto,
+                logging, postgres, prometheus, lifecycle, .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             // The third-party AMQP client the ingestion tests publish with (run with python3, not compiled).
             // The browser journey is a selenium script driving Debian's headless Chromium (run with python3).
             exclude: ["pika-client.py", "console-journey.py"]),

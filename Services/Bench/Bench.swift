@@ -87,8 +87,9 @@ struct Bench: AsyncParsableCommand {
         print(report.table())
         print("results written to \(output)")
         if report.lostEvents > 0 || !report.logsComplete {
-            throw BenchError("\(report.lostEvents) accepted event(s) were lost; log entries complete: "
-                + "\(report.logsComplete)")
+            throw BenchError(
+                "\(report.lostEvents) accepted event(s) were lost; log entries complete: "
+                    + "\(report.logsComplete)")
         }
     }
 }

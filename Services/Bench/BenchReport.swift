@@ -49,44 +49,58 @@ struct BenchReport: Codable, Sendable {
             lines.append(label.padding(toLength: 44, withPad: " ", startingAt: 0) + value)
         }
         lines.append("Switchyard benchmark — \(startedAt) (\(build) build)")
-        lines.append("machine: \(machine.cpus) CPUs (\(machine.cpuModel)), \(machine.memoryMB) MB RAM, "
-            + "Linux \(machine.kernel)")
+        lines.append(
+            "machine: \(machine.cpus) CPUs (\(machine.cpuModel)), \(machine.memoryMB) MB RAM, "
+                + "Linux \(machine.kernel)")
         lines.append("event: \(eventBytes) bytes of JSON; broker message \(broker.messageBytes) bytes")
         lines.append(String(repeating: "-", count: 100))
-        row("broker ceiling (quorum, confirms, acks)", "\(rate(broker.messagesPerSecond)) msg/s "
-            + "(publish \(rate(broker.publishPerSecond)) msg/s, \(broker.published) messages)")
-        row("ingest (202 from gateway, \(ingest.concurrency) conns)", "\(rate(ingest.eventsPerSecond)) ev/s, "
-            + "p50 \(ms(ingest.acceptLatencyMs.p50)), p99 \(ms(ingest.acceptLatencyMs.p99)) "
-            + "(\(ingest.accepted) accepted, \(ingest.refused) refused)")
+        row(
+            "broker ceiling (quorum, confirms, acks)",
+            "\(rate(broker.messagesPerSecond)) msg/s "
+                + "(publish \(rate(broker.publishPerSecond)) msg/s, \(broker.published) messages)")
+        row(
+            "ingest (202 from gateway, \(ingest.concurrency) conns)",
+            "\(rate(ingest.eventsPerSecond)) ev/s, "
+                + "p50 \(ms(ingest.acceptLatencyMs.p50)), p99 \(ms(ingest.acceptLatencyMs.p99)) "
+                + "(\(ingest.accepted) accepted, \(ingest.refused) refused)")
         row("  ingest ÷ broker ceiling", percent(ratios.ingestToCeiling))
-        for (label, result) in [("e2e at fixed offered rate", endToEndFixedRate),
-                                ("e2e sustained (highest carried)", endToEndSustained)] {
+        for (label, result) in [
+            ("e2e at fixed offered rate", endToEndFixedRate),
+            ("e2e sustained (highest carried)", endToEndSustained),
+        ] {
             row(label, endToEnd(result))
         }
         row("  e2e ÷ (ceiling ÷ \(ratios.brokerHopsPerEvent) hops)", percent(ratios.endToEndToCeilingPerHop))
         for result in scaleOut {
-            row("scale-out: \(result.webhookWorkers) worker(s), receiver \(scaleOutAnswerDelayMs) ms",
+            row(
+                "scale-out: \(result.webhookWorkers) worker(s), receiver \(scaleOutAnswerDelayMs) ms",
                 endToEnd(result))
         }
         lines.append(String(repeating: "-", count: 100))
         lines.append("resident memory (MB)      idle     peak")
         for figure in memory {
             let idle = figure.idleMB.map { String(format: "%8.1f", $0) } ?? "       -"
-            lines.append(figure.process.padding(toLength: 22, withPad: " ", startingAt: 0)
-                + "  \(idle) \(String(format: "%8.1f", figure.peakMB))")
+            lines.append(
+                figure.process.padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + "  \(idle) \(String(format: "%8.1f", figure.peakMB))")
         }
         lines.append(String(repeating: "-", count: 100))
         lines += costTable()
         lines.append(String(repeating: "-", count: 100))
         lines.append("targets (printed, not asserted)")
         for target in targets {
-            lines.append("  [\(target.met ? "met" : "MISSED")] \(target.name): \(target.goal), "
-                + "measured \(target.measured)")
+            lines.append(
+                "  [\(target.met ? "met" : "MISSED")] \(target.name): \(target.goal), "
+                    + "measured \(target.measured)")
         }
-        lines.append(lostEvents == 0 ? "every accepted event was delivered"
-            : "LOST: \(lostEvents) accepted event(s) never reached the receiver")
-        lines.append(logsComplete ? "every phase's log entries were written"
-            : "LOGS BEHIND: the log service did not write every entry in time")
+        lines.append(
+            lostEvents == 0
+                ? "every accepted event was delivered"
+                : "LOST: \(lostEvents) accepted event(s) never reached the receiver")
+        lines.append(
+            logsComplete
+                ? "every phase's log entries were written"
+                : "LOGS BEHIND: the log service did not write every entry in time")
         return lines.joined(separator: "\n")
     }
 
@@ -102,17 +116,21 @@ struct BenchReport: Codable, Sendable {
         let others = Set(costs.flatMap(\.cpuMsPerEvent.keys)).subtracting(known).sorted()
         for group in known + others where costs.contains(where: { $0.cpuMsPerEvent[group] != nil }) {
             if group == ProcessCPU.benchGroup {
-                lines.append("  stack, all but bench".padding(toLength: 22, withPad: " ", startingAt: 0)
-                    + costs.map { cell(String(format: "%.3f", $0.stackCpuMsPerEvent)) }.joined())
+                lines.append(
+                    "  stack, all but bench".padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + costs.map { cell(String(format: "%.3f", $0.stackCpuMsPerEvent)) }.joined())
             }
-            lines.append("  \(group)".padding(toLength: 22, withPad: " ", startingAt: 0)
-                + costs.map { cost in cell(cost.cpuMsPerEvent[group].map { String(format: "%.3f", $0) } ?? "-") }
+            lines.append(
+                "  \(group)".padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + costs.map { cost in cell(cost.cpuMsPerEvent[group].map { String(format: "%.3f", $0) } ?? "-") }
                     .joined())
         }
-        lines.append("  events".padding(toLength: 22, withPad: " ", startingAt: 0)
-            + costs.map { cell("\($0.events)") }.joined())
-        lines.append("  log outcomes/batch".padding(toLength: 22, withPad: " ", startingAt: 0)
-            + costs.map { cell($0.logOutcomesPerBatch.map { String(format: "%.1f", $0) } ?? "-") }.joined())
+        lines.append(
+            "  events".padding(toLength: 22, withPad: " ", startingAt: 0)
+                + costs.map { cell("\($0.events)") }.joined())
+        lines.append(
+            "  log outcomes/batch".padding(toLength: 22, withPad: " ", startingAt: 0)
+                + costs.map { cell($0.logOutcomesPerBatch.map { String(format: "%.1f", $0) } ?? "-") }.joined())
         return lines
     }
 

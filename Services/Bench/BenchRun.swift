@@ -49,15 +49,17 @@ struct BenchRun {
                 group.addTask { await memory.sampleUntilCancelled() }
                 defer { group.cancelAll() }
                 let port = try await receiver.waitUntilListening()
-                return try await phases(client: client, receiver: receiver, receiverPort: port, memory: memory,
-                                        workers: workers, startedAt: startedAt)
+                return try await phases(
+                    client: client, receiver: receiver, receiverPort: port, memory: memory,
+                    workers: workers, startedAt: startedAt)
             }
             try await http.shutdown()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let url = URL(fileURLWithPath: settings.output)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true)
             try encoder.encode(report).write(to: url)
             return report
         } catch {
@@ -66,18 +68,22 @@ struct BenchRun {
         }
     }
 
-    private func phases(client: PipelineClient, receiver: BenchReceiver, receiverPort: Int, memory: ProcessMemory,
-                        workers: WorkerScaler, startedAt: String) async throws -> BenchReport {
+    private func phases(
+        client: PipelineClient, receiver: BenchReceiver, receiverPort: Int, memory: ProcessMemory,
+        workers: WorkerScaler, startedAt: String
+    ) async throws -> BenchReport {
         let runID = String(UUID().uuidString.prefix(8)).lowercased()
         let factory = EventFactory(runID: runID, eventSize: settings.eventSize)
         let logs = LogCatchUp(client: client)
         let load = LoadGenerator(client: client, factory: factory, receiver: receiver, logger: logger)
 
-        let quiet = try await client.createMarketplace(name: "bench \(runID) (no rules)",
-                                                       adminToken: settings.adminToken)
+        let quiet = try await client.createMarketplace(
+            name: "bench \(runID) (no rules)",
+            adminToken: settings.adminToken)
         let busy = try await client.createMarketplace(name: "bench \(runID)", adminToken: settings.adminToken)
-        try await client.addWebhookRule(to: busy, url: "http://127.0.0.1:\(receiverPort)/hook",
-                                        label: "bench receiver \(runID)")
+        try await client.addWebhookRule(
+            to: busy, url: "http://127.0.0.1:\(receiverPort)/hook",
+            label: "bench receiver \(runID)")
 
         let cpu = ProcessCPU(root: settings.root)
         var costs: [PhaseCost] = []
@@ -87,9 +93,11 @@ struct BenchRun {
         let (broker, brokerCost) = try await PhaseCost.measure(
             "broker", cpu: cpu, client: client, events: \.published
         ) {
-            try await BrokerCeiling(amqpURL: settings.amqpURL, prefix: settings.amqpPrefix,
-                                    publishers: settings.brokerPublishers, logger: logger)
-                .measure(payload: payload, duration: settings.duration)
+            try await BrokerCeiling(
+                amqpURL: settings.amqpURL, prefix: settings.amqpPrefix,
+                publishers: settings.brokerPublishers, logger: logger
+            )
+            .measure(payload: payload, duration: settings.duration)
         }
         costs.append(brokerCost)
         logger.info("phase 2/5: ingest")
@@ -99,11 +107,13 @@ struct BenchRun {
         let ((ingest, ingestLogged), ingestCost) = try await PhaseCost.measure(
             "ingest", cpu: cpu, client: client, events: { $0.0.accepted }
         ) {
-            let ingest = await load.ingest(apiKey: quiet.apiKey, concurrency: settings.ingestConcurrency,
-                                           duration: settings.duration)
-            let logged = try await logs.waitUntilWritten(baseline: ingestBaseline, expected: ingest.accepted,
-                                                         lastEventID: nil, expectedStatus: "skipped",
-                                                         apiKey: quiet.apiKey)
+            let ingest = await load.ingest(
+                apiKey: quiet.apiKey, concurrency: settings.ingestConcurrency,
+                duration: settings.duration)
+            let logged = try await logs.waitUntilWritten(
+                baseline: ingestBaseline, expected: ingest.accepted,
+                lastEventID: nil, expectedStatus: "skipped",
+                apiKey: quiet.apiKey)
             return (ingest, logged)
         }
         costs.append(ingestCost)
@@ -112,8 +122,9 @@ struct BenchRun {
         let (fixed, fixedCost) = try await PhaseCost.measure(
             "fixed", cpu: cpu, client: client, events: \.accepted
         ) {
-            try await load.openLoop(phase: "fixed", apiKey: busy.apiKey, rate: settings.rate,
-                                    duration: settings.duration, workers: 1, logs: logs)
+            try await load.openLoop(
+                phase: "fixed", apiKey: busy.apiKey, rate: settings.rate,
+                duration: settings.duration, workers: 1, logs: logs)
         }
         costs.append(fixedCost)
         logger.info("phase 4/5: end to end, sustained")

@@ -26,10 +26,12 @@ struct BrokerCeiling {
     func measure(payload: [UInt8], duration: Duration) async throws -> Result {
         let queue = "\(prefix).bench.ceiling.\(UUID().uuidString.prefix(8).lowercased())"
         let topology = AMQPTopology(queues: [
-            .init(name: queue, arguments: [
-                "x-queue-type": .string("quorum"), "x-expires": .int(60_000),
-                "x-overflow": .string("reject-publish"),
-            ])
+            .init(
+                name: queue,
+                arguments: [
+                    "x-queue-type": .string("quorum"), "x-expires": .int(60_000),
+                    "x-overflow": .string("reject-publish"),
+                ])
         ])
         let publisher = AMQPConnection(
             configuration: try AMQPConfiguration(url: amqpURL, connectionName: "switchyard-bench-publisher"),
@@ -44,13 +46,16 @@ struct BrokerCeiling {
             guard await publisher.waitUntilConnected(timeout: .seconds(15)),
                 await consumerConnection.waitUntilConnected(timeout: .seconds(15))
             else { throw BenchError("cannot connect to RabbitMQ at the configured SWITCHYARD_AMQP_URL") }
-            return try await run(queue: queue, payload: payload, duration: duration,
-                                 publisher: publisher, consumerConnection: consumerConnection)
+            return try await run(
+                queue: queue, payload: payload, duration: duration,
+                publisher: publisher, consumerConnection: consumerConnection)
         }
     }
 
-    private func run(queue: String, payload: [UInt8], duration: Duration, publisher: AMQPConnection,
-                     consumerConnection: AMQPConnection) async throws -> Result {
+    private func run(
+        queue: String, payload: [UInt8], duration: Duration, publisher: AMQPConnection,
+        consumerConnection: AMQPConnection
+    ) async throws -> Result {
         let published = BenchCounter()
         let consumed = BenchCounter()
         let consumer = consumerConnection.consume(queue: queue, prefetch: 1000)

@@ -58,16 +58,19 @@ struct LoadGenerator: Sendable {
             return await group.reduce(into: []) { $0 += $1 }
         }
         let elapsed = (ContinuousClock.now - start).benchSeconds
-        return IngestResult(concurrency: concurrency, accepted: latencies.count,
-                            refused: refused.value,
-                            eventsPerSecond: Double(latencies.count) / elapsed,
-                            acceptLatencyMs: LatencySummary(milliseconds: latencies))
+        return IngestResult(
+            concurrency: concurrency, accepted: latencies.count,
+            refused: refused.value,
+            eventsPerSecond: Double(latencies.count) / elapsed,
+            acceptLatencyMs: LatencySummary(milliseconds: latencies))
     }
 
     /// Open loop: event `i` is sent at `start + i / rate` whether or not earlier ones were answered, and its
     /// latency counts from that scheduled time, so a stalled pipeline cannot hide its delays.
-    func openLoop(phase: String, apiKey: String, rate: Double, duration: Duration, workers: Int,
-                  logs: LogCatchUp) async throws -> EndToEndResult {
+    func openLoop(
+        phase: String, apiKey: String, rate: Double, duration: Duration, workers: Int,
+        logs: LogCatchUp
+    ) async throws -> EndToEndResult {
         let count = max(1, Int(rate * duration.benchSeconds))
         let interval = Duration.seconds(1 / rate)
         let sent = SendLog()
@@ -88,15 +91,18 @@ struct LoadGenerator: Sendable {
                 }
             }
         }
-        return try await collect(sent: sent.all, refused: refused.value,
-                                 start: start, offered: rate, workers: workers, apiKey: apiKey,
-                                 logs: logs, baseline: baseline)
+        return try await collect(
+            sent: sent.all, refused: refused.value,
+            start: start, offered: rate, workers: workers, apiKey: apiKey,
+            logs: logs, baseline: baseline)
     }
 
     /// As fast as the pipeline carries events: `concurrency` senders, each pausing while more than `backlog`
     /// accepted events are still on their way to the receiver, so the rate measured is one the pipeline keeps up.
-    func sustained(phase: String, apiKey: String, concurrency: Int, backlog: Int, duration: Duration,
-                   workers: Int, logs: LogCatchUp) async throws -> EndToEndResult {
+    func sustained(
+        phase: String, apiKey: String, concurrency: Int, backlog: Int, duration: Duration,
+        workers: Int, logs: LogCatchUp
+    ) async throws -> EndToEndResult {
         let baseline = try await logs.baseline()
         let receivedBefore = receiver.receivedCount
         let start = ContinuousClock.now
@@ -109,7 +115,8 @@ struct LoadGenerator: Sendable {
                 group.addTask {
                     var sent: [SendLog.Entry] = []
                     while ContinuousClock.now < end {
-                        let inFlight = acceptedCount.value
+                        let inFlight =
+                            acceptedCount.value
                             - (receiver.receivedCount - receivedBefore)
                         if inFlight >= backlog {
                             try? await Task.sleep(for: .milliseconds(2))
@@ -129,14 +136,17 @@ struct LoadGenerator: Sendable {
             }
             return await group.reduce(into: []) { $0 += $1 }
         }
-        return try await collect(sent: sent, refused: refused.value, start: start,
-                                 offered: nil, workers: workers, apiKey: apiKey, logs: logs, baseline: baseline)
+        return try await collect(
+            sent: sent, refused: refused.value, start: start,
+            offered: nil, workers: workers, apiKey: apiKey, logs: logs, baseline: baseline)
     }
 
     /// Waits for every accepted event to reach the receiver and for its log entries, then computes the figures.
-    private func collect(sent: [SendLog.Entry], refused: Int,
-                         start: ContinuousClock.Instant, offered: Double?, workers: Int, apiKey: String,
-                         logs: LogCatchUp, baseline: Double) async throws -> EndToEndResult {
+    private func collect(
+        sent: [SendLog.Entry], refused: Int,
+        start: ContinuousClock.Instant, offered: Double?, workers: Int, apiKey: String,
+        logs: LogCatchUp, baseline: Double
+    ) async throws -> EndToEndResult {
         let ids = sent.map(\.id)
         let deadline = ContinuousClock.now.advanced(by: .seconds(120))
         var receipts = receiver.receiptTimes(of: ids)
@@ -148,8 +158,9 @@ struct LoadGenerator: Sendable {
             logger.error("events lost", metadata: ["accepted": "\(ids.count)", "delivered": "\(receipts.count)"])
         }
         // One rule per event: a pending and a final outcome each.
-        let logged = try await logs.waitUntilWritten(baseline: baseline, expected: 2 * ids.count,
-                                                     lastEventID: ids.last, expectedStatus: "success", apiKey: apiKey)
+        let logged = try await logs.waitUntilWritten(
+            baseline: baseline, expected: 2 * ids.count,
+            lastEventID: ids.last, expectedStatus: "success", apiKey: apiKey)
         let latencies = sent.compactMap { sent in receipts[sent.id].map { ($0 - sent.at).benchMilliseconds } }
         let last = receipts.values.max() ?? start
         return EndToEndResult(

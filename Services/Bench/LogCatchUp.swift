@@ -12,8 +12,10 @@ struct LogCatchUp: Sendable {
 
     /// Polls until `expected` more outcomes are written and `lastEventID`'s entry has `expectedStatus`;
     /// false when that does not happen within the timeout.
-    func waitUntilWritten(baseline: Double, expected: Int, lastEventID: String?, expectedStatus: String,
-                          apiKey: String) async throws -> Bool {
+    func waitUntilWritten(
+        baseline: Double, expected: Int, lastEventID: String?, expectedStatus: String,
+        apiKey: String
+    ) async throws -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             let written = try await client.outcomesWritten() - baseline

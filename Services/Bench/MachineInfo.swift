@@ -10,17 +10,20 @@ struct MachineInfo: Codable, Sendable {
     /// Reads `/proc` (Linux); fields that cannot be read stay empty rather than failing the run.
     static func current() -> MachineInfo {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n")
+        let model =
+            cpuinfo.split(separator: "\n")
             .first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
         let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
-        let totalKB = meminfo.split(separator: "\n")
+        let totalKB =
+            meminfo.split(separator: "\n")
             .first { $0.hasPrefix("MemTotal:") }
             .flatMap { line in line.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 0
         let kernel = ((try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)) ?? "")
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        return MachineInfo(cpus: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model,
-                           memoryMB: totalKB / 1024, kernel: kernel)
+        return MachineInfo(
+            cpus: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model,
+            memoryMB: totalKB / 1024, kernel: kernel)
     }
 }

@@ -34,10 +34,13 @@ struct PhaseCost: Codable, Sendable {
         let outcomes = Int(logsAfter.outcomes - logsBefore.outcomes)
         let batches = Int(logsAfter.batches - logsBefore.batches)
         let perEvent = ProcessCPU.millisecondsPerEvent(events: count, from: cpuBefore, to: cpuAfter)
-        return (result, PhaseCost(
-            phase: phase, events: count, seconds: seconds, cpuMsPerEvent: perEvent,
-            stackCpuMsPerEvent: perEvent.filter { $0.key != ProcessCPU.benchGroup }.values.reduce(0, +),
-            logOutcomes: outcomes,
-            logBatches: batches, logOutcomesPerBatch: batches > 0 ? Double(outcomes) / Double(batches) : nil))
+        return (
+            result,
+            PhaseCost(
+                phase: phase, events: count, seconds: seconds, cpuMsPerEvent: perEvent,
+                stackCpuMsPerEvent: perEvent.filter { $0.key != ProcessCPU.benchGroup }.values.reduce(0, +),
+                logOutcomes: outcomes,
+                logBatches: batches, logOutcomesPerBatch: batches > 0 ? Double(outcomes) / Double(batches) : nil)
+        )
     }
 }

@@ -30,8 +30,9 @@ struct PipelineClient: Sendable {
     /// `connections` is the pool's per-host limit; load phases need one per concurrent request.
     static func makeHTTPClient(connections: Int) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60),
-                                             concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -51,21 +52,25 @@ struct PipelineClient: Sendable {
     }
 
     /// Sends a JSON object and insists on `expected`.
-    func sendJSON(_ method: HTTPMethod, _ url: String, token: String, _ object: [String: Any],
-                  expecting expected: HTTPResponseStatus) async throws -> [String: Any] {
+    func sendJSON(
+        _ method: HTTPMethod, _ url: String, token: String, _ object: [String: Any],
+        expecting expected: HTTPResponseStatus
+    ) async throws -> [String: Any] {
         let data = try JSONSerialization.data(withJSONObject: object)
         let answer = try await send(method, url, token: token, body: ByteBuffer(bytes: data))
         guard answer.status == expected else {
-            throw BenchError("\(method) \(url) answered \(answer.status.code), expected \(expected.code): "
-                + String(buffer: answer.body).prefix(300))
+            throw BenchError(
+                "\(method) \(url) answered \(answer.status.code), expected \(expected.code): "
+                    + String(buffer: answer.body).prefix(300))
         }
         return answer.json
     }
 
     /// Creates a marketplace through the admin API.
     func createMarketplace(name: String, adminToken: String) async throws -> Marketplace {
-        let json = try await sendJSON(.POST, "\(gatewayURL)/admin/v1/marketplaces", token: adminToken,
-                                      ["name": name], expecting: .created)
+        let json = try await sendJSON(
+            .POST, "\(gatewayURL)/admin/v1/marketplaces", token: adminToken,
+            ["name": name], expecting: .created)
         guard let id = json["id"] as? String, let key = json["api_key"] as? String else {
             throw BenchError("creating a marketplace returned no id or api_key")
         }

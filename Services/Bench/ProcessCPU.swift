@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// CPU time (user + system) spent by each process of the stack, read from `/proc/<pid>/stat`. On a machine
 /// shared with other work, wall-clock throughput is noisy; CPU time per event is not, and it shows which
@@ -112,7 +113,8 @@ private struct ProcessTable {
         guard fields.count > 14, let parent = Int(fields[1]), let utime = Double(fields[11]),
             let stime = Double(fields[12]), let cutime = Double(fields[13]), let cstime = Double(fields[14])
         else { return nil }
-        return Entry(seconds: (utime + stime) / ticksPerSecond,
-                     reapedChildrenSeconds: (cutime + cstime) / ticksPerSecond, parent: parent)
+        return Entry(
+            seconds: (utime + stime) / ticksPerSecond,
+            reapedChildrenSeconds: (cutime + cstime) / ticksPerSecond, parent: parent)
     }
 }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Changes the number of webhook worker processes through `deploy/local/scale`, the same script an operator
 /// uses, so the benchmark measures exactly what scaling out does on this machine.

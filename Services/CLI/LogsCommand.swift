@@ -21,8 +21,9 @@ struct LogsCommand: AsyncParsableCommand {
     /// An RFC 3339 time from a flag, or a usage error naming the flag.
     static func time(_ text: String?, flag: String) throws -> Date? {
         guard let text else { return nil }
-        guard let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+        guard
+            let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+                ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
         else { throw CLIError.usage("\(flag) must be an RFC 3339 time such as 2026-11-21T10:00:00Z, not \"\(text)\"") }
         return date
     }

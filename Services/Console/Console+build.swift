@@ -33,7 +33,8 @@ func makeConsoleRouter(settings: ConsoleSettings, registry: PrometheusCollectorR
 {
     if settings.sessionKey == nil {
         logger.warning(
-            "SWITCHYARD_CONSOLE_SESSION_KEY is not set: sessions are sealed with a random key and end when the console restarts")
+            "SWITCHYARD_CONSOLE_SESSION_KEY is not set: sessions are sealed with a random key and end when the console restarts"
+        )
     }
     let views = try await Views.bundled()
     let assets = try StaticAssets.bundled()
@@ -87,6 +88,12 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 }
 
 extension HTTPField.Name {
-    static let xFrameOptions = Self("X-Frame-Options")!
-    static let referrerPolicy = Self("Referrer-Policy")!
+    static let xFrameOptions = spelled("X-Frame-Options")
+    static let referrerPolicy = spelled("Referrer-Policy")
+
+    /// A field name spelled in this source, so always a valid token: `nil` from `init?(_:)` is a programming error.
+    static func spelled(_ name: String) -> Self {
+        guard let field = Self(name) else { preconditionFailure("\(name) is not a valid HTTP field name") }
+        return field
+    }
 }

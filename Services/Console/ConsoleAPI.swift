@@ -25,7 +25,8 @@ struct ConsoleAPI: Sendable {
     func actionNames(_ session: Session) async throws -> [String: String] {
         let connectors = try await gateway(session).listConnectors().ok.body.json.connectors
         return Dictionary(
-            connectors.flatMap { connector in connector.actions.map { ("\(connector.name)/\($0.name)", $0.displayName) } },
+            connectors.flatMap { connector in connector.actions.map { ("\(connector.name)/\($0.name)", $0.displayName) }
+            },
             uniquingKeysWith: { first, _ in first })
     }
 }

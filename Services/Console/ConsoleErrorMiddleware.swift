@@ -32,7 +32,8 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
             case 404:
                 return try notFound(context)
             case 401:
-                var response = Redirect.to("/sign-in", notice: .error("Your API key is no longer accepted; sign in again."))
+                var response = Redirect.to(
+                    "/sign-in", notice: .error("Your API key is no longer accepted; sign in again."))
                 response.setCookie(SignInRoutes.endedSession)
                 return response
             default:

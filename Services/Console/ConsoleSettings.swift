@@ -37,7 +37,8 @@ struct ConsoleSettings: Sendable {
             }
             sessionKey = key
         }
-        sessionLifetime = try settings.positiveDuration("SWITCHYARD_CONSOLE_SESSION_LIFETIME", default: .seconds(8 * 3600))
+        sessionLifetime = try settings.positiveDuration(
+            "SWITCHYARD_CONSOLE_SESSION_LIFETIME", default: .seconds(8 * 3600))
         icontactAppID = settings.optionalString("SWITCHYARD_ICONTACT_APP_ID")
         icontactRegistrationURL = settings.string(
             "SWITCHYARD_ICONTACT_REGISTRATION_URL", default: "https://app.icontact.com/icp/core/externallogin")

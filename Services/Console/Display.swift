@@ -6,7 +6,7 @@ enum Display {
     static func time(_ date: Date?) -> String {
         guard let date else { return "never" }
         return date.formatted(
-            Date.FormatStyle(date: .abbreviated, time: .shortened, timeZone: TimeZone(identifier: "UTC")!)) + " UTC"
+            Date.FormatStyle(date: .abbreviated, time: .shortened, timeZone: .gmt)) + " UTC"
     }
 
     /// An RFC 3339 time for machines (`<time datetime>`).

@@ -37,8 +37,10 @@ struct IntegrationPages: Sendable {
         async let integrations = api.gateway(session).listIntegrations().ok.body.json.integrations
         async let connectors = api.gateway(session).listConnectors().ok.body.json.connectors
         let names = Dictionary(try await connectors.map { ($0.name, $0.displayName) }, uniquingKeysWith: { a, _ in a })
-        let rows = try await integrations.sorted { $0.label.localizedCaseInsensitiveCompare($1.label) == .orderedAscending }
-            .map { Self.row($0, app: names[$0.connector] ?? $0.connector) }
+        let rows = try await integrations.sorted {
+            $0.label.localizedCaseInsensitiveCompare($1.label) == .orderedAscending
+        }
+        .map { Self.row($0, app: names[$0.connector] ?? $0.connector) }
         return try views.page(
             "integrations", title: "Integration Setup", tab: .integrations,
             ["integrations": rows, "empty": rows.isEmpty], context: context)
@@ -81,7 +83,8 @@ struct IntegrationPages: Sendable {
 
     @Sendable func connectForm(_ request: Request, context: ConsoleContext) async throws -> Response {
         let connector = try await connector(context)
-        return try connectPage(connector, label: request.uri.queryParameters.get("label") ?? "", error: nil, context: context)
+        return try connectPage(
+            connector, label: request.uri.queryParameters.get("label") ?? "", error: nil, context: context)
     }
 
     @Sendable func connect(_ request: Request, context: ConsoleContext) async throws -> Response {
@@ -154,14 +157,16 @@ struct IntegrationPages: Sendable {
 
     /// The credential form of a connector (iContact's App ID is shown, not asked, when the installation has one).
     static func fields(_ connector: Gateway.ConnectorDescriptor, icontactAppID: String?) -> [[String: Any]] {
-        connector.credentialFields.filter { !(connector.name == "icontact" && $0.name == "app_id" && icontactAppID != nil) }
-            .map { field in
-                [
-                    "name": field.name, "label": field.displayName, "required": field.required,
-                    "type": field.secret ? "password" : "text",
-                    "autocomplete": field.secret ? "new-password" : "off",
-                ]
-            }
+        connector.credentialFields.filter {
+            !(connector.name == "icontact" && $0.name == "app_id" && icontactAppID != nil)
+        }
+        .map { field in
+            [
+                "name": field.name, "label": field.displayName, "required": field.required,
+                "type": field.secret ? "password" : "text",
+                "autocomplete": field.secret ? "new-password" : "off",
+            ]
+        }
     }
 
     /// Uniqueness as the merchant types (htmx); the API checks again on submit.
@@ -212,7 +217,9 @@ struct IntegrationPages: Sendable {
             let integration = try await api.gateway(session).getIntegration(path: .init(id: id)).ok.body.json
             let connector = try await connector(named: integration.connector, session: session)
             var credentials: [String: String] = [:]
-            for field in connector.credentialFields { if let value = form[field.name] { credentials[field.name] = value } }
+            for field in connector.credentialFields {
+                if let value = form[field.name] { credentials[field.name] = value }
+            }
             if connector.name == "icontact", let icontactAppID { credentials["app_id"] = icontactAppID }
             change = .init(credentials: .init(additionalProperties: credentials))
         } else {

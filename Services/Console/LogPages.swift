@@ -100,7 +100,9 @@ struct LogPages: Sendable {
             values["hidden"] = filter.hiddenFields
             values["has_failed"] = page.entries.contains { $0.status == .failed } || filter.status == .failed
             if let next = page.nextCursor {
-                values["next"] = "/logs?" + [filter.query, "cursor=\(next.escapedForURL)"].filter { !$0.isEmpty }
+                values["next"] =
+                    "/logs?"
+                    + [filter.query, "cursor=\(next.escapedForURL)"].filter { !$0.isEmpty }
                     .joined(separator: "&")
             }
         }
@@ -128,9 +130,11 @@ struct LogPages: Sendable {
         [
             "id": entry.id, "time": Display.time(entry.createdAt), "email": entry.customerEmail,
             "trigger": entry.trigger.map(Display.words) ?? "—", "integration": entry.integrationLabel ?? "—",
-            "action": entry.action.map { actions["\(entry.connector ?? "")/\($0)"] ?? $0 } ?? "", "destination": entry.destination.map(Self.destination) ?? "",
+            "action": entry.action.map { actions["\(entry.connector ?? "")/\($0)"] ?? $0 } ?? "",
+            "destination": entry.destination.map(Self.destination) ?? "",
             "status": entry.status.rawValue, "badge": badge(entry.status), "reason": entry.reason,
-            "test": entry.test, "failed": entry.status == .failed, "final": entry.status != .pending && entry.status != .retrying,
+            "test": entry.test, "failed": entry.status == .failed,
+            "final": entry.status != .pending && entry.status != .retrying,
         ]
     }
 

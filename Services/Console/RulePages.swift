@@ -38,7 +38,8 @@ struct RulePages: Sendable {
     func rows(_ rules: [Gateway.Rule], session: Session) async throws -> [[String: Any]] {
         async let integrations = api.gateway(session).listIntegrations().ok.body.json.integrations
         async let names = api.actionNames(session)
-        let labels = Dictionary(try await integrations.map { ($0.id, ($0.label, $0.connector)) }, uniquingKeysWith: { a, _ in a })
+        let labels = Dictionary(
+            try await integrations.map { ($0.id, ($0.label, $0.connector)) }, uniquingKeysWith: { a, _ in a })
         let actions = try await names
         return rules.map { rule in
             var row = Self.row(rule)
@@ -78,7 +79,8 @@ struct RulePages: Sendable {
             return try await rulePage(form: form, error: problem.message, context: context, status: .badRequest)
         } catch {
             guard let refusal = APIRefusal(error), refusal.status < 500 else { throw error }
-            return try await rulePage(form: form, error: refusal.sentence, context: context, status: .unprocessableContent)
+            return try await rulePage(
+                form: form, error: refusal.sentence, context: context, status: .unprocessableContent)
         }
     }
 
@@ -97,7 +99,8 @@ struct RulePages: Sendable {
         else { throw FormProblem(message: "Choose what to do.") }
         guard let name = form["destination_name"] else {
             throw FormProblem(
-                message: action.destinationKind == .url ? "Enter the URL to send events to." : "Choose the \(action.destinationKind.rawValue).")
+                message: action.destinationKind == .url
+                    ? "Enter the URL to send events to." : "Choose the \(action.destinationKind.rawValue).")
         }
         let parentID = form["parent_id"]
         if action.parentKind != nil, parentID == nil {
@@ -133,7 +136,10 @@ struct RulePages: Sendable {
         let productID = form["product_id"]
         let chosenTrigger = form["trigger"]
         let triggers = Gateway.TriggerType.allCases.map { trigger -> [String: Any] in
-            ["value": trigger.rawValue, "label": Display.words(trigger.rawValue), "selected": trigger.rawValue == chosenTrigger]
+            [
+                "value": trigger.rawValue, "label": Display.words(trigger.rawValue),
+                "selected": trigger.rawValue == chosenTrigger,
+            ]
         }
         let chosen = form["integration_id"] ?? integrations.first?.id
         var values: [String: Any] = [
@@ -157,7 +163,8 @@ struct RulePages: Sendable {
         let form = Form(urlEncoded: request.uri.query ?? "")
         guard let integrationID = form["integration_id"] else { throw HTTPError(.notFound) }
         return try views.fragment(
-            "rule-fields", try await fieldValues(integrationID: integrationID, form: form, session: try context.signedIn))
+            "rule-fields",
+            try await fieldValues(integrationID: integrationID, form: form, session: try context.signedIn))
     }
 
     private func fieldValues(integrationID: String, form: Form, session: Session) async throws -> [String: Any] {
@@ -183,7 +190,9 @@ struct RulePages: Sendable {
             let chosen = form["parent_id"] ?? parents.first?.id
             values["parent"] = [
                 "kind": parentKind.rawValue, "kind_label": parentKind.rawValue,
-                "options": parents.map { ["id": $0.id, "name": $0.name, "selected": $0.id == chosen] as [String: Any] },
+                "options": parents.map {
+                    ["id": $0.id, "name": $0.name, "selected": $0.id == chosen] as [String: Any]
+                },
                 "empty": parents.isEmpty,
             ]
         }
@@ -216,18 +225,23 @@ struct RulePages: Sendable {
     }
 
     @Sendable func disable(_ request: Request, context: ConsoleContext) async throws -> Response {
-        try await change(context, .init(enabled: false), notice: "The rule is disabled; it is kept but matches nothing.")
+        try await change(
+            context, .init(enabled: false), notice: "The rule is disabled; it is kept but matches nothing.")
     }
 
     @Sendable func delete(_ request: Request, context: ConsoleContext) async throws -> Response {
         let id = try context.parameters.require("id")
         _ = try await api.gateway(try context.signedIn).deleteRule(path: .init(id: id)).noContent
-        return Redirect.to(context.form["back"].map(SignInRoutes.safeNext) ?? "/rules", notice: .success("The rule is deleted."))
+        return Redirect.to(
+            context.form["back"].map(SignInRoutes.safeNext) ?? "/rules", notice: .success("The rule is deleted."))
     }
 
-    private func change(_ context: ConsoleContext, _ change: Gateway.RuleChange, notice: String) async throws -> Response {
+    private func change(_ context: ConsoleContext, _ change: Gateway.RuleChange, notice: String) async throws
+        -> Response
+    {
         let id = try context.parameters.require("id")
-        _ = try await api.gateway(try context.signedIn).updateRule(path: .init(id: id), body: .json(change)).ok.body.json
+        _ = try await api.gateway(try context.signedIn).updateRule(path: .init(id: id), body: .json(change)).ok.body
+            .json
         return Redirect.to(context.form["back"].map(SignInRoutes.safeNext) ?? "/rules", notice: .success(notice))
     }
 }

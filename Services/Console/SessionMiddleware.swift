@@ -57,9 +57,9 @@ struct SessionMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
     /// Sent by htmx with every request it makes.
-    static let htmxRequest = Self("HX-Request")!
+    static let htmxRequest = spelled("HX-Request")
     /// Tells htmx to load another page.
-    static let htmxRedirect = Self("HX-Redirect")!
+    static let htmxRedirect = spelled("HX-Redirect")
     /// The CSRF token of an htmx request (from `hx-headers` on the page's body).
-    static let csrfToken = Self("X-CSRF-Token")!
+    static let csrfToken = spelled("X-CSRF-Token")
 }

@@ -35,7 +35,8 @@ struct SignInRoutes: Sendable {
             return try page(next: next, error: "Enter your marketplace's API key.", request: request, context: context)
         }
         let session = Session(
-            apiKey: key, csrfToken: SessionSealer.randomToken(), expiresAt: Date() + TimeInterval(lifetime.components.seconds))
+            apiKey: key, csrfToken: SessionSealer.randomToken(),
+            expiresAt: Date() + TimeInterval(lifetime.components.seconds))
         do {
             _ = try await api.gateway(session).listIntegrations().ok.body.json
         } catch {

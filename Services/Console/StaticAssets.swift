@@ -13,9 +13,10 @@ struct StaticAssets: Sendable {
         var files: [String: (ByteBuffer, String)] = [:]
         for name in names {
             let parts = name.split(separator: ".")
-            guard let url = Bundle.module.url(
-                forResource: parts.dropLast().joined(separator: "."), withExtension: String(parts.last ?? ""),
-                subdirectory: "static")
+            guard
+                let url = Bundle.module.url(
+                    forResource: parts.dropLast().joined(separator: "."), withExtension: String(parts.last ?? ""),
+                    subdirectory: "static")
             else { throw ConsoleSetupError(message: "the console's \(name) is missing from its resource bundle") }
             let type: String =
                 switch parts.last {

@@ -35,7 +35,9 @@ struct Views: Sendable {
         all["signed_in"] = context.session != nil
         all["csrf"] = context.session?.csrfToken ?? ""
         if let tab { all["tab_\(tab.rawValue)"] = true }
-        if let notice = notice ?? context.notice { all["notice"] = ["text": notice.text, "kind": notice.kind.rawValue] }
+        if let notice = notice ?? context.notice {
+            all["notice"] = ["text": notice.text, "kind": notice.kind.rawValue]
+        }
         return try html(render(template, all), status: status)
     }
 

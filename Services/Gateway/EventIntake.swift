@@ -24,7 +24,8 @@ struct EventIntake: Sendable {
         do {
             try await publisher.publish(event, eventJSON: json, marketplaceID: marketplaceID)
         } catch {
-            logger.warning("event refused: broker unavailable", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
+            logger.warning(
+                "event refused: broker unavailable", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
             throw error
         }
         do {
@@ -32,7 +33,8 @@ struct EventIntake: Sendable {
             return AcceptResult(eventID: event.id, status: new ? .accepted : .duplicate)
         } catch {
             // The broker holds the event, so it is accepted; the matcher still processes an id only once.
-            logger.warning("could not record accepted event", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
+            logger.warning(
+                "could not record accepted event", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
             return AcceptResult(eventID: event.id, status: .accepted)
         }
     }

@@ -29,7 +29,9 @@ struct GatewaySettings: Sendable {
     init(_ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings, defaultHTTPPort: 8080)
         guard let key = settings.optionalString("SWITCHYARD_ENCRYPTION_KEY") else {
-            throw SettingsError(key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required: base64 of 32 random bytes (openssl rand -base64 32)")
+            throw SettingsError(
+                key: "SWITCHYARD_ENCRYPTION_KEY",
+                message: "is required: base64 of 32 random bytes (openssl rand -base64 32)")
         }
         encryptionKey = key
         adminToken = settings.optionalString("SWITCHYARD_ADMIN_TOKEN")

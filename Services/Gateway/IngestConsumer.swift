@@ -65,7 +65,9 @@ struct IngestConsumer: Sendable {
         body: [UInt8], messageID: String?, refusal: IngestContract.Refusal, marketplaceID: String, at: Date
     ) -> Outcome {
         let salvage = IngestContract.Salvage(body: body)
-        let eventID = salvage.eventID ?? messageID ?? Identifier.derived(prefix: "amqp", from: [String(decoding: body, as: UTF8.self)])
+        let eventID =
+            salvage.eventID ?? messageID
+            ?? Identifier.derived(prefix: "amqp", from: [String(decoding: body, as: UTF8.self)])
         return Outcome(
             entryID: Identifier.derived(prefix: "log", from: [marketplaceID, eventID, "rejected", "\(refusal)"]),
             marketplaceID: marketplaceID, eventID: eventID, trigger: salvage.trigger, test: salvage.test,

@@ -49,7 +49,8 @@ struct LogRoutes: Sendable {
         query.trigger = text("trigger")
         if let status = text("status") {
             guard let value = LogStatus(rawValue: status) else {
-                throw APIError.badRequest("must be one of \(LogStatus.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
+                throw APIError.badRequest(
+                    "must be one of \(LogStatus.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
             }
             query.status = value
         }
@@ -71,7 +72,9 @@ enum Cursor {
 
     static func decode(_ cursor: String) -> Int64? {
         let padded = cursor + String(repeating: "=", count: (4 - cursor.count % 4) % 4)
-        guard let data = Data(base64Encoded: padded), let text = String(data: data, encoding: .utf8), text.hasPrefix("p:") else {
+        guard let data = Data(base64Encoded: padded), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("p:")
+        else {
             return nil
         }
         return Int64(text.dropFirst(2))

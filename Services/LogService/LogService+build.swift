@@ -1,8 +1,8 @@
 import AMQP
 import HTTPAPI
 import Hummingbird
-import Logging
 import LogServiceAPI
+import Logging
 import Messages
 import Metrics
 import Pipeline
@@ -87,7 +87,8 @@ func makeLogService(settings: LogServiceSettings, registry: PrometheusCollectorR
     ) { delivery in
         await recorder.handle(delivery)
     }
-    let outbox = ReplayOutbox(store: store, connection: amqp.publishing, topology: topology, interval: .seconds(5), logger: logger)
+    let outbox = ReplayOutbox(
+        store: store, connection: amqp.publishing, topology: topology, interval: .seconds(5), logger: logger)
 
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: ErrorMiddleware(logger: logger))

@@ -8,7 +8,8 @@ struct LogService {
     static func main() async throws {
         let settings = try ProcessBootstrap.configured("switchyard-log-service") { try LogServiceSettings() }
         let registry = ProcessBootstrap.bootstrap(settings: settings.core)
-        let app = try await buildLogService(settings: settings, registry: registry, logger: Logger(label: "switchyard.logs"))
+        let app = try await buildLogService(
+            settings: settings, registry: registry, logger: Logger(label: "switchyard.logs"))
         try await app.runService()
     }
 }

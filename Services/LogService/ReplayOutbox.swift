@@ -34,7 +34,8 @@ struct ReplayOutbox: Service {
             for replay in try await store.pendingReplays(queuedBefore: Self.grace) {
                 try await connection.publish(
                     topology.publication(
-                        ofEncodedCommand: replay.body, completionKey: replay.completionKey, connector: replay.connector))
+                        ofEncodedCommand: replay.body, completionKey: replay.completionKey, connector: replay.connector)
+                )
                 try await store.finishReplay(completionKey: replay.completionKey)
                 logger.info("queued replay published from the outbox", metadata: ["key": "\(replay.completionKey)"])
             }

@@ -60,7 +60,9 @@ struct ReplayRoutes: Sendable {
         var queued: [String] = []
         for id in ids.prefix(limit) {
             // Another replay may have taken an entry meanwhile: only the ones queued here are counted.
-            if case .success(let replay) = try await store.beginReplay(marketplaceID: marketplaceID, id: id, command: Self.command(replaying:)) {
+            if case .success(let replay) = try await store.beginReplay(
+                marketplaceID: marketplaceID, id: id, command: Self.command(replaying:))
+            {
                 await publish(replay)
                 queued.append(id)
             }
@@ -122,8 +124,10 @@ struct ReplayRoutes: Sendable {
             try await store.finishReplay(completionKey: command.completionKey)
             logger.info(
                 "replay queued",
-                metadata: ["entry_id": "\(command.commandID)", "attempt": "\(command.attempt)",
-                           "replay": "\(command.replay ?? 0)"])
+                metadata: [
+                    "entry_id": "\(command.commandID)", "attempt": "\(command.attempt)",
+                    "replay": "\(command.replay ?? 0)",
+                ])
         } catch {
             logger.warning(
                 "replay kept in the outbox; it is published once the broker takes it",

@@ -111,7 +111,8 @@ struct EventMatcher: Sendable {
         } else if scheduling {
             let due = now.addingTimeInterval(TimeInterval(prospectDelay.milliseconds) / 1000)
             let products = event.productIDs.joined(separator: ", ")
-            let waiting = "waiting until \(RFC3339.string(from: due)); fires unless \(event.customer.email) buys "
+            let waiting =
+                "waiting until \(RFC3339.string(from: due)); fires unless \(event.customer.email) buys "
                 + "\(products) by then"
             publishes += try entries(for: matching, message: message, status: .pending, reason: waiting, at: now)
             publishes.append(
@@ -125,7 +126,8 @@ struct EventMatcher: Sendable {
             // A due trigger closes the entries that waited; any other event gets its one "no rule matches" entry.
             let closed = try closedWaitingEntries(message, matching: matching, at: now)
             if closed.isEmpty {
-                publishes += try entries(for: [], message: message, status: .skipped, reason: "no rule matches", at: now)
+                publishes += try entries(
+                    for: [], message: message, status: .skipped, reason: "no rule matches", at: now)
             } else {
                 publishes += closed
             }
@@ -172,7 +174,7 @@ struct EventMatcher: Sendable {
         switch event.type {
         case .orderCompleted:
             guard let order = event.order,
-                  let first = try await purchases.claimOrder(
+                let first = try await purchases.claimOrder(
                     marketplaceID: message.marketplaceID, orderID: order.id, eventID: event.id)
             else { return nil }
             return "order \(order.id) was already completed by event \(first); an order completes only once"

@@ -10,7 +10,9 @@ import Storage
 
 /// Builds the matcher process: database, broker, the trigger consumer, and a small HTTP server for `/health`
 /// and `/metrics`. The consumer comes after the connection, so on shutdown it drains before the connection closes.
-func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws -> some ApplicationProtocol {
+func buildMatcher(settings: MatcherSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws
+    -> some ApplicationProtocol
+{
     let database = try settings.core.databaseConfiguration()
     try await Database.migrate(database, logger: logger)
     let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)

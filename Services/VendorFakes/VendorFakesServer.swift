@@ -24,22 +24,32 @@ struct VendorFakesServer {
             secret: environment["SWITCHYARD_MAILCHIMP_CLIENT_SECRET"] ?? "demo-secret")
         let newsletter = await mailchimp.state.addAudience(account: account, name: "Newsletter")
         _ = await mailchimp.state.addAudience(account: account, name: "Customers")
-        for tag in ["VIP", "video-course", "vip-2026"] { await mailchimp.state.addTag(account: account, list: newsletter, name: tag) }
-        await mailchimp.state.addGroup(account: account, list: newsletter, category: "Interests", interests: ["Courses", "Coaching"])
+        for tag in ["VIP", "video-course", "vip-2026"] {
+            await mailchimp.state.addTag(account: account, list: newsletter, name: tag)
+        }
+        await mailchimp.state.addGroup(
+            account: account, list: newsletter, category: "Interests", interests: ["Courses", "Coaching"])
 
         let icontact = IContactFake()
-        let credentials = IContactFakeState.Credentials(appID: "demo-app-id", username: "demo@example.com", password: "demo-app-password")
+        let credentials = IContactFakeState.Credentials(
+            appID: "demo-app-id", username: "demo@example.com", password: "demo-app-password")
         await icontact.state.addAccount(credentials)
         await icontact.state.addList(credentials, name: "Newsletter")
 
-        logger.info("Mailchimp fake at http://\(host):\(mailchimpPort)/{dc} (login host http://\(host):\(mailchimpPort)/login); API key \(apiKey)")
-        logger.info("iContact fake at http://\(host):\(icontactPort)/icp; app id demo-app-id, username demo@example.com, app password demo-app-password")
+        logger.info(
+            "Mailchimp fake at http://\(host):\(mailchimpPort)/{dc} (login host http://\(host):\(mailchimpPort)/login); API key \(apiKey)"
+        )
+        logger.info(
+            "iContact fake at http://\(host):\(icontactPort)/icp; app id demo-app-id, username demo@example.com, app password demo-app-password"
+        )
 
         let mailchimpApp = Application(
-            router: mailchimp.router(), configuration: .init(address: .hostname(host, port: mailchimpPort), serverName: "mailchimp-fake"),
+            router: mailchimp.router(),
+            configuration: .init(address: .hostname(host, port: mailchimpPort), serverName: "mailchimp-fake"),
             logger: logger)
         let icontactApp = Application(
-            router: icontact.router(), configuration: .init(address: .hostname(host, port: icontactPort), serverName: "icontact-fake"),
+            router: icontact.router(),
+            configuration: .init(address: .hostname(host, port: icontactPort), serverName: "icontact-fake"),
             logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await mailchimpApp.runService() }

@@ -39,7 +39,8 @@ actor PinnedResolver {
         }
         for address in addresses {
             if let refusal = policy.refusal(for: address) {
-                throw Refusal(reason: "\(host) resolves to \(address), \(refusal); Switchyard does not send webhooks there")
+                throw Refusal(
+                    reason: "\(host) resolves to \(address), \(refusal); Switchyard does not send webhooks there")
             }
         }
         let key = "\(host)|\(first)"
@@ -91,12 +92,16 @@ actor PinnedResolver {
                         let bytes = sockaddr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
                             withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) }
                         }
-                        if let address = IPAddress(bytes: bytes), !addresses.contains(address) { addresses.append(address) }
+                        if let address = IPAddress(bytes: bytes), !addresses.contains(address) {
+                            addresses.append(address)
+                        }
                     case AF_INET6:
                         let bytes = sockaddr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
                             withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
                         }
-                        if let address = IPAddress(bytes: bytes), !addresses.contains(address) { addresses.append(address) }
+                        if let address = IPAddress(bytes: bytes), !addresses.contains(address) {
+                            addresses.append(address)
+                        }
                     default:
                         break
                     }

@@ -28,7 +28,9 @@ struct WebhookDelivery: Sendable {
 
     func deliver(to urlString: String, id: String, body: [UInt8], signer: WebhookSigner) async -> Result {
         let started = ContinuousClock.now
-        guard let url = URL(string: urlString), let host = url.host, ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+        guard let url = URL(string: urlString), let host = url.host,
+            ["http", "https"].contains(url.scheme?.lowercased() ?? "")
+        else {
             return Result(
                 verdict: .permanent, reason: "The rule's URL \(urlString) is not a valid http or https URL.",
                 request: "POST \(urlString)", response: "not sent", duration: .zero)
@@ -40,7 +42,8 @@ struct WebhookDelivery: Sendable {
         request.headers.add(name: "user-agent", value: "Switchyard-Webhooks/1.0")
         request.headers.add(name: "webhook-id", value: id)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature", value: signer.signature(id: id, timestamp: timestamp, body: body))
+        request.headers.add(
+            name: "webhook-signature", value: signer.signature(id: id, timestamp: timestamp, body: body))
         request.body = .bytes(ByteBuffer(bytes: body))
         let summary = "POST \(urlString) (\(body.count) bytes, webhook-id \(id))"
         let pinned: HTTPClient
@@ -73,7 +76,8 @@ struct WebhookDelivery: Sendable {
             case 300..<400:
                 verdict = .permanent
                 let location = response.headers.first(name: "location").map { " to \($0)" } ?? ""
-                reason = "\(host) answered with a redirect (HTTP \(status.code))\(location); Switchyard does not follow redirects, so update the rule's URL."
+                reason =
+                    "\(host) answered with a redirect (HTTP \(status.code))\(location); Switchyard does not follow redirects, so update the rule's URL."
             case 410:
                 verdict = .permanent
                 reason = "\(host) answered 410 Gone: the receiver asked for no more deliveries."
@@ -82,7 +86,8 @@ struct WebhookDelivery: Sendable {
                 reason = "\(host) answered HTTP \(status.code) \(status.reasonPhrase)."
             default:
                 verdict = .permanent
-                reason = "\(host) refused the delivery with HTTP \(status.code) \(status.reasonPhrase); it will not be retried."
+                reason =
+                    "\(host) refused the delivery with HTTP \(status.code) \(status.reasonPhrase); it will not be retried."
             }
             return Result(verdict: verdict, reason: reason, request: summary, response: answered, duration: duration)
         } catch {

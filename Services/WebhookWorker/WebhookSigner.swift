@@ -7,7 +7,8 @@ struct WebhookSigner: Sendable {
     private let key: [UInt8]
 
     init?(secret: String) {
-        guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))), !key.isEmpty else {
+        guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))), !key.isEmpty
+        else {
             return nil
         }
         self.key = Array(key)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where and how to connect, parsed from the same `amqp://` (or `amqps://`) URL every Switchyard process reads
@@ -23,8 +23,10 @@ public struct AMQPConfiguration: Sendable {
         public var verifyHostname: Bool
 
         /// Verifying TLS against `caFile` (or the system's CAs).
-        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
-                    verifyPeer: Bool = true, verifyHostname: Bool = true) {
+        public init(
+            caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+            verifyPeer: Bool = true, verifyHostname: Bool = true
+        ) {
             self.caFile = caFile
             self.certificateFile = certificateFile
             self.keyFile = keyFile
@@ -39,7 +41,6 @@ public struct AMQPConfiguration: Sendable {
                 .first { access($0, R_OK) == 0 }
         }
     }
-
 
     /// Broker host name or address.
     public var host: String
@@ -170,8 +171,10 @@ public struct AMQPConfiguration: Sendable {
     /// with an `amqp://` URL throws `.invalidConfiguration` rather than connecting without TLS.
     public mutating func applyTLSEnvironment(_ environment: [String: String]) throws(AMQPError) {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        let names = ["SWITCHYARD_AMQP_CA_FILE", "SWITCHYARD_AMQP_CERT_FILE", "SWITCHYARD_AMQP_KEY_FILE",
-                     "SWITCHYARD_AMQP_TLS_VERIFY"]
+        let names = [
+            "SWITCHYARD_AMQP_CA_FILE", "SWITCHYARD_AMQP_CERT_FILE", "SWITCHYARD_AMQP_KEY_FILE",
+            "SWITCHYARD_AMQP_TLS_VERIFY",
+        ]
         guard let set = names.first(where: { value($0) != nil }) else { return }
         guard var tls else {
             throw AMQPError(code: .invalidConfiguration, message: "\(set) is set but the AMQP URL is not amqps://")
@@ -188,8 +191,9 @@ public struct AMQPConfiguration: Sendable {
         }
         if value("SWITCHYARD_AMQP_TLS_VERIFY") != nil { tls.verifyHostname = tls.verifyPeer }
         guard (tls.certificateFile == nil) == (tls.keyFile == nil) else {
-            throw AMQPError(code: .invalidConfiguration,
-                            message: "SWITCHYARD_AMQP_CERT_FILE and SWITCHYARD_AMQP_KEY_FILE go together")
+            throw AMQPError(
+                code: .invalidConfiguration,
+                message: "SWITCHYARD_AMQP_CERT_FILE and SWITCHYARD_AMQP_KEY_FILE go together")
         }
         self.tls = tls
     }
@@ -202,8 +206,9 @@ public struct AMQPConfiguration: Sendable {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0])
             guard let value = percentDecode(parts.count > 1 ? parts[1] : ""), !value.isEmpty else {
-                throw AMQPError(code: .invalidConfiguration,
-                                message: "invalid AMQP URL: query parameter \(name) needs a value")
+                throw AMQPError(
+                    code: .invalidConfiguration,
+                    message: "invalid AMQP URL: query parameter \(name) needs a value")
             }
             switch name {
             case "cacertfile": tls.caFile = value
@@ -214,8 +219,9 @@ public struct AMQPConfiguration: Sendable {
                 case "verify_peer": tls.verifyPeer = true
                 case "verify_none": tls.verifyPeer = false
                 default:
-                    throw AMQPError(code: .invalidConfiguration,
-                                    message: "invalid AMQP URL: verify must be verify_peer or verify_none")
+                    throw AMQPError(
+                        code: .invalidConfiguration,
+                        message: "invalid AMQP URL: verify must be verify_peer or verify_none")
                 }
                 tls.verifyHostname = tls.verifyPeer
             default: continue
@@ -224,8 +230,9 @@ public struct AMQPConfiguration: Sendable {
         }
         guard secure else {
             guard tlsParameters.isEmpty else {
-                throw AMQPError(code: .invalidConfiguration,
-                                message: "invalid AMQP URL: \(tlsParameters[0]) needs the amqps:// scheme")
+                throw AMQPError(
+                    code: .invalidConfiguration,
+                    message: "invalid AMQP URL: \(tlsParameters[0]) needs the amqps:// scheme")
             }
             return nil
         }
@@ -243,7 +250,8 @@ public struct AMQPConfiguration: Sendable {
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
                 guard let high = iterator.next().flatMap(Self.hexValue),
-                      let low = iterator.next().flatMap(Self.hexValue) else { return nil }
+                    let low = iterator.next().flatMap(Self.hexValue)
+                else { return nil }
                 bytes.append(high << 4 | low)
             } else {
                 bytes.append(byte)

@@ -98,13 +98,16 @@ public final class AMQPConnection: Service, Sendable {
     /// `.protocolError` if the broker closed the publishing channel (e.g. unknown exchange) and `.closed` after
     /// shutdown. Messages without a `messageID` are sent with an internal one (`switchyard-internal-<n>`) so
     /// returns can be matched to their publish; consumers will see that id.
-    public func publish(_ message: AMQPMessage, exchange: String, routingKey: String,
-                        timeout: Duration = .seconds(5)) async throws {
+    public func publish(
+        _ message: AMQPMessage, exchange: String, routingKey: String,
+        timeout: Duration = .seconds(5)
+    ) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         let core = self.core
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let request = PublishRequest(message: message, exchange: exchange, routingKey: routingKey,
-                                         deadline: deadline, continuation: continuation)
+            let request = PublishRequest(
+                message: message, exchange: exchange, routingKey: routingKey,
+                deadline: deadline, continuation: continuation)
             if let error = core.submitPublish(request) {
                 continuation.resume(throwing: error)
             }

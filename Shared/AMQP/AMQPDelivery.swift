@@ -34,15 +34,20 @@ public struct AMQPDelivery: Sendable {
 
     /// Creates a detached delivery, for testing message handlers without a broker; `ack()` and
     /// `reject(requeue:)` do nothing on it.
-    public init(message: AMQPMessage, exchange: String = "", routingKey: String = "", redelivered: Bool = false,
-                deliveryTag: UInt64 = 0) {
-        self.init(message: message, exchange: exchange, routingKey: routingKey, redelivered: redelivered,
-                  deliveryTag: deliveryTag, context: nil)
+    public init(
+        message: AMQPMessage, exchange: String = "", routingKey: String = "", redelivered: Bool = false,
+        deliveryTag: UInt64 = 0
+    ) {
+        self.init(
+            message: message, exchange: exchange, routingKey: routingKey, redelivered: redelivered,
+            deliveryTag: deliveryTag, context: nil)
     }
 
     /// Creates a delivery bound to a connection; the connection thread builds these.
-    init(message: AMQPMessage, exchange: String, routingKey: String, redelivered: Bool, deliveryTag: UInt64,
-         context: DeliveryContext?) {
+    init(
+        message: AMQPMessage, exchange: String, routingKey: String, redelivered: Bool, deliveryTag: UInt64,
+        context: DeliveryContext?
+    ) {
         self.message = message
         self.exchange = exchange
         self.routingKey = routingKey
@@ -63,7 +68,9 @@ public struct AMQPDelivery: Sendable {
     /// Same queuing semantics as `ack()`.
     public func reject(requeue: Bool) {
         guard let context else { return }
-        context.core.enqueue(.reject(channel: context.channel, deliveryTag: deliveryTag,
-                                     generation: context.generation, requeue: requeue))
+        context.core.enqueue(
+            .reject(
+                channel: context.channel, deliveryTag: deliveryTag,
+                generation: context.generation, requeue: requeue))
     }
 }

@@ -24,9 +24,11 @@ public struct AMQPMessage: Sendable {
     public var persistent: Bool
 
     /// Creates a message; defaults fit Switchyard's JSON events, which must survive a broker restart.
-    public init(body: [UInt8], messageID: String? = nil, type: String? = nil, contentType: String? = "application/json",
-                correlationID: String? = nil, replyTo: String? = nil, userID: String? = nil,
-                expiration: Duration? = nil, headers: [String: AMQPValue] = [:], persistent: Bool = true) {
+    public init(
+        body: [UInt8], messageID: String? = nil, type: String? = nil, contentType: String? = "application/json",
+        correlationID: String? = nil, replyTo: String? = nil, userID: String? = nil,
+        expiration: Duration? = nil, headers: [String: AMQPValue] = [:], persistent: Bool = true
+    ) {
         self.body = body
         self.messageID = messageID
         self.type = type

@@ -66,7 +66,9 @@ struct ConfirmTracker<Waiter> {
             guard let entry = entries.removeValue(forKey: sequence) else { return }
             if let index = sequencesByMessageID[entry.messageID]?.firstIndex(of: sequence) {
                 sequencesByMessageID[entry.messageID]?.remove(at: index)
-                if sequencesByMessageID[entry.messageID]?.isEmpty == true { sequencesByMessageID[entry.messageID] = nil }
+                if sequencesByMessageID[entry.messageID]?.isEmpty == true {
+                    sequencesByMessageID[entry.messageID] = nil
+                }
             }
             guard let waiter = entry.waiter else { return }
             if let reason = entry.returnReason {

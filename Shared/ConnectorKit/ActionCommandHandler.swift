@@ -155,7 +155,8 @@ struct ActionCommandHandler<C: Connector>: Sendable {
         let at = Date()
         let label = command.rule.integrationLabel
         let appName = connector.descriptor.displayName
-        let access = try await retryingTransientFailures(logger: logger, what: "reading the integration's credentials") {
+        let access = try await retryingTransientFailures(logger: logger, what: "reading the integration's credentials")
+        {
             try await credentials.access(integrationID: command.rule.integrationID)
         }
         var result: ActionResult
@@ -183,7 +184,8 @@ struct ActionCommandHandler<C: Connector>: Sendable {
                         + refusal)
             }
             if stillCurrent {
-                result.reason += " The integration \"\(access.label)\" needs reconnecting; after that, replay this entry."
+                result.reason +=
+                    " The integration \"\(access.label)\" needs reconnecting; after that, replay this entry."
             } else {
                 // The merchant reconnected while this attempt used the old credentials: try again with the new ones.
                 result.verdict = .transient(retryAfter: nil)
@@ -210,14 +212,16 @@ struct ActionCommandHandler<C: Connector>: Sendable {
             {
                 status = .retrying
                 let expiration = retry.jittered(delay, notBefore: retryAfter)
-                reason += " Retrying in \(Settings.format(expiration.roundedToSeconds)) "
+                reason +=
+                    " Retrying in \(Settings.format(expiration.roundedToSeconds)) "
                     + "(attempt \(scheduled + 1) of \(retry.maximumAttempts))."
                 var next = command
                 next.attempt += 1
                 messages.append(try topology.retryPublication(of: next, tier: delay, expiration: expiration))
             } else if retry.delay(afterAttempt: scheduled, retryAfter: retryAfter) != nil {
                 status = .failed
-                reason = "Gave up: the action is \(Settings.format(.seconds(Int64(age)).roundedToHours)) old and "
+                reason =
+                    "Gave up: the action is \(Settings.format(.seconds(Int64(age)).roundedToHours)) old and "
                     + "may not be retried after \(Settings.format(retry.maximumAge)). " + reason
             } else {
                 status = .failed
@@ -266,7 +270,9 @@ struct ActionMetrics: Sendable {
         attempts = Counter(label: "switchyard_connector_attempts_total", dimensions: [("connector", connector)])
         latency = Timer(label: "switchyard_connector_attempt_duration_seconds", dimensions: [("connector", connector)])
         func outcome(_ status: String) -> Counter {
-            Counter(label: "switchyard_connector_outcomes_total", dimensions: [("connector", connector), ("status", status)])
+            Counter(
+                label: "switchyard_connector_outcomes_total",
+                dimensions: [("connector", connector), ("status", status)])
         }
         success = outcome("success")
         retrying = outcome("retrying")

@@ -4,7 +4,9 @@ import NIOHTTP1
 
 /// An app's answer, read whole within one deadline and a byte cap.
 public struct BoundedResponse: Sendable {
+    /// The app's status.
     public var status: HTTPResponseStatus
+    /// The app's header fields.
     public var headers: HTTPHeaders
     /// At most the cap's bytes of the body.
     public var body: ByteBuffer

@@ -22,7 +22,8 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
             return
         }
         guard let replyTo = delivery.message.replyTo, !replyTo.isEmpty else {
-            logger.warning("connector request without reply_to; dropping it", metadata: ["request_id": "\(request.requestID)"])
+            logger.warning(
+                "connector request without reply_to; dropping it", metadata: ["request_id": "\(request.requestID)"])
             delivery.ack()
             return
         }
@@ -75,7 +76,9 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
                 requestID: request.requestID,
                 error: .init(
                     code: .unavailable,
-                    message: "Switchyard could not complete the request to \(connector.descriptor.displayName) just now; try again."))
+                    message:
+                        "Switchyard could not complete the request to \(connector.descriptor.displayName) just now; try again."
+                ))
         }
     }
 
@@ -96,7 +99,8 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
     /// credential marks the integration `needs_reconnect`) before it is answered.
     private func refresh(_ request: ConnectorRequest, logger: Logger) async throws -> [DestinationKind: Int] {
         guard let integrationID = request.integrationID,
-              let access = try await integrations.access(integrationID: integrationID, marketplaceID: request.marketplaceID)
+            let access = try await integrations.access(
+                integrationID: integrationID, marketplaceID: request.marketplaceID)
         else {
             throw ConnectorError(.invalidInput, "The integration does not exist (any more).")
         }
@@ -112,13 +116,16 @@ struct ConnectorRequestServer<C: Connector>: Sendable {
             if error.verdict == .needsReconnect {
                 _ = try await integrations.markNeedsReconnect(
                     integrationID: access.integrationID, refusedCredentials: access.sealedCredentials,
-                    reason: "\(appName) refused the credentials of \"\(access.label)\" during a refresh: reconnect the integration. \(failure.message)")
+                    reason:
+                        "\(appName) refused the credentials of \"\(access.label)\" during a refresh: reconnect the integration. \(failure.message)"
+                )
             }
             try await catalog.recordRefreshFailure(
                 integrationID: access.integrationID, message: "Refreshing from \(appName) failed: \(failure.message)")
             throw error
         }
-        logger.info("catalog read", metadata: ["integration_id": "\(access.integrationID)", "entries": "\(items.count)"])
+        logger.info(
+            "catalog read", metadata: ["integration_id": "\(access.integrationID)", "entries": "\(items.count)"])
         return try await catalog.replace(integrationID: access.integrationID, with: items) { counts in
             let counted = DestinationKind.allCases.compactMap { kind in
                 counts[kind].map { "\($0) \(kind.rawValue)\($0 == 1 ? "" : "s")" }

@@ -13,8 +13,11 @@ import Storage
 
 /// What a connector gets to build itself: the process's configuration, the shared HTTP client and a logger.
 public struct ConnectorContext: Sendable {
+    /// The process's environment, for the connector's own variables.
     public let settings: Settings
+    /// The worker's HTTP client (pooled, with the egress policy's resolver), for calls to the app.
     public let httpClient: HTTPClient
+    /// The worker's logger.
     public let logger: Logger
 }
 
@@ -23,11 +26,13 @@ public struct ConnectorWorkerSettings: Sendable {
     /// The common settings; `core.httpPort` is the health and metrics port (`SWITCHYARD_HTTP_PORT`, the worker's
     /// `defaultPort` by default).
     public var core: CoreSettings
+    /// The key credentials are sealed with (`SWITCHYARD_ENCRYPTION_KEY`).
     public var encryptionKey: String
     /// Action commands handled at once (`SWITCHYARD_PREFETCH`).
     public var prefetch: UInt16
     /// Gateway requests (verify, OAuth, refresh) handled at once.
     public var requestPrefetch: UInt16
+    /// When a transient failure is tried again, and how often (`SWITCHYARD_RETRY_*`).
     public var retry: RetryPolicy
     /// Attempts of one integration at once in this process (`SWITCHYARD_INTEGRATION_MAX_IN_FLIGHT`, a quarter of
     /// the prefetch by default): the rest wait on the broker, so other integrations keep their share.
@@ -40,7 +45,8 @@ public struct ConnectorWorkerSettings: Sendable {
     public init(defaultPort: Int, _ settings: Settings = Settings()) throws {
         core = try CoreSettings(settings, defaultHTTPPort: defaultPort)
         guard let key = settings.optionalString("SWITCHYARD_ENCRYPTION_KEY") else {
-            throw SettingsError(key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required to read credentials: base64 of 32 random bytes")
+            throw SettingsError(
+                key: "SWITCHYARD_ENCRYPTION_KEY", message: "is required to read credentials: base64 of 32 random bytes")
         }
         encryptionKey = key
         prefetch = try settings.prefetch("SWITCHYARD_PREFETCH", default: 64)
@@ -77,7 +83,8 @@ public enum ConnectorWorker {
     /// Builds the process: database client, broker connection, HTTP client, the two consumers and the
     /// health/metrics server. On SIGTERM the consumers drain first, then the clients close.
     public static func build<C: Connector>(
-        processName: String, defaultPort: Int, settings: Settings, registry: PrometheusCollectorRegistry, logger: Logger,
+        processName: String, defaultPort: Int, settings: Settings, registry: PrometheusCollectorRegistry,
+        logger: Logger,
         make: @Sendable (ConnectorContext) throws -> C
     ) async throws -> some ApplicationProtocol {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpClientConfiguration)
@@ -122,7 +129,8 @@ public enum ConnectorWorker {
             connector: connector, cipher: cipher, integrations: integrations,
             catalog: CatalogStore(client: postgres, logger: logger), connection: amqp.publishing, logger: logger)
         let requests = DeliveryConsumer(
-            connection: amqp.consuming, queue: topology.requestsQueue(connector: name), prefetch: workerSettings.requestPrefetch
+            connection: amqp.consuming, queue: topology.requestsQueue(connector: name),
+            prefetch: workerSettings.requestPrefetch
         ) { delivery in
             await server.handle(delivery)
         }
@@ -153,7 +161,8 @@ extension ConnectorWorker {
     /// 10 requests at once, so the client's default of 8 connections per host would throttle all accounts together
     /// below a single account's limit.
     public static var httpClientConfiguration: HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         return configuration
     }

@@ -40,12 +40,16 @@ extension Connector {
 
 /// An integration's decrypted credentials, handed to the connector for one call.
 public struct IntegrationCredentials: Sendable {
+    /// The integration the credentials belong to.
     public var integrationID: String
+    /// The integration's label, as the merchant named it.
     public var label: String
     /// The account shown for the integration, if the connector set one.
     public var account: String?
+    /// The credential fields by name (`ConnectorDescriptor.credentialFields`), decrypted.
     public var values: [String: String]
 
+    /// Credentials for one call.
     public init(integrationID: String, label: String, account: String?, values: [String: String]) {
         self.integrationID = integrationID
         self.label = label
@@ -56,9 +60,12 @@ public struct IntegrationCredentials: Sendable {
 
 /// What a successful `verify` or `exchange` learned: the credentials to store and the account's display name.
 public struct ConnectedAccount: Sendable, Equatable {
+    /// The credential fields to store, sealed, by name.
     public var credentials: [String: String]
+    /// The account's display name (an e-mail address, a Mailchimp account name).
     public var account: String
 
+    /// An account a connector verified or connected.
     public init(credentials: [String: String], account: String) {
         self.credentials = credentials
         self.account = account
@@ -71,6 +78,7 @@ public typealias CatalogItem = CatalogEntry
 
 /// How one attempt at an action ended, with what the merchant reads in the log.
 public struct ActionResult: Sendable {
+    /// How an attempt ended, which decides whether it is retried.
     public enum Verdict: Sendable, Equatable {
         /// The app did it.
         case success
@@ -82,6 +90,7 @@ public struct ActionResult: Sendable {
         case needsReconnect
     }
 
+    /// How the attempt ended.
     public var verdict: Verdict
     /// What happened, as a sentence a merchant understands ("Added jane@example.com to the audience Newsletter.");
     /// the runtime adds the retry plan. Warnings the app returned with a success belong here too.
@@ -90,8 +99,10 @@ public struct ActionResult: Sendable {
     public var request: String
     /// A short summary of what the app answered (status and the start of the body).
     public var response: String
+    /// How long the attempt took, the app's answer included.
     public var duration: Duration
 
+    /// An attempt's result, as the connector reports it to the runtime.
     public init(verdict: Verdict, reason: String, request: String, response: String, duration: Duration) {
         self.verdict = verdict
         self.reason = reason

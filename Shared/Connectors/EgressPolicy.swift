@@ -10,6 +10,7 @@ public struct EgressPolicy: Sendable {
     /// Networks the operator allows although they are in a refused range.
     public let allowed: [Network]
 
+    /// A policy that refuses the special ranges except the networks in `allowed`.
     public init(allowed: [Network] = []) {
         self.allowed = allowed
     }
@@ -71,12 +72,15 @@ public struct EgressPolicy: Sendable {
 
 /// An allow-list entry that is not a network.
 public struct EgressPolicyError: Error, CustomStringConvertible, Sendable {
+    /// The entry as the operator wrote it.
     public var entry: String
+    /// What is wrong with the entry, with an example of a valid one.
     public var description: String { "\"\(entry)\" is not a network such as 127.0.0.1/32 or fd00::/8" }
 }
 
 /// An IPv4 or IPv6 address, as its bytes (4 or 16).
 public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
+    /// 4 bytes for IPv4, 16 for IPv6, in network order.
     public let bytes: [UInt8]
 
     /// Parses `203.0.113.7` or `2001:db8::1` (brackets allowed); nil for anything else, host names included.
@@ -102,6 +106,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// Whether this is an IPv4 address (4 bytes).
     public var isIPv4: Bool { bytes.count == 4 }
 
     /// The IPv4 address an IPv6 address carries (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64
@@ -118,6 +123,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// The address in its usual text form (`203.0.113.7`, `2001:db8::1`).
     public var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = isIPv4 ? AF_INET : AF_INET6
@@ -132,7 +138,9 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
 /// An address range in CIDR notation.
 public struct Network: Sendable, Hashable, CustomStringConvertible {
+    /// The network's first address (host bits zero).
     public let address: IPAddress
+    /// How many leading bits of an address the network fixes (0–32 for IPv4, 0–128 for IPv6).
     public let prefixLength: Int
 
     /// `10.0.0.0/8`, `::1/128`, or a bare address (a single host).
@@ -165,5 +173,6 @@ public struct Network: Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
+    /// The network in CIDR notation (`10.0.0.0/8`).
     public var description: String { "\(address)/\(prefixLength)" }
 }

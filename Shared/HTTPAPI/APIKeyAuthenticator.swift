@@ -117,7 +117,8 @@ public final class APIKeyAuthenticator: Sendable {
         let prefix = "sy_live_"
         guard key.utf8.count == prefix.utf8.count + 43, key.hasPrefix(prefix) else { return false }
         return key.utf8.dropFirst(prefix.utf8.count).allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
                 || byte == UInt8(ascii: "_")
         }

@@ -39,7 +39,7 @@ public struct DatabaseAvailabilityMiddleware<Context: RequestContext>: RouterMid
             }
         } catch let error as any HTTPResponseError {
             throw error
-        } catch where DatabaseFailure.isTransient(error) || error is CancellationError {
+        } catch  where DatabaseFailure.isTransient(error) || error is CancellationError {
             throw Self.unavailable
         }
     }

@@ -13,15 +13,23 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// Passes the request on; an error that is not an `HTTPResponseError` is logged and answered `500 internal_error`.
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as any HTTPResponseError {
             throw error
         } catch {
             logger.error(
-                "request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
-            throw APIError(.internalServerError, code: "internal_error", message: "the request failed on our side; it is logged, and retrying may help")
+                "request failed",
+                metadata: [
+                    "method": "\(request.method)", "path": "\(request.uri.path)",
+                    "error": "\(String(reflecting: error))",
+                ])
+            throw APIError(
+                .internalServerError, code: "internal_error",
+                message: "the request failed on our side; it is logged, and retrying may help")
         }
     }
 }

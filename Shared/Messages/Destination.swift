@@ -16,7 +16,9 @@ public struct Destination: Codable, Sendable, Equatable, Hashable {
     public var fromCatalog: Bool?
 
     /// Creates a destination with every field given.
-    public init(kind: DestinationKind, id: String? = nil, name: String, parentID: String? = nil, fromCatalog: Bool? = nil) {
+    public init(
+        kind: DestinationKind, id: String? = nil, name: String, parentID: String? = nil, fromCatalog: Bool? = nil
+    ) {
         self.kind = kind
         self.id = id
         self.name = name

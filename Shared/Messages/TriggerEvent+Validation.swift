@@ -95,7 +95,8 @@ extension TriggerEvent {
 
     static func checkID(_ value: String, field: @autoclosure () -> String) throws(EventValidationError) {
         // An ASCII byte other than space and tab is not trimmed, so the id is not blank.
-        let notBlank = value.utf8.contains { $0 < 0x80 && $0 != 0x20 && $0 != 0x09 }
+        let notBlank =
+            value.utf8.contains { $0 < 0x80 && $0 != 0x20 && $0 != 0x09 }
             || !value.trimmingCharacters(in: .whitespaces).isEmpty
         guard notBlank else {
             throw EventValidationError(field: field(), message: "must not be empty")
@@ -208,7 +209,7 @@ extension EventValidationError {
             case "type":
                 let known = TriggerType.allCases.map(\.rawValue).joined(separator: ", ")
                 self.init(field: field, message: "is not a known trigger type; expected one of \(known)")
-            case let .some(name) where name.hasSuffix("purchase_kind"):
+            case .some(let name) where name.hasSuffix("purchase_kind"):
                 let known = TriggerEvent.PurchaseKind.allCases.map(\.rawValue).joined(separator: ", ")
                 self.init(field: field, message: "must be one of \(known)")
             case "occurred_at":

@@ -145,7 +145,9 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
         public var items: [Item]?
 
         /// Creates an order with every field given.
-        public init(id: String, total: String? = nil, currency: String? = nil, coupon: String? = nil, items: [Item]? = nil) {
+        public init(
+            id: String, total: String? = nil, currency: String? = nil, coupon: String? = nil, items: [Item]? = nil
+        ) {
             self.id = id
             self.total = total
             self.currency = currency

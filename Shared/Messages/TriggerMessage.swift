@@ -49,7 +49,8 @@ public struct TriggerMessage: Contract, Equatable {
         marketplaceID: String, receivedAt: Date, event: TriggerEvent, eventJSON: some Collection<UInt8>
     ) throws -> [UInt8] {
         guard isEmbeddableObject(eventJSON) else {
-            return try MessageCoding.encode(TriggerMessage(marketplaceID: marketplaceID, receivedAt: receivedAt, event: event))
+            return try MessageCoding.encode(
+                TriggerMessage(marketplaceID: marketplaceID, receivedAt: receivedAt, event: event))
         }
         // The members in the order the encoder writes them (sorted keys), so both forms read alike in a queue.
         let marketplace = try MessageCoding.encode(marketplaceID)

@@ -48,7 +48,8 @@ public enum ProcessingFailure {
             case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),
                 .valueNotFound(_, let context):
                 let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-                return "its message cannot be read\(path.isEmpty ? "" : " at \(path)"): \(context.debugDescription.prefix(200))"
+                return
+                    "its message cannot be read\(path.isEmpty ? "" : " at \(path)"): \(context.debugDescription.prefix(200))"
             @unknown default:
                 return "its message cannot be read"
             }

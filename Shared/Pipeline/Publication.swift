@@ -85,7 +85,9 @@ extension BrokerTopology {
         due.delayed = true
         due.waitingRuleIDs = ruleIDs
         return Publication(
-            AMQPMessage(body: try MessageCoding.encode(due), messageID: "\(message.messageID)/due", type: TriggerMessage.contract),
+            AMQPMessage(
+                body: try MessageCoding.encode(due), messageID: "\(message.messageID)/due",
+                type: TriggerMessage.contract),
             exchange: delayedTriggersExchange(delay: delay), routingKey: "")
     }
 
@@ -109,7 +111,8 @@ extension BrokerTopology {
 
     /// A command sent back through the retry tier `tier` (its queue's TTL), expiring after `expiration` (at most
     /// the tier), when it comes back to its connector's workers: a retry, or a deferral of the same attempt.
-    public func retryPublication(of command: ActionCommand, tier: Duration, expiration: Duration) throws -> Publication {
+    public func retryPublication(of command: ActionCommand, tier: Duration, expiration: Duration) throws -> Publication
+    {
         Publication(
             AMQPMessage(
                 body: try MessageCoding.encode(command), messageID: command.completionKey, type: ActionCommand.contract,

@@ -38,7 +38,9 @@ public struct CoreSettings: Sendable {
         httpPort = try settings.int("SWITCHYARD_HTTP_PORT", default: defaultHTTPPort, in: 0...65535)
         let level = settings.string("SWITCHYARD_LOG_LEVEL", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
-            throw SettingsError(key: "SWITCHYARD_LOG_LEVEL", message: "must be one of trace, debug, info, notice, warning, error, critical")
+            throw SettingsError(
+                key: "SWITCHYARD_LOG_LEVEL",
+                message: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
         claimLease = try settings.positiveDuration("SWITCHYARD_CLAIM_LEASE", default: .seconds(60))

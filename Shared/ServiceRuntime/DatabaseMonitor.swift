@@ -22,7 +22,9 @@ public final class DatabaseMonitor: Service, Sendable {
     }
 
     /// Creates a monitor that probes through `client` every `interval`, each probe given `timeout`.
-    public init(client: PostgresClient, logger: Logger, interval: Duration = .seconds(1), timeout: Duration = .seconds(1)) {
+    public init(
+        client: PostgresClient, logger: Logger, interval: Duration = .seconds(1), timeout: Duration = .seconds(1)
+    ) {
         self.client = client
         self.logger = logger
         self.interval = interval

@@ -13,7 +13,8 @@ extension Router {
             for (name, check) in checks.sorted(by: { $0.key < $1.key }) {
                 if let problem = await check() { problems.append("\(name): \(problem)") }
             }
-            let body = problems.isEmpty ? #"{"status":"ok"}"# : #"{"status":"unavailable","reasons":\#(jsonArray(problems))}"#
+            let body =
+                problems.isEmpty ? #"{"status":"ok"}"# : #"{"status":"unavailable","reasons":\#(jsonArray(problems))}"#
             return Response(
                 status: problems.isEmpty ? .ok : .serviceUnavailable,
                 headers: [.contentType: "application/json"],
@@ -53,6 +54,9 @@ extension Router {
 }
 
 private func jsonArray(_ strings: [String]) -> String {
-    "[" + strings.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+    "["
+        + strings.map {
+            "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
         .joined(separator: ",") + "]"
 }

@@ -26,7 +26,9 @@ public struct Settings: Sendable {
     /// The variable as a whole number, or the default when it is unset or empty; throws when it is not a number.
     public func int(_ key: String, default defaultValue: Int) throws(SettingsError) -> Int {
         guard let text = optionalString(key) else { return defaultValue }
-        guard let value = Int(text) else { throw SettingsError(key: key, message: "must be a whole number, not \"\(text)\"") }
+        guard let value = Int(text) else {
+            throw SettingsError(key: key, message: "must be a whole number, not \"\(text)\"")
+        }
         return value
     }
 
@@ -35,7 +37,8 @@ public struct Settings: Sendable {
     public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingsError) -> Int {
         let value = try int(key, default: defaultValue)
         guard range.contains(value) else {
-            throw SettingsError(key: key, message: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+            throw SettingsError(
+                key: key, message: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
         }
         return value
     }

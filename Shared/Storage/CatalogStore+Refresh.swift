@@ -25,7 +25,8 @@ extension CatalogStore {
         }
         let message = message(counts)
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("DELETE FROM catalog_entries WHERE integration_id = \(integrationID)", logger: logger)
+            try await connection.query(
+                "DELETE FROM catalog_entries WHERE integration_id = \(integrationID)", logger: logger)
             if !ids.isEmpty {
                 try await connection.query(
                     """

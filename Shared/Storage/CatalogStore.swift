@@ -35,7 +35,8 @@ public struct CatalogStore: Sendable {
     }
 
     /// The app's id of the best match of `entries(…)`, or nil for a destination typed by hand.
-    public func entryID(integrationID: String, kind: DestinationKind, id: String?, name: String) async throws -> String? {
+    public func entryID(integrationID: String, kind: DestinationKind, id: String?, name: String) async throws -> String?
+    {
         try await entries(integrationID: integrationID, kind: kind, id: id, name: name).first?.id
     }
 

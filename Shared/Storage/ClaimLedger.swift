@@ -76,7 +76,9 @@ public final class ClaimLedger: Sendable {
         events = BatchWriter { keys in
             try await Self.claim(keys, client: client, logger: logger) { unique in
                 ClaimEvents(keys: unique, claimant: claimant, leaseSeconds: leaseSeconds)
-            } duplicate: { _ in .held(.milliseconds(200)) }
+            } duplicate: { _ in
+                .held(.milliseconds(200))
+            }
         }
         eventsDone = BatchWriter { keys in
             try await client.run(FinishEvents(keys: keys, claimant: claimant), logger: logger)
@@ -85,7 +87,9 @@ public final class ClaimLedger: Sendable {
         actions = BatchWriter { keys in
             try await Self.claim(keys, client: client, logger: logger) { unique in
                 ClaimAttempts(keys: unique, claimant: claimant, leaseSeconds: leaseSeconds)
-            } duplicate: { _ in .held(.milliseconds(200)) }
+            } duplicate: { _ in
+                .held(.milliseconds(200))
+            }
         }
         performed = BatchWriter { items in
             try await client.run(RecordPerformed(items: items, claimant: claimant), logger: logger)

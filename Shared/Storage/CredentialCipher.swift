@@ -14,9 +14,10 @@ public struct CredentialCipher: Sendable {
     /// Takes the key as standard base64 of 32 random bytes (`openssl rand -base64 32`).
     public init(base64Key: String) throws(StorageError) {
         guard let bytes = Data(base64Encoded: base64Key.trimmingCharacters(in: .whitespacesAndNewlines)),
-              bytes.count == 32
+            bytes.count == 32
         else {
-            throw StorageError(code: .invalidConfiguration, message: "the encryption key must be base64 of exactly 32 bytes")
+            throw StorageError(
+                code: .invalidConfiguration, message: "the encryption key must be base64 of exactly 32 bytes")
         }
         self.keyBytes = Array(bytes)
     }
@@ -44,7 +45,9 @@ public struct CredentialCipher: Sendable {
             let box = try AES.GCM.SealedBox(combined: sealed.dropFirst())
             return Array(try AES.GCM.open(box, using: key))
         } catch {
-            throw StorageError(code: .decryptionFailed, message: "stored credentials could not be decrypted with the configured key", underlying: error)
+            throw StorageError(
+                code: .decryptionFailed, message: "stored credentials could not be decrypted with the configured key",
+                underlying: error)
         }
     }
 

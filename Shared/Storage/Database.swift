@@ -7,7 +7,9 @@ public enum Database {
     /// yet (processes and the database often start together, and a database may be down for a while): by default
     /// for as long as it takes, so a process started during an outage waits for it rather than exiting into a
     /// crash loop. `attempts` bounds the tries (tests, tools).
-    public static func migrate(_ configuration: DatabaseConfiguration, logger: Logger, attempts: Int? = nil) async throws {
+    public static func migrate(_ configuration: DatabaseConfiguration, logger: Logger, attempts: Int? = nil)
+        async throws
+    {
         var attempt = 1
         var pause = Duration.seconds(1)
         while true {

@@ -20,7 +20,6 @@ public struct DatabaseConfiguration: Sendable {
         case verifyFull = "verify-full"
     }
 
-
     /// The server's host name or IP address.
     public var host: String
     /// The server's TCP port; 5432 unless the URL names one.
@@ -44,9 +43,11 @@ public struct DatabaseConfiguration: Sendable {
     /// certificate file throws `.invalidConfiguration`.
     public init(url: String, maximumConnections: Int = 20) throws(StorageError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
-              let host = components.host, !host.isEmpty
+            let host = components.host, !host.isEmpty
         else {
-            throw StorageError(code: .invalidConfiguration, message: "the database URL must look like postgres://user:password@host:5432/database")
+            throw StorageError(
+                code: .invalidConfiguration,
+                message: "the database URL must look like postgres://user:password@host:5432/database")
         }
         self.host = host
         self.port = components.port ?? 5432
@@ -102,7 +103,6 @@ public struct DatabaseConfiguration: Sendable {
         return tls
     }
 
-
     /// A single connection's configuration (migrations run over one connection before the pool starts).
     /// Throws `.invalidConfiguration` when the TLS context cannot be made (e.g. `sslrootcert` is not PEM).
     public var connectionConfiguration: PostgresConnection.Configuration {
@@ -113,8 +113,9 @@ public struct DatabaseConfiguration: Sendable {
                 do {
                     context = try NIOSSLContext(configuration: configuration)
                 } catch {
-                    throw StorageError(code: .invalidConfiguration,
-                                       message: "cannot set up TLS for the database (sslrootcert?)", underlying: error)
+                    throw StorageError(
+                        code: .invalidConfiguration,
+                        message: "cannot set up TLS for the database (sslrootcert?)", underlying: error)
                 }
                 tls = sslMode == .prefer ? .prefer(context) : .require(context)
             } else {

@@ -55,4 +55,3 @@ extension [EventLedger.Key] {
         return bindings
     }
 }
-

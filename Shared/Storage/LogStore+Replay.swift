@@ -115,7 +115,8 @@ extension LogStore {
             """, logger: logger)
         var replays: [QueuedReplay] = []
         for try await (key, connector, command) in rows.decode((String, String, ByteBuffer).self) {
-            replays.append(QueuedReplay(completionKey: key, connector: connector, body: Array(command.readableBytesView)))
+            replays.append(
+                QueuedReplay(completionKey: key, connector: connector, body: Array(command.readableBytesView)))
         }
         return replays
     }

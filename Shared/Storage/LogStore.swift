@@ -113,7 +113,9 @@ public struct LogStore: Sendable {
             (String, Int, Date, String, String, String, Int).self)
         {
             attempts[entryID, default: []].append(
-                LogEntry.Attempt(number: number, at: at, outcome: outcome, request: request, response: response, durationMS: duration))
+                LogEntry.Attempt(
+                    number: number, at: at, outcome: outcome, request: request, response: response, durationMS: duration
+                ))
         }
         return entries.map { entry in
             var entry = entry
@@ -139,7 +141,8 @@ public struct LogStore: Sendable {
             try MessageCoding.decode(Destination.self, from: Array($0.utf8))
         }
         let entry = LogEntry(
-            id: try c[1].decode(String.self), eventID: try c[2].decode(String.self), trigger: try c[3].decode(String?.self),
+            id: try c[1].decode(String.self), eventID: try c[2].decode(String.self),
+            trigger: try c[3].decode(String?.self),
             test: try c[4].decode(Bool.self), customerEmail: try c[5].decode(String.self),
             productID: try c[6].decode(String?.self), ruleID: try c[7].decode(String?.self),
             integrationID: try c[8].decode(String?.self), integrationLabel: try c[9].decode(String?.self),

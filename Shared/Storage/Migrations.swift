@@ -268,7 +268,7 @@ extension Migration {
             statements: [
                 // A message published over AMQP can be refused before its trigger type is known; its entry still
                 // explains the refusal in the marketplace's log, with no trigger.
-                "ALTER TABLE log_entries ALTER COLUMN trigger DROP NOT NULL",
+                "ALTER TABLE log_entries ALTER COLUMN trigger DROP NOT NULL"
             ]
         ),
         Migration(

@@ -16,7 +16,9 @@ public struct Migrator: Sendable {
 
     /// Brings the schema up to date over `connection` and returns the versions it applied.
     @discardableResult
-    public func migrate(_ migrations: [Migration] = Migration.all, on connection: PostgresConnection) async throws -> [Int] {
+    public func migrate(_ migrations: [Migration] = Migration.all, on connection: PostgresConnection) async throws
+        -> [Int]
+    {
         try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
         do {
             let applied = try await apply(migrations, on: connection)
@@ -53,10 +55,12 @@ public struct Migrator: Sendable {
                 }
             } catch {
                 throw StorageError(
-                    code: .migrationFailed, message: "migration \(migration.version) (\(migration.name)) failed: \(String(reflecting: error))",
+                    code: .migrationFailed,
+                    message: "migration \(migration.version) (\(migration.name)) failed: \(String(reflecting: error))",
                     underlying: error)
             }
-            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            logger.info(
+                "applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             applied.append(migration.version)
         }
         return applied

@@ -44,8 +44,7 @@ public struct OAuthStateStore: Sendable {
     /// Issues a state for a connection started by a marketplace; valid for `ttl`.
     public func create(
         marketplaceID: String, connector: String, label: String, returnTo: String? = nil, ttl: Duration
-    ) async throws -> (state: String, expiresAt: Date)
-    {
+    ) async throws -> (state: String, expiresAt: Date) {
         let state = Identifier.randomToken(bytes: 32)
         let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
         // Housekeeping rides on issuing: states that expired a day ago can only ever answer "unknown".

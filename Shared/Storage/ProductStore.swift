@@ -81,7 +81,8 @@ public struct ProductStore: Sendable {
         let due = products.filter { recent.isDue(marketplaceID: marketplaceID, id: $0.id, name: $0.name) }
         guard !due.isEmpty else { return }
         do {
-            try await writer.submit(due.map { SeenProduct(marketplaceID: marketplaceID, id: $0.id, name: $0.name, at: at) })
+            try await writer.submit(
+                due.map { SeenProduct(marketplaceID: marketplaceID, id: $0.id, name: $0.name, at: at) })
         } catch {
             for product in due { recent.forget(marketplaceID: marketplaceID, id: product.id) }
             throw error

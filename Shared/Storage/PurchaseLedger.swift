@@ -58,9 +58,11 @@ public struct PurchaseLedger: Sendable {
     ) async throws {
         guard !productIDs.isEmpty else { return }
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        try await writer.submit(productIDs.map { productID in
-            Purchase(marketplaceID: marketplaceID, eventID: eventID, productID: productID, email: email, at: occurredAt)
-        })
+        try await writer.submit(
+            productIDs.map { productID in
+                Purchase(
+                    marketplaceID: marketplaceID, eventID: eventID, productID: productID, email: email, at: occurredAt)
+            })
     }
 
     /// Whether the customer (email trimmed and compared case-insensitively) bought the product at or after `since`.

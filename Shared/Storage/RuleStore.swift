@@ -108,20 +108,24 @@ public struct RuleStore: Sendable {
     public func create(marketplaceID: String, _ new: NewRule) async throws -> Rule {
         let id = Identifier.random(prefix: "rule")
         let destination = String(decoding: try MessageCoding.encode(new.destination), as: UTF8.self)
-        return try await Self.integrationMustExist { try await client.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                INSERT INTO rules (id, marketplace_id, scope, product_id, trigger, integration_id, action, destination, enabled)
-                VALUES (\(id), \(marketplaceID), \(new.scope.rawValue), \(new.productID), \(new.trigger.rawValue),
-                        \(new.integrationID), \(new.action), \(destination)::jsonb, \(new.enabled))
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger)
-            var created: Rule?
-            for try await row in rows { created = try Self.decode(row) }
-            try await bumpVersion(marketplaceID: marketplaceID, on: connection)
-            guard let created else { throw StorageError(code: .corruptData, message: "the new rule was not returned") }
-            return created
-        } }
+        return try await Self.integrationMustExist {
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO rules (id, marketplace_id, scope, product_id, trigger, integration_id, action, destination, enabled)
+                    VALUES (\(id), \(marketplaceID), \(new.scope.rawValue), \(new.productID), \(new.trigger.rawValue),
+                            \(new.integrationID), \(new.action), \(destination)::jsonb, \(new.enabled))
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger)
+                var created: Rule?
+                for try await row in rows { created = try Self.decode(row) }
+                try await bumpVersion(marketplaceID: marketplaceID, on: connection)
+                guard let created else {
+                    throw StorageError(code: .corruptData, message: "the new rule was not returned")
+                }
+                return created
+            }
+        }
     }
 
     /// A foreign-key violation on `integration_id` (SQLSTATE 23503) as `.notFound`: the integration was deleted
@@ -174,21 +178,23 @@ public struct RuleStore: Sendable {
     /// does not exist in this marketplace.
     public func update(marketplaceID: String, id: String, _ changed: NewRule) async throws -> Rule? {
         let destination = String(decoding: try MessageCoding.encode(changed.destination), as: UTF8.self)
-        return try await Self.integrationMustExist { try await client.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                UPDATE rules SET scope = \(changed.scope.rawValue), product_id = \(changed.productID),
-                    trigger = \(changed.trigger.rawValue), integration_id = \(changed.integrationID),
-                    action = \(changed.action), destination = \(destination)::jsonb, enabled = \(changed.enabled),
-                    updated_at = now()
-                WHERE marketplace_id = \(marketplaceID) AND id = \(id)
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger)
-            var updated: Rule?
-            for try await row in rows { updated = try Self.decode(row) }
-            if updated != nil { try await bumpVersion(marketplaceID: marketplaceID, on: connection) }
-            return updated
-        } }
+        return try await Self.integrationMustExist {
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    UPDATE rules SET scope = \(changed.scope.rawValue), product_id = \(changed.productID),
+                        trigger = \(changed.trigger.rawValue), integration_id = \(changed.integrationID),
+                        action = \(changed.action), destination = \(destination)::jsonb, enabled = \(changed.enabled),
+                        updated_at = now()
+                    WHERE marketplace_id = \(marketplaceID) AND id = \(id)
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger)
+                var updated: Rule?
+                for try await row in rows { updated = try Self.decode(row) }
+                if updated != nil { try await bumpVersion(marketplaceID: marketplaceID, on: connection) }
+                return updated
+            }
+        }
     }
 
     /// Deletes a rule; returns whether it existed in this marketplace.
@@ -245,7 +251,8 @@ public struct RuleStore: Sendable {
         guard let scope = Rule.Scope(rawValue: scopeText), let trigger = TriggerType(rawValue: triggerText) else {
             throw StorageError(code: .corruptData, message: "rule has an unknown scope or trigger")
         }
-        let destination = try MessageCoding.decode(Destination.self, from: Array(try columns[7].decode(String.self).utf8))
+        let destination = try MessageCoding.decode(
+            Destination.self, from: Array(try columns[7].decode(String.self).utf8))
         return Rule(
             id: try columns[0].decode(String.self), marketplaceID: try columns[1].decode(String.self), scope: scope,
             productID: try columns[3].decode(String?.self), trigger: trigger,

@@ -20,12 +20,20 @@ public struct IContactFake: Sendable {
         let api = router.group("/icp/a")
         api.get("/") { request, _ in
             try await authorized(request) { account, numeric in
-                FakeHTTP.json(.ok, ["accounts": [["accountId": Self.id(account.accountID, numeric), "enabled": 1, "accountType": 1]]])
+                FakeHTTP.json(
+                    .ok,
+                    ["accounts": [["accountId": Self.id(account.accountID, numeric), "enabled": 1, "accountType": 1]]])
             }
         }
         api.get("/:account/c/") { request, context in
             try await folder(request, context, checkFolder: false) { account, numeric in
-                FakeHTTP.json(.ok, ["clientfolders": [["clientFolderId": Self.id(account.clientFolderID, numeric), "logoId": NSNull()]]])
+                FakeHTTP.json(
+                    .ok,
+                    [
+                        "clientfolders": [
+                            ["clientFolderId": Self.id(account.clientFolderID, numeric), "logoId": NSNull()]
+                        ]
+                    ])
             }
         }
         api.get("/:account/c/:folder/lists") { request, context in
@@ -33,7 +41,10 @@ public struct IContactFake: Sendable {
                 let limit = Int(request.uri.queryParameters.get("limit") ?? "") ?? 20
                 let offset = Int(request.uri.queryParameters.get("offset") ?? "") ?? 0
                 let lists = account.lists.dropFirst(offset).prefix(limit).map { list -> [String: Any] in
-                    ["listId": Self.id(list.id, numeric), "name": list.name, "publicName": list.name, "description": ""]
+                    [
+                        "listId": Self.id(list.id, numeric), "name": list.name, "publicName": list.name,
+                        "description": "",
+                    ]
                 }
                 return FakeHTTP.json(.ok, ["lists": Array(lists), "total": account.lists.count])
             }
@@ -61,16 +72,22 @@ public struct IContactFake: Sendable {
                 }
                 guard let credentials else { return Self.errors(.unauthorized, ["Authorization failed."]) }
                 let wanted = items.map { item in
-                    (email: item["email"] as? String ?? "", firstName: item["firstName"] as? String ?? "",
-                     lastName: item["lastName"] as? String ?? "")
+                    (
+                        email: item["email"] as? String ?? "", firstName: item["firstName"] as? String ?? "",
+                        lastName: item["lastName"] as? String ?? ""
+                    )
                 }
-                let result = await state.modify(credentials) { account, newID -> ([IContactFakeState.Contact], [String]) in
+                let result = await state.modify(credentials) {
+                    account, newID -> ([IContactFakeState.Contact], [String]) in
                     var created: [IContactFakeState.Contact] = []
                     var warnings: [String] = []
                     for item in wanted {
-                        if let existing = account.contacts.values.first(where: { $0.email.lowercased() == item.email.lowercased() }) {
+                        if let existing = account.contacts.values.first(where: {
+                            $0.email.lowercased() == item.email.lowercased()
+                        }) {
                             created.append(existing)
-                            warnings.append("A contact with the email \(item.email) already exists; it was not created again.")
+                            warnings.append(
+                                "A contact with the email \(item.email) already exists; it was not created again.")
                             continue
                         }
                         let contact = IContactFakeState.Contact(
@@ -83,7 +100,9 @@ public struct IContactFake: Sendable {
                     }
                     return (created, warnings)
                 }
-                guard let (created, warnings) = result else { return Self.errors(.unauthorized, ["Authorization failed."]) }
+                guard let (created, warnings) = result else {
+                    return Self.errors(.unauthorized, ["Authorization failed."])
+                }
                 var answer: [String: Any] = ["contacts": created.map { Self.contactJSON($0, numeric) }]
                 if !warnings.isEmpty { answer["warnings"] = warnings }
                 return FakeHTTP.json(.ok, answer)
@@ -98,10 +117,13 @@ public struct IContactFake: Sendable {
                 }
                 guard let credentials else { return Self.errors(.unauthorized, ["Authorization failed."]) }
                 let wanted = items.map { item in
-                    (contactID: Self.string(item["contactId"]), listID: Self.string(item["listId"]),
-                     status: item["status"] as? String ?? "normal")
+                    (
+                        contactID: Self.string(item["contactId"]), listID: Self.string(item["listId"]),
+                        status: item["status"] as? String ?? "normal"
+                    )
                 }
-                let result = await state.modify(credentials) { account, _ -> ([IContactFakeState.Subscription], [String]) in
+                let result = await state.modify(credentials) {
+                    account, _ -> ([IContactFakeState.Subscription], [String]) in
                     var made: [IContactFakeState.Subscription] = []
                     var warnings: [String] = []
                     for item in wanted {
@@ -124,7 +146,9 @@ public struct IContactFake: Sendable {
                     }
                     return (made, warnings)
                 }
-                guard let (made, warnings) = result else { return Self.errors(.unauthorized, ["Authorization failed."]) }
+                guard let (made, warnings) = result else {
+                    return Self.errors(.unauthorized, ["Authorization failed."])
+                }
                 var answer: [String: Any] = ["subscriptions": made.map { Self.subscriptionJSON($0, numeric) }]
                 if !warnings.isEmpty { answer["warnings"] = warnings }
                 return FakeHTTP.json(.ok, answer)
@@ -135,7 +159,8 @@ public struct IContactFake: Sendable {
             let credentials = Self.credentials(request)
             let key = try context.parameters.require("subscription")
             return try await folder(request, context) { _, numeric in
-                guard let status = body?["status"] as? String, ["normal", "pending", "unsubscribed"].contains(status) else {
+                guard let status = body?["status"] as? String, ["normal", "pending", "unsubscribed"].contains(status)
+                else {
                     return Self.errors(.badRequest, ["A valid status is required."])
                 }
                 guard let credentials else { return Self.errors(.unauthorized, ["Authorization failed."]) }
@@ -145,7 +170,9 @@ public struct IContactFake: Sendable {
                     account.subscriptions[key] = subscription
                     return subscription
                 }
-                guard let subscription = updated ?? nil else { return Self.errors(.notFound, ["Subscription \(key) was not found."]) }
+                guard let subscription = updated ?? nil else {
+                    return Self.errors(.notFound, ["Subscription \(key) was not found."])
+                }
                 return FakeHTTP.json(.ok, ["subscription": Self.subscriptionJSON(subscription, numeric)])
             }
         }
@@ -156,7 +183,8 @@ public struct IContactFake: Sendable {
 
     static func credentials(_ request: Request) -> IContactFakeState.Credentials? {
         func header(_ name: String) -> String? { Self.header(request, name) }
-        guard let app = header("API-AppId"), let user = header("API-Username"), let password = header("API-Password") else {
+        guard let app = header("API-AppId"), let user = header("API-Username"), let password = header("API-Password")
+        else {
             return nil
         }
         return .init(appID: app, username: user, password: password)
@@ -171,13 +199,16 @@ public struct IContactFake: Sendable {
             return Self.errors(.notAcceptable, ["Accept: application/json is required."])
         }
         guard let credentials = Self.credentials(request) else {
-            return Self.errors(.unauthorized, ["Authorization failed: API-AppId, API-Username and API-Password are required."])
+            return Self.errors(
+                .unauthorized, ["Authorization failed: API-AppId, API-Username and API-Password are required."])
         }
         if let delay = await state.takeDelay(credentials) { try await Task.sleep(for: delay) }
         if let status = await state.begin(credentials) {
             return Self.errors(.init(code: status), [Self.failureMessage(status)])
         }
-        guard let account = await state.read(credentials, { $0 }) else { return Self.errors(.unauthorized, ["Authorization failed."]) }
+        guard let account = await state.read(credentials, { $0 }) else {
+            return Self.errors(.unauthorized, ["Authorization failed."])
+        }
         return try await body(account, await state.numericIDs)
     }
 
@@ -188,7 +219,9 @@ public struct IContactFake: Sendable {
         let accountID = try context.parameters.require("account")
         let folderID = checkFolder ? try context.parameters.require("folder") : nil
         return try await authorized(request) { account, numeric in
-            guard account.accountID == accountID else { return Self.errors(.forbidden, ["You do not have access to account \(accountID)."]) }
+            guard account.accountID == accountID else {
+                return Self.errors(.forbidden, ["You do not have access to account \(accountID)."])
+            }
             if let folderID, folderID != account.clientFolderID {
                 return Self.errors(.notFound, ["Client folder \(folderID) was not found."])
             }
@@ -228,13 +261,18 @@ public struct IContactFake: Sendable {
     }
 
     static func contactJSON(_ contact: IContactFakeState.Contact, _ numeric: Bool) -> [String: Any] {
-        ["contactId": id(contact.id, numeric), "email": contact.email, "firstName": contact.firstName,
-         "lastName": contact.lastName, "status": "normal"]
+        [
+            "contactId": id(contact.id, numeric), "email": contact.email, "firstName": contact.firstName,
+            "lastName": contact.lastName, "status": "normal",
+        ]
     }
 
     static func subscriptionJSON(_ subscription: IContactFakeState.Subscription, _ numeric: Bool) -> [String: Any] {
-        ["subscriptionId": "\(subscription.listID)_\(subscription.contactID)", "contactId": id(subscription.contactID, numeric),
-         "listId": id(subscription.listID, numeric), "status": subscription.status, "addDate": subscription.addDate]
+        [
+            "subscriptionId": "\(subscription.listID)_\(subscription.contactID)",
+            "contactId": id(subscription.contactID, numeric),
+            "listId": id(subscription.listID, numeric), "status": subscription.status, "addDate": subscription.addDate,
+        ]
     }
 
     static func today() -> String { Date.ISO8601FormatStyle().year().month().day().format(Date()) }

@@ -131,7 +131,9 @@ public actor IContactFakeState {
         return delay
     }
 
-    func read<T: Sendable>(_ credentials: Credentials, _ body: @Sendable (Account) -> T) -> T? { accounts[credentials].map(body) }
+    func read<T: Sendable>(_ credentials: Credentials, _ body: @Sendable (Account) -> T) -> T? {
+        accounts[credentials].map(body)
+    }
 
     func modify<T: Sendable>(_ credentials: Credentials, _ body: @Sendable (inout Account, () -> String) -> T) -> T? {
         guard var account = accounts[credentials] else { return nil }

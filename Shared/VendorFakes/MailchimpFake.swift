@@ -29,8 +29,11 @@ public struct MailchimpFake: Sendable {
         }
         api.get("/lists") { request, context in
             try await authorized(request, context) { account in
-                let lists = account.listOrder.compactMap { account.lists[$0] }.map { ["id": $0.id, "name": $0.name] as [String: Any] }
-                return FakeHTTP.json(.ok, ["lists": Self.page(lists, request), "total_items": lists.count, "_links": [Any]()])
+                let lists = account.listOrder.compactMap { account.lists[$0] }.map {
+                    ["id": $0.id, "name": $0.name] as [String: Any]
+                }
+                return FakeHTTP.json(
+                    .ok, ["lists": Self.page(lists, request), "total_items": lists.count, "_links": [Any]()])
             }
         }
         api.put("/lists/:list/members/:hash") { request, context in
@@ -49,7 +52,8 @@ public struct MailchimpFake: Sendable {
             try await authorized(request, context) { account in
                 let list = try context.parameters.require("list")
                 let hash = try context.parameters.require("hash")
-                let found = await state.modify(account.id) { $0.lists[list]?.members.removeValue(forKey: hash) != nil } ?? false
+                let found =
+                    await state.modify(account.id) { $0.lists[list]?.members.removeValue(forKey: hash) != nil } ?? false
                 return found ? FakeHTTP.empty(.noContent) : Self.notFound()
             }
         }
@@ -84,8 +88,11 @@ public struct MailchimpFake: Sendable {
             try await authorized(request, context) { account in
                 let list = try context.parameters.require("list")
                 guard let audience = account.lists[list] else { return Self.notFound() }
-                let categories = audience.categories.map { ["id": $0.id, "title": $0.title, "type": "checkboxes", "list_id": list] }
-                return FakeHTTP.json(.ok, ["categories": Self.page(categories, request), "total_items": categories.count])
+                let categories = audience.categories.map {
+                    ["id": $0.id, "title": $0.title, "type": "checkboxes", "list_id": list]
+                }
+                return FakeHTTP.json(
+                    .ok, ["categories": Self.page(categories, request), "total_items": categories.count])
             }
         }
         api.get("/lists/:list/interest-categories/:category/interests") { request, context in
@@ -95,7 +102,9 @@ public struct MailchimpFake: Sendable {
                 guard let category = account.lists[list]?.categories.first(where: { $0.id == categoryID }) else {
                     return Self.notFound()
                 }
-                let interests = category.interests.map { ["id": $0.id, "name": $0.name, "category_id": categoryID, "list_id": list] }
+                let interests = category.interests.map {
+                    ["id": $0.id, "name": $0.name, "category_id": categoryID, "list_id": list]
+                }
                 return FakeHTTP.json(.ok, ["interests": Self.page(interests, request), "total_items": interests.count])
             }
         }
@@ -104,12 +113,15 @@ public struct MailchimpFake: Sendable {
 
     // MARK: Members
 
-    private func upsert(account: String, request: Request, context: BasicRequestContext, body: [String: Any]?) async throws -> Response {
+    private func upsert(account: String, request: Request, context: BasicRequestContext, body: [String: Any]?)
+        async throws -> Response
+    {
         let list = try context.parameters.require("list")
         let hash = try context.parameters.require("hash")
         guard let body, let email = body["email_address"] as? String else {
-            return Self.invalid("Your request doesn't appear to be valid JSON or is missing email_address.",
-                                errors: [["field": "email_address", "message": "This value should not be blank."]])
+            return Self.invalid(
+                "Your request doesn't appear to be valid JSON or is missing email_address.",
+                errors: [["field": "email_address", "message": "This value should not be blank."]])
         }
         guard MailchimpFakeState.subscriberHash(email) == hash.lowercased() else {
             return Self.invalid("The subscriber hash in the URL does not match the email address.", errors: [])
@@ -122,7 +134,9 @@ public struct MailchimpFake: Sendable {
         let statusIfNew = body["status_if_new"] as? String
         for (field, value) in [("status", status), ("status_if_new", statusIfNew)] {
             if let value, !validStatuses.contains(value) {
-                return Self.invalid("Invalid Resource", errors: [["field": field, "message": "Value is not one of the allowed values."]])
+                return Self.invalid(
+                    "Invalid Resource",
+                    errors: [["field": field, "message": "Value is not one of the allowed values."]])
             }
         }
         let mergeFields = (body["merge_fields"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
@@ -139,14 +153,19 @@ public struct MailchimpFake: Sendable {
                 if status == "subscribed", ["unsubscribed", "cleaned"].contains(existing.status) {
                     return Self.problem(
                         .badRequest, title: "Member In Compliance State",
-                        detail: "\(email) is already a list member in compliance state due to unsubscribe, bounce, or compliance review.")
+                        detail:
+                            "\(email) is already a list member in compliance state due to unsubscribe, bounce, or compliance review."
+                    )
                 }
                 if let status { member.status = status }
             } else {
                 guard let initial = status ?? statusIfNew else {
-                    return Self.invalid("Invalid Resource", errors: [["field": "status_if_new", "message": "This value should not be blank."]])
+                    return Self.invalid(
+                        "Invalid Resource",
+                        errors: [["field": "status_if_new", "message": "This value should not be blank."]])
                 }
-                member = MailchimpFakeState.Member(email: email, status: initial, mergeFields: [:], tags: Set(newTags), interests: [:])
+                member = MailchimpFakeState.Member(
+                    email: email, status: initial, mergeFields: [:], tags: Set(newTags), interests: [:])
                 for tag in newTags where audience.tags[tag] == nil { audience.tags[tag] = audience.tags.count + 1 }
             }
             member.mergeFields.merge(mergeFields) { $1 }
@@ -164,14 +183,18 @@ public struct MailchimpFake: Sendable {
         let status = body?["status"] as? String
         let interests = (body?["interests"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Bool }
         let result: Response? = await state.modify(account) { account -> Response in
-            guard let audience = account.lists[list], var member = audience.members[hash] else { return Self.notFound() }
+            guard let audience = account.lists[list], var member = audience.members[hash] else {
+                return Self.notFound()
+            }
             if let unknown = Self.unknownInterest(in: interests, of: audience) {
                 return Self.invalid("Invalid interest ID: '\(unknown)'.", errors: [])
             }
             if status == "subscribed", ["unsubscribed", "cleaned"].contains(member.status) {
                 return Self.problem(
                     .badRequest, title: "Member In Compliance State",
-                    detail: "\(member.email) is already a list member in compliance state due to unsubscribe, bounce, or compliance review.")
+                    detail:
+                        "\(member.email) is already a list member in compliance state due to unsubscribe, bounce, or compliance review."
+                )
             }
             if let status { member.status = status }
             member.interests.merge(interests) { $1 }
@@ -181,7 +204,9 @@ public struct MailchimpFake: Sendable {
         return result ?? Self.apiKeyInvalid()
     }
 
-    private func changeTags(account: String, context: BasicRequestContext, body: [String: Any]?) async throws -> Response {
+    private func changeTags(account: String, context: BasicRequestContext, body: [String: Any]?) async throws
+        -> Response
+    {
         let list = try context.parameters.require("list")
         let hash = try context.parameters.require("hash")
         guard let tags = body?["tags"] as? [[String: Any]] else {
@@ -189,15 +214,20 @@ public struct MailchimpFake: Sendable {
         }
         var changes: [(name: String, active: Bool)] = []
         for tag in tags {
-            guard let name = tag["name"] as? String, let status = tag["status"] as? String, ["active", "inactive"].contains(status) else {
+            guard let name = tag["name"] as? String, let status = tag["status"] as? String,
+                ["active", "inactive"].contains(status)
+            else {
                 return Self.invalid(
-                    "Invalid Resource", errors: [["field": "tags", "message": "Each tag needs a name and a status of active or inactive."]])
+                    "Invalid Resource",
+                    errors: [["field": "tags", "message": "Each tag needs a name and a status of active or inactive."]])
             }
             changes.append((name, status == "active"))
         }
         let requested = changes
         let result: Response? = await state.modify(account) { account -> Response in
-            guard var audience = account.lists[list], var member = audience.members[hash] else { return Self.notFound() }
+            guard var audience = account.lists[list], var member = audience.members[hash] else {
+                return Self.notFound()
+            }
             for change in requested {
                 if change.active {
                     member.tags.insert(change.name)
@@ -221,7 +251,8 @@ public struct MailchimpFake: Sendable {
 
     static func memberJSON(_ member: MailchimpFakeState.Member, list: String) -> [String: Any] {
         [
-            "id": MailchimpFakeState.subscriberHash(member.email), "email_address": member.email, "status": member.status,
+            "id": MailchimpFakeState.subscriberHash(member.email), "email_address": member.email,
+            "status": member.status,
             "merge_fields": member.mergeFields, "interests": member.interests,
             "tags": member.tags.sorted().map { ["name": $0] }, "list_id": list,
         ]
@@ -237,7 +268,8 @@ public struct MailchimpFake: Sendable {
 
     /// Resolves the credential, checks the data center, applies queued failures and the concurrency limit.
     private func authorized(
-        _ request: Request, _ context: BasicRequestContext, _ body: (MailchimpFakeState.Account) async throws -> Response
+        _ request: Request, _ context: BasicRequestContext,
+        _ body: (MailchimpFakeState.Account) async throws -> Response
     ) async throws -> Response {
         let dc = try context.parameters.require("dc")
         guard let account = await credentialAccount(request), account.dc == dc else { return Self.apiKeyInvalid() }
@@ -249,7 +281,8 @@ public struct MailchimpFake: Sendable {
                     detail: "You have exceeded the limit of 10 simultaneous connections.")
             }
             if status == 401 { return Self.apiKeyInvalid() }
-            return Self.problem(.init(code: status), title: "Service Unavailable", detail: "An unexpected internal error has occurred.")
+            return Self.problem(
+                .init(code: status), title: "Service Unavailable", detail: "An unexpected internal error has occurred.")
         }
         do {
             let latency = await state.latency
@@ -267,7 +300,7 @@ public struct MailchimpFake: Sendable {
     private func credentialAccount(_ request: Request) async -> MailchimpFakeState.Account? {
         guard let header = request.headers[.authorization] else { return nil }
         if header.hasPrefix("Basic "), let data = Data(base64Encoded: String(header.dropFirst(6))),
-           let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
         {
             return await state.account(apiKey: String(text[text.index(after: colon)...]))
         }
@@ -301,7 +334,7 @@ public struct MailchimpFake: Sendable {
         login.get("/authorize") { request, _ -> Response in
             let query = request.uri.queryParameters
             guard query.get("response_type") == "code", let client = query.get("client_id"),
-                  let redirect = query.get("redirect_uri"), var components = URLComponents(string: redirect)
+                let redirect = query.get("redirect_uri"), var components = URLComponents(string: redirect)
             else {
                 return FakeHTTP.json(.badRequest, ["error": "invalid_request"])
             }
@@ -329,18 +362,19 @@ public struct MailchimpFake: Sendable {
         login.post("/token") { request, _ -> Response in
             let form = await FakeHTTP.form(request)
             guard form["grant_type"] == "authorization_code", let code = form["code"], let client = form["client_id"],
-                  let secret = form["client_secret"], let redirect = form["redirect_uri"]
+                let secret = form["client_secret"], let redirect = form["redirect_uri"]
             else {
                 return FakeHTTP.json(.badRequest, ["error": "invalid_request"])
             }
-            guard let token = await state.exchange(code: code, client: client, secret: secret, redirectURI: redirect) else {
+            guard let token = await state.exchange(code: code, client: client, secret: secret, redirectURI: redirect)
+            else {
                 return FakeHTTP.json(.badRequest, ["error": "invalid_grant"])
             }
             return FakeHTTP.json(.ok, ["access_token": token, "expires_in": 0, "scope": NSNull()])
         }
         login.get("/metadata") { request, _ -> Response in
             guard let header = request.headers[.authorization], header.hasPrefix("OAuth "),
-                  let account = await state.account(token: String(header.dropFirst(6)))
+                let account = await state.account(token: String(header.dropFirst(6)))
             else {
                 return FakeHTTP.json(.unauthorized, ["error": "invalid_token"])
             }
@@ -367,7 +401,9 @@ public struct MailchimpFake: Sendable {
 
     /// `GET /3.0/` ("API Root"): the account the credential opens.
     static func rootJSON(_ account: MailchimpFakeState.Account) -> [String: Any] {
-        let subscribers = account.lists.values.reduce(0) { $0 + $1.members.values.filter { $0.status == "subscribed" }.count }
+        let subscribers = account.lists.values.reduce(0) {
+            $0 + $1.members.values.filter { $0.status == "subscribed" }.count
+        }
         return [
             "account_id": account.id, "login_id": "42", "account_name": account.name, "email": account.email,
             "first_name": "", "last_name": "", "username": account.email, "role": "owner", "pro_enabled": false,
@@ -378,9 +414,12 @@ public struct MailchimpFake: Sendable {
 
     // MARK: Errors (problem+json)
 
-    static func problem(_ status: HTTPResponse.Status, title: String, detail: String, errors: [[String: String]]? = nil) -> Response {
+    static func problem(_ status: HTTPResponse.Status, title: String, detail: String, errors: [[String: String]]? = nil)
+        -> Response
+    {
         var body: [String: Any] = [
-            "type": "https://mailchimp.com/developer/marketing/docs/errors/", "title": title, "status": Int(status.code),
+            "type": "https://mailchimp.com/developer/marketing/docs/errors/", "title": title,
+            "status": Int(status.code),
             "detail": detail, "instance": UUID().uuidString.lowercased(),
         ]
         if let errors { body["errors"] = errors }
@@ -396,6 +435,8 @@ public struct MailchimpFake: Sendable {
     }
 
     static func apiKeyInvalid() -> Response {
-        problem(.unauthorized, title: "API Key Invalid", detail: "Your API key may be invalid, or you've attempted to access the wrong datacenter.")
+        problem(
+            .unauthorized, title: "API Key Invalid",
+            detail: "Your API key may be invalid, or you've attempted to access the wrong datacenter.")
     }
 }

@@ -86,7 +86,9 @@ public actor MailchimpFakeState {
 
     /// Adds an account and returns its id; the first account added is the one the authorize page approves for.
     @discardableResult
-    public func addAccount(dc: String = "us6", name: String = "Demo Store", email: String = "owner@example.com") -> String {
+    public func addAccount(dc: String = "us6", name: String = "Demo Store", email: String = "owner@example.com")
+        -> String
+    {
         let id = "acct\(next())"
         accounts[id] = Account(id: id, dc: dc, name: name, email: email)
         if authorizingAccount == nil { authorizingAccount = id }
@@ -134,14 +136,16 @@ public actor MailchimpFakeState {
             ids[name] = id
             return (id, name)
         }
-        accounts[account]?.lists[list]?.categories.append(Category(id: String(format: "%08x", next()), title: category, interests: pairs))
+        accounts[account]?.lists[list]?.categories.append(
+            Category(id: String(format: "%08x", next()), title: category, interests: pairs))
         return ids
     }
 
     /// Sets a member directly, e.g. one who unsubscribed earlier.
     public func setMember(account: String, list: String, email: String, status: String) {
         let hash = Self.subscriberHash(email)
-        var member = accounts[account]?.lists[list]?.members[hash]
+        var member =
+            accounts[account]?.lists[list]?.members[hash]
             ?? Member(email: email, status: status, mergeFields: [:], tags: [], interests: [:])
         member.status = status
         accounts[account]?.lists[list]?.members[hash] = member
@@ -225,7 +229,7 @@ public actor MailchimpFakeState {
     /// Exchanges a code once; nil for an unknown, reused or mismatched code.
     func exchange(code: String, client: String, secret: String, redirectURI: String) -> String? {
         guard clients[client] == secret, let grant = codes.removeValue(forKey: code), grant.client == client,
-              grant.redirectURI == redirectURI
+            grant.redirectURI == redirectURI
         else { return nil }
         let token = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         tokens[token] = grant.account

@@ -12,15 +12,18 @@ struct AMQPBlockedBrokerTests {
     @Test func publishesFailAtOnceWhileBlockedAndAConsumingConnectionKeepsAcking() async throws {
         let names = TestNames("blocked")
         let total = 30
-        let publisher = AMQPConnection(configuration: try TestBroker.configuration("blocked-publisher"),
-                                       topology: names.topology(), logger: TestBroker.logger)
-        let consumer = AMQPConnection(configuration: try TestBroker.configuration("blocked-consumer"),
-                                      topology: names.topology(), logger: TestBroker.logger)
+        let publisher = AMQPConnection(
+            configuration: try TestBroker.configuration("blocked-publisher"),
+            topology: names.topology(), logger: TestBroker.logger)
+        let consumer = AMQPConnection(
+            configuration: try TestBroker.configuration("blocked-consumer"),
+            topology: names.topology(), logger: TestBroker.logger)
         try await withRunning(publisher) { publisher in
             try await withRunning(consumer) { consumer in
                 for index in 0..<total {
-                    try await publisher.publish(AMQPMessage(body: Array("m\(index)".utf8), messageID: "b-\(index)"),
-                                                exchange: names.exchange, routingKey: names.routingKey)
+                    try await publisher.publish(
+                        AMQPMessage(body: Array("m\(index)".utf8), messageID: "b-\(index)"),
+                        exchange: names.exchange, routingKey: names.routingKey)
                 }
                 #expect(!publisher.isBlocked)
                 try await TestBroker.withMemoryAlarm {
@@ -28,9 +31,10 @@ struct AMQPBlockedBrokerTests {
                     // it, and must fail within a second, not after its five-second timeout.
                     let probed = ContinuousClock.now
                     await #expect {
-                        try await publisher.publish(AMQPMessage(body: [0], messageID: "probe"),
-                                                    exchange: names.exchange, routingKey: names.routingKey,
-                                                    timeout: .seconds(5))
+                        try await publisher.publish(
+                            AMQPMessage(body: [0], messageID: "probe"),
+                            exchange: names.exchange, routingKey: names.routingKey,
+                            timeout: .seconds(5))
                     } throws: { isAMQPError($0, .blocked) }
                     #expect(ContinuousClock.now - probed < .seconds(1))
                     try #require(publisher.isBlocked, "no connection.blocked from the broker")
@@ -40,8 +44,9 @@ struct AMQPBlockedBrokerTests {
 
                     let start = ContinuousClock.now
                     await #expect {
-                        try await publisher.publish(AMQPMessage(body: [1], messageID: "during"),
-                                                    exchange: names.exchange, routingKey: names.routingKey)
+                        try await publisher.publish(
+                            AMQPMessage(body: [1], messageID: "during"),
+                            exchange: names.exchange, routingKey: names.routingKey)
                     } throws: { isAMQPError($0, .blocked) }
                     #expect(ContinuousClock.now - start < .milliseconds(200))
 
@@ -58,8 +63,9 @@ struct AMQPBlockedBrokerTests {
                 }
                 let unblocked = try await eventually(timeout: .seconds(10)) { !publisher.isBlocked }
                 try #require(unblocked, "no connection.unblocked after the alarm cleared")
-                try await publisher.publish(AMQPMessage(body: [2], messageID: "after"), exchange: names.exchange,
-                                            routingKey: names.routingKey)
+                try await publisher.publish(
+                    AMQPMessage(body: [2], messageID: "after"), exchange: names.exchange,
+                    routingKey: names.routingKey)
             }
         }
     }
@@ -69,11 +75,16 @@ struct AMQPBlockedBrokerTests {
         // megabytes still to write. The connection thread must go on reading frames (to see `connection.blocked`)
         // and enforcing deadlines instead of waiting in a write for the broker to read again.
         let names = TestNames("burst")
-        let topology = AMQPTopology(queues: [.init(name: names.queue, arguments: [
-            "x-max-length": .int(2), "x-expires": .int(600_000),
-        ])])
-        let publisher = AMQPConnection(configuration: try TestBroker.configuration("burst-publisher"),
-                                       topology: topology, logger: TestBroker.logger)
+        let topology = AMQPTopology(queues: [
+            .init(
+                name: names.queue,
+                arguments: [
+                    "x-max-length": .int(2), "x-expires": .int(600_000),
+                ])
+        ])
+        let publisher = AMQPConnection(
+            configuration: try TestBroker.configuration("burst-publisher"),
+            topology: topology, logger: TestBroker.logger)
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 1024 * 1024)
         let timeout = Duration.seconds(2)
         let outcomes = Outcomes()
@@ -85,8 +96,9 @@ struct AMQPBlockedBrokerTests {
                         while !stop.isSet {
                             let start = ContinuousClock.now
                             do {
-                                try await publisher.publish(AMQPMessage(body: body, persistent: false), exchange: "",
-                                                            routingKey: names.queue, timeout: timeout)
+                                try await publisher.publish(
+                                    AMQPMessage(body: body, persistent: false), exchange: "",
+                                    routingKey: names.queue, timeout: timeout)
                                 outcomes.record("confirmed", ContinuousClock.now - start)
                             } catch let error as AMQPError {
                                 outcomes.record("\(error.code)", ContinuousClock.now - start)
@@ -117,8 +129,9 @@ struct AMQPBlockedBrokerTests {
             #expect(summary.slowest < timeout + .seconds(1), "a publish outlived its deadline")
             let unblocked = try await eventually(timeout: .seconds(10)) { !publisher.isBlocked }
             try #require(unblocked)
-            try await publisher.publish(AMQPMessage(body: [2]), exchange: "", routingKey: names.queue,
-                                        timeout: .seconds(10))
+            try await publisher.publish(
+                AMQPMessage(body: [2]), exchange: "", routingKey: names.queue,
+                timeout: .seconds(10))
         }
     }
 }
@@ -137,9 +150,13 @@ struct AMQPStalledPeerTests {
         defer { proxy.stop() }
         var configuration = try TestBroker.configuration("stall", url: "amqp://guest:guest@127.0.0.1:\(proxy.port)/")
         configuration.heartbeat = .seconds(30)  // the broker must not drop the stalled connection meanwhile
-        let topology = AMQPTopology(queues: [.init(name: names.queue, arguments: [
-            "x-max-length": .int(2), "x-expires": .int(600_000),
-        ])])
+        let topology = AMQPTopology(queues: [
+            .init(
+                name: names.queue,
+                arguments: [
+                    "x-max-length": .int(2), "x-expires": .int(600_000),
+                ])
+        ])
         let connection = AMQPConnection(configuration: configuration, topology: topology, logger: TestBroker.logger)
         let body = [UInt8](repeating: UInt8(ascii: "s"), count: 1024 * 1024)
         let timeout = Duration.seconds(2)
@@ -153,8 +170,9 @@ struct AMQPStalledPeerTests {
                     group.addTask {
                         let start = ContinuousClock.now
                         do {
-                            try await connection.publish(AMQPMessage(body: body, persistent: false), exchange: "",
-                                                         routingKey: names.queue, timeout: timeout)
+                            try await connection.publish(
+                                AMQPMessage(body: body, persistent: false), exchange: "",
+                                routingKey: names.queue, timeout: timeout)
                             outcomes.record("confirmed", ContinuousClock.now - start)
                         } catch let error as AMQPError {
                             outcomes.record("\(error.code)", ContinuousClock.now - start)
@@ -172,8 +190,9 @@ struct AMQPStalledPeerTests {
             print("32 x 1 MB to a peer that stopped reading: \(summary.counts), slowest \(summary.slowest)")
             #expect(summary.counts["timeout", default: 0] == 32)
             #expect(connection.isConnected)
-            try await connection.publish(AMQPMessage(body: [1]), exchange: "", routingKey: names.queue,
-                                         timeout: .seconds(10))
+            try await connection.publish(
+                AMQPMessage(body: [1]), exchange: "", routingKey: names.queue,
+                timeout: .seconds(10))
         }
     }
 }

@@ -11,8 +11,9 @@ import Testing
 struct AMQPBrokerTests {
     @Test func concurrentPublishesAreConsumedExactlyOnceWithProperties() async throws {
         let names = TestNames("bulk")
-        let connection = AMQPConnection(configuration: try TestBroker.configuration(),
-                                        topology: names.topology(queueType: "quorum"), logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: try TestBroker.configuration(),
+            topology: names.topology(queueType: "quorum"), logger: TestBroker.logger)
         let total = 2000
         let workers = 40
         try await withRunning(connection) { connection in
@@ -23,10 +24,13 @@ struct AMQPBrokerTests {
                             let message = AMQPMessage(
                                 body: Array("message \(index)".utf8), messageID: "m-\(index)", type: "test.bulk",
                                 correlationID: "c-\(index)", replyTo: "replies",
-                                headers: ["index": .int(Int64(index)), "label": .string("n\(index)"),
-                                          "even": .bool(index % 2 == 0)])
-                            try await connection.publish(message, exchange: names.exchange,
-                                                         routingKey: names.routingKey)
+                                headers: [
+                                    "index": .int(Int64(index)), "label": .string("n\(index)"),
+                                    "even": .bool(index % 2 == 0),
+                                ])
+                            try await connection.publish(
+                                message, exchange: names.exchange,
+                                routingKey: names.routingKey)
                         }
                     }
                 }
@@ -52,7 +56,8 @@ struct AMQPBrokerTests {
                         || message.contentType != "application/json" || message.correlationID != "c-\(index)"
                         || message.replyTo != "replies" || !message.persistent || message.headers != expectedHeaders
                         || delivery.exchange != names.exchange || delivery.routingKey != names.routingKey
-                        || delivery.redelivered {
+                        || delivery.redelivered
+                    {
                         mismatches += 1
                     }
                 }
@@ -64,8 +69,9 @@ struct AMQPBrokerTests {
 
     @Test func unroutableIsReturnedAndUnknownExchangeFailsThenRecovers() async throws {
         let names = TestNames("return")
-        let connection = AMQPConnection(configuration: try TestBroker.configuration(), topology: names.topology(),
-                                        logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: names.topology(),
+            logger: TestBroker.logger)
         try await withRunning(connection) { connection in
             let message = AMQPMessage(body: Array("{}".utf8), messageID: "r-1")
             await #expect {
@@ -82,8 +88,9 @@ struct AMQPBrokerTests {
             try await connection.publish(message, exchange: names.exchange, routingKey: names.routingKey)
 
             await #expect {
-                try await connection.publish(message, exchange: "sy-test-missing-\(UUID().uuidString)",
-                                             routingKey: names.routingKey)
+                try await connection.publish(
+                    message, exchange: "sy-test-missing-\(UUID().uuidString)",
+                    routingKey: names.routingKey)
             } throws: { isAMQPError($0, .protocolError) }
             try await connection.publish(message, exchange: names.exchange, routingKey: names.routingKey)
             #expect(connection.isConnected)
@@ -101,12 +108,17 @@ struct AMQPBrokerTests {
         // A queue that refuses every message makes the broker nack the publish.
         let topology = AMQPTopology(
             exchanges: [.init(name: names.exchange, type: .direct)],
-            queues: [.init(name: names.queue, arguments: [
-                "x-max-length": .int(0), "x-overflow": .string("reject-publish"), "x-expires": .int(600_000),
-            ])],
+            queues: [
+                .init(
+                    name: names.queue,
+                    arguments: [
+                        "x-max-length": .int(0), "x-overflow": .string("reject-publish"), "x-expires": .int(600_000),
+                    ])
+            ],
             bindings: [.init(queue: names.queue, exchange: names.exchange, routingKey: names.routingKey)])
-        let connection = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
-                                        logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: topology,
+            logger: TestBroker.logger)
         try await withRunning(connection) { connection in
             let message = AMQPMessage(body: Array("{}".utf8), messageID: "n-1")
             await #expect {
@@ -128,11 +140,13 @@ struct AMQPBrokerTests {
     @Test func rejectedAndUnackedMessagesAreRedelivered() async throws {
         let names = TestNames("redeliver")
         let topology = names.topology()
-        let first = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
-                                   logger: TestBroker.logger)
+        let first = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: topology,
+            logger: TestBroker.logger)
         try await withRunning(first) { connection in
-            try await connection.publish(AMQPMessage(body: Array("again".utf8), messageID: "again-1"),
-                                         exchange: names.exchange, routingKey: names.routingKey)
+            try await connection.publish(
+                AMQPMessage(body: Array("again".utf8), messageID: "again-1"),
+                exchange: names.exchange, routingKey: names.routingKey)
             let consumer = connection.consume(queue: names.queue, prefetch: 1)
             try await withCollector(consumer, ack: false) { collector in
                 let initial = try #require(await collector.wait(for: 1, timeout: .seconds(5)).first)
@@ -146,8 +160,9 @@ struct AMQPBrokerTests {
                 // Left unacked: closing the connection must hand it back to the queue.
             }
         }
-        let second = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
-                                    logger: TestBroker.logger)
+        let second = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: topology,
+            logger: TestBroker.logger)
         try await withRunning(second) { connection in
             let consumer = connection.consume(queue: names.queue, prefetch: 1)
             try await withCollector(consumer, ack: true) { collector in
@@ -166,12 +181,14 @@ struct AMQPBrokerTests {
         let topology = names.topology()
         let total = 40
         let held = [0, 17, 39]
-        let first = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
-                                   logger: TestBroker.logger)
+        let first = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: topology,
+            logger: TestBroker.logger)
         try await withRunning(first) { connection in
             for index in 0..<total {
-                try await connection.publish(AMQPMessage(body: Array("m\(index)".utf8), messageID: "m-\(index)"),
-                                             exchange: names.exchange, routingKey: names.routingKey)
+                try await connection.publish(
+                    AMQPMessage(body: Array("m\(index)".utf8), messageID: "m-\(index)"),
+                    exchange: names.exchange, routingKey: names.routingKey)
             }
             let consumer = connection.consume(queue: names.queue, prefetch: UInt16(total))
             try await withCollector(consumer, ack: false) { collector in
@@ -186,8 +203,9 @@ struct AMQPBrokerTests {
                 try await Task.sleep(for: .milliseconds(300))  // let the acks reach the broker
             }
         }
-        let second = AMQPConnection(configuration: try TestBroker.configuration(), topology: topology,
-                                    logger: TestBroker.logger)
+        let second = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: topology,
+            logger: TestBroker.logger)
         try await withRunning(second) { connection in
             let consumer = connection.consume(queue: names.queue, prefetch: UInt16(total))
             try await withCollector(consumer, ack: true) { collector in
@@ -201,22 +219,25 @@ struct AMQPBrokerTests {
 
     @Test func cancelEndsTheConsumer() async throws {
         let names = TestNames("cancel")
-        let connection = AMQPConnection(configuration: try TestBroker.configuration(), topology: names.topology(),
-                                        logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: names.topology(),
+            logger: TestBroker.logger)
         // Registered before the connection runs: must start once connected.
         let consumer = connection.consume(queue: names.queue, prefetch: 5)
         let collector = Collector()
         try await withRunning(connection) { connection in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await collector.run(consumer, ack: true) }
-                try await connection.publish(AMQPMessage(body: [1], messageID: "c-1"), exchange: names.exchange,
-                                             routingKey: names.routingKey)
+                try await connection.publish(
+                    AMQPMessage(body: [1], messageID: "c-1"), exchange: names.exchange,
+                    routingKey: names.routingKey)
                 #expect(await collector.wait(for: 1, timeout: .seconds(5)).count == 1)
                 consumer.cancel()
                 #expect(await collector.waitUntilFinished(timeout: .seconds(5)))
                 // After the cancel the message stays in the queue for someone else.
-                try await connection.publish(AMQPMessage(body: [2], messageID: "c-2"), exchange: names.exchange,
-                                             routingKey: names.routingKey)
+                try await connection.publish(
+                    AMQPMessage(body: [2], messageID: "c-2"), exchange: names.exchange,
+                    routingKey: names.routingKey)
                 let other = connection.consume(queue: names.queue, prefetch: 5)
                 try await withCollector(other, ack: true) { second in
                     let deliveries = await second.wait(for: 1, timeout: .seconds(5))
@@ -231,13 +252,15 @@ struct AMQPBrokerTests {
     @Test(.enabled(if: TestBroker.canRestart, "SWITCHYARD_TEST_BROKER_STOP/START are not set; skipping reconnection"))
     func reconnectsAndResumesConsumingAfterBrokerRestart() async throws {
         let names = TestNames("reconnect")
-        let connection = AMQPConnection(configuration: try TestBroker.configuration("reconnect"),
-                                        topology: names.topology(), logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: try TestBroker.configuration("reconnect"),
+            topology: names.topology(), logger: TestBroker.logger)
         try await withRunning(connection) { connection in
             let consumer = connection.consume(queue: names.queue, prefetch: 10)
             try await withCollector(consumer, ack: true) { collector in
-                try await connection.publish(AMQPMessage(body: Array("before".utf8), messageID: "before"),
-                                             exchange: names.exchange, routingKey: names.routingKey)
+                try await connection.publish(
+                    AMQPMessage(body: Array("before".utf8), messageID: "before"),
+                    exchange: names.exchange, routingKey: names.routingKey)
                 #expect(await collector.wait(for: 1, timeout: .seconds(5)).count == 1)
 
                 try TestBroker.shell(TestBroker.stopCommand ?? "false")
@@ -249,8 +272,9 @@ struct AMQPBrokerTests {
                     #expect(!connection.isConnected, "the connection did not notice the broker going away")
                     let start = ContinuousClock.now
                     await #expect {
-                        try await connection.publish(AMQPMessage(body: [0], messageID: "during"),
-                                                     exchange: names.exchange, routingKey: names.routingKey)
+                        try await connection.publish(
+                            AMQPMessage(body: [0], messageID: "during"),
+                            exchange: names.exchange, routingKey: names.routingKey)
                     } throws: { isAMQPError($0, .notConnected, .connectionLost) }
                     #expect(ContinuousClock.now - start < .seconds(1))
                 } catch {
@@ -261,8 +285,9 @@ struct AMQPBrokerTests {
 
                 let reconnected = await connection.waitUntilConnected(timeout: .seconds(30))
                 try #require(reconnected)
-                try await connection.publish(AMQPMessage(body: Array("after".utf8), messageID: "after"),
-                                             exchange: names.exchange, routingKey: names.routingKey)
+                try await connection.publish(
+                    AMQPMessage(body: Array("after".utf8), messageID: "after"),
+                    exchange: names.exchange, routingKey: names.routingKey)
                 let deliveries = await collector.wait(for: 2, timeout: .seconds(10))
                 #expect(deliveries.map(\.message.messageID) == ["before", "after"])
                 #expect(!collector.finished)
@@ -274,12 +299,14 @@ struct AMQPBrokerTests {
         let names = TestNames("heartbeat")
         var configuration = try TestBroker.configuration("heartbeat")
         configuration.heartbeat = .seconds(1)
-        let connection = AMQPConnection(configuration: configuration, topology: names.topology(),
-                                        logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: configuration, topology: names.topology(),
+            logger: TestBroker.logger)
         let dropped = Flag(false)
         try await withRunning(connection) { connection in
-            try await connection.publish(AMQPMessage(body: Array("slow".utf8), messageID: "slow-1"),
-                                         exchange: names.exchange, routingKey: names.routingKey)
+            try await connection.publish(
+                AMQPMessage(body: Array("slow".utf8), messageID: "slow-1"),
+                exchange: names.exchange, routingKey: names.routingKey)
             let consumer = connection.consume(queue: names.queue, prefetch: 1)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let watching = Flag(true)
@@ -301,8 +328,9 @@ struct AMQPBrokerTests {
         }
         #expect(!dropped.isSet, "the connection dropped while the handler was busy")
 
-        let verifier = AMQPConnection(configuration: try TestBroker.configuration(), topology: names.topology(),
-                                      logger: TestBroker.logger)
+        let verifier = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: names.topology(),
+            logger: TestBroker.logger)
         try await withRunning(verifier) { connection in
             try await withCollector(connection.consume(queue: names.queue, prefetch: 1), ack: true) { collector in
                 let deliveries = await collector.wait(for: 1, timeout: .seconds(2))
@@ -314,20 +342,24 @@ struct AMQPBrokerTests {
     @Test func gracefulShutdownFlushesAcksOfInFlightHandlers() async throws {
         let names = TestNames("graceful")
         let count = 5
-        let publisher = AMQPConnection(configuration: try TestBroker.configuration(), topology: names.topology(),
-                                       logger: TestBroker.logger)
+        let publisher = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: names.topology(),
+            logger: TestBroker.logger)
         try await withRunning(publisher) { connection in
             for index in 0..<count {
-                try await connection.publish(AMQPMessage(body: [UInt8(index)], messageID: "g-\(index)"),
-                                             exchange: names.exchange, routingKey: names.routingKey)
+                try await connection.publish(
+                    AMQPMessage(body: [UInt8(index)], messageID: "g-\(index)"),
+                    exchange: names.exchange, routingKey: names.routingKey)
             }
         }
 
-        let connection = AMQPConnection(configuration: try TestBroker.configuration("graceful"),
-                                        topology: names.topology(), logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: try TestBroker.configuration("graceful"),
+            topology: names.topology(), logger: TestBroker.logger)
         let service = SlowAckingService(connection: connection, queue: names.queue)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: connection), .init(service: service)], logger: TestBroker.logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: connection), .init(service: service)], logger: TestBroker.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let deadline = ContinuousClock.now.advanced(by: .seconds(10))
@@ -342,8 +374,9 @@ struct AMQPBrokerTests {
         #expect(service.acked.current == count)
         #expect(!connection.isConnected)
 
-        let verifier = AMQPConnection(configuration: try TestBroker.configuration(), topology: names.topology(),
-                                      logger: TestBroker.logger)
+        let verifier = AMQPConnection(
+            configuration: try TestBroker.configuration(), topology: names.topology(),
+            logger: TestBroker.logger)
         try await withRunning(verifier) { connection in
             try await withCollector(connection.consume(queue: names.queue, prefetch: 10), ack: true) { collector in
                 let deliveries = await collector.wait(for: 1, timeout: .seconds(2))
@@ -354,8 +387,9 @@ struct AMQPBrokerTests {
 
     @Test func throughput() async throws {
         let names = TestNames("throughput")
-        let connection = AMQPConnection(configuration: try TestBroker.configuration("throughput"),
-                                        topology: names.topology(), logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: try TestBroker.configuration("throughput"),
+            topology: names.topology(), logger: TestBroker.logger)
         let total = 20_000
         let publishers = 500
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 1024)
@@ -365,9 +399,10 @@ struct AMQPBrokerTests {
                 for worker in 0..<publishers {
                     group.addTask {
                         for index in stride(from: worker, to: total, by: publishers) {
-                            try await connection.publish(AMQPMessage(body: body, messageID: "t-\(index)"),
-                                                         exchange: names.exchange, routingKey: names.routingKey,
-                                                         timeout: .seconds(60))
+                            try await connection.publish(
+                                AMQPMessage(body: body, messageID: "t-\(index)"),
+                                exchange: names.exchange, routingKey: names.routingKey,
+                                timeout: .seconds(60))
                         }
                     }
                 }
@@ -382,9 +417,10 @@ struct AMQPBrokerTests {
             }
             let consumeTime = ContinuousClock.now - consumeStart
             #expect(received == total)
-            print("AMQP throughput: published+confirmed \(total) persistent 1 KB messages in \(publishTime) "
-                + "= \(rate(total, publishTime)) msg/s; consumed+acked \(received) in \(consumeTime) "
-                + "= \(rate(received, consumeTime)) msg/s")
+            print(
+                "AMQP throughput: published+confirmed \(total) persistent 1 KB messages in \(publishTime) "
+                    + "= \(rate(total, publishTime)) msg/s; consumed+acked \(received) in \(consumeTime) "
+                    + "= \(rate(received, consumeTime)) msg/s")
         }
     }
 

@@ -64,8 +64,10 @@ struct AMQPConfigurationTests {
             connectionName: "t")
         #expect(withFiles.port == 5999)
         #expect(withFiles.virtualHost == "/")
-        #expect(withFiles.tls == AMQPConfiguration.TLS(
-            caFile: "/etc/ca dir/ca.pem", certificateFile: "/c.pem", keyFile: "/k.pem"))
+        #expect(
+            withFiles.tls
+                == AMQPConfiguration.TLS(
+                    caFile: "/etc/ca dir/ca.pem", certificateFile: "/c.pem", keyFile: "/k.pem"))
         let unverified = try AMQPConfiguration(url: "amqps://h/?verify=verify_none", connectionName: "t")
         #expect(unverified.tls == AMQPConfiguration.TLS(verifyPeer: false, verifyHostname: false))
     }
@@ -84,13 +86,20 @@ struct AMQPConfigurationTests {
 
     @Test func tlsSettingsFromTheEnvironment() throws {
         var config = try AMQPConfiguration(url: "amqps://h/?cacertfile=/url-ca.pem", connectionName: "t")
-        try config.applyTLSEnvironment(["SWITCHYARD_AMQP_CA_FILE": "/env-ca.pem", "SWITCHYARD_AMQP_KEY_FILE": "",
-                                        "OTHER": "x"])
+        try config.applyTLSEnvironment([
+            "SWITCHYARD_AMQP_CA_FILE": "/env-ca.pem", "SWITCHYARD_AMQP_KEY_FILE": "",
+            "OTHER": "x",
+        ])
         #expect(config.tls == AMQPConfiguration.TLS(caFile: "/env-ca.pem"))
-        try config.applyTLSEnvironment(["SWITCHYARD_AMQP_TLS_VERIFY": "none", "SWITCHYARD_AMQP_CERT_FILE": "/c.pem",
-                                        "SWITCHYARD_AMQP_KEY_FILE": "/k.pem"])
-        #expect(config.tls == AMQPConfiguration.TLS(caFile: "/env-ca.pem", certificateFile: "/c.pem",
-                                                    keyFile: "/k.pem", verifyPeer: false, verifyHostname: false))
+        try config.applyTLSEnvironment([
+            "SWITCHYARD_AMQP_TLS_VERIFY": "none", "SWITCHYARD_AMQP_CERT_FILE": "/c.pem",
+            "SWITCHYARD_AMQP_KEY_FILE": "/k.pem",
+        ])
+        #expect(
+            config.tls
+                == AMQPConfiguration.TLS(
+                    caFile: "/env-ca.pem", certificateFile: "/c.pem",
+                    keyFile: "/k.pem", verifyPeer: false, verifyHostname: false))
 
         var plain = try AMQPConfiguration(url: "amqp://h/", connectionName: "t")
         try plain.applyTLSEnvironment(["SWITCHYARD_AMQP_CA_FILE": ""])

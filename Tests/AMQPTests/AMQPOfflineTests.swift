@@ -7,8 +7,9 @@ struct AMQPOfflineTests {
     @Test func publishWhileDisconnectedFailsFast() async throws {
         // Nothing listens on port 1: the connection keeps retrying in the background.
         let configuration = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:1/", connectionName: "nowhere")
-        let connection = AMQPConnection(configuration: configuration, topology: AMQPTopology(),
-                                        logger: TestBroker.logger)
+        let connection = AMQPConnection(
+            configuration: configuration, topology: AMQPTopology(),
+            logger: TestBroker.logger)
         let message = AMQPMessage(body: Array("x".utf8), messageID: "offline-1")
 
         await #expect { try await connection.publish(message, exchange: "", routingKey: "q") } throws: {

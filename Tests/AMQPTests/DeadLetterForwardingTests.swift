@@ -38,7 +38,9 @@ struct DeadLetterForwardingTests {
 
             let targetQueue = AMQPTopology(
                 exchanges: [.init(name: target, type: .fanout)],
-                queues: [.init(name: target, arguments: ["x-queue-type": .string("quorum"), "x-expires": .int(600_000)])],
+                queues: [
+                    .init(name: target, arguments: ["x-queue-type": .string("quorum"), "x-expires": .int(600_000)])
+                ],
                 bindings: [.init(queue: target, exchange: target, routingKey: "")])
             let consumer = AMQPConnection(
                 configuration: try TestBroker.configuration("dlx-consumer"), topology: targetQueue,

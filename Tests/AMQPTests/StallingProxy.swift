@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A TCP proxy on 127.0.0.1 in front of the test broker that can stop reading what the client sends while still
 /// passing on what the broker sends (heartbeats, frames): the client then sees a peer that accepts no more

@@ -57,8 +57,9 @@ struct WriteBudgetTests {
     }
 
     @Test func theSizeBoundCoversTheFramesBasicPublishWrites() {
-        let message = AMQPMessage(body: [UInt8](repeating: 0, count: 300_000), messageID: "m-1", type: "t",
-                                  headers: ["a": .string("xyz"), "n": .int(1)])
+        let message = AMQPMessage(
+            body: [UInt8](repeating: 0, count: 300_000), messageID: "m-1", type: "t",
+            headers: ["a": .string("xyz"), "n": .int(1)])
         let bound = message.encodedSizeBound(exchange: "ex", routingKey: "rk", messageID: "m-1")
         // Three body frames of at most 131 064 bytes, 8 bytes of framing each, plus method and header frames.
         #expect(bound >= 300_000 + 3 * 8 + 20 + 30)

@@ -124,10 +124,10 @@ final class ChaosReceiver: Sendable {
                 return Response(status: .badRequest)
             }
             let tenant = parts[1]
-            let webhookID = request.headers[.init("webhook-id")!] ?? ""
+            let webhookID = request.headers[.spelled("webhook-id")] ?? ""
             let answer = log.state.withLock { state -> Answer in
-                state.perWebhookID[webhookID, default: 0] += 1
-                let number = state.perWebhookID[webhookID]!
+                let number = state.perWebhookID[webhookID, default: 0] + 1
+                state.perWebhookID[webhookID] = number
                 let answer: Answer =
                     parts[0] == "calm" ? .ok : profile(tenant: tenant, eventID: eventID).answer(request: number)
                 state.requests.append(
@@ -142,7 +142,7 @@ final class ChaosReceiver: Sendable {
             case .serverError:
                 return Response(status: .internalServerError)
             case .throttled:
-                return Response(status: .tooManyRequests, headers: [.init("retry-after")!: "1"])
+                return Response(status: .tooManyRequests, headers: [.spelled("retry-after"): "1"])
             case .hang:
                 try? await Task.sleep(for: hang)
                 return Response(status: .serviceUnavailable)

@@ -137,9 +137,11 @@ final class ChaosStack: Sendable {
         var total = 0.0
         for line in response.text.split(separator: "\n") where line.hasPrefix(counter) {
             let rest = line.dropFirst(counter.count)
-            guard rest.first == "{" || rest.first == " ", let value = line.split(separator: " ").last.flatMap({
-                Double($0)
-            }) else { continue }
+            guard rest.first == "{" || rest.first == " ",
+                let value = line.split(separator: " ").last.flatMap({
+                    Double($0)
+                })
+            else { continue }
             total += value
         }
         return total
@@ -205,7 +207,8 @@ extension TestEnvironment {
     /// for ever on that command and on every service process killed later.
     static func runAsync(shell command: String) async throws {
         // bash closes every descriptor above stderr, then hands over to sh, as `run(shell:)` does.
-        let closing = #"for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then "#
+        let closing =
+            #"for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then "#
             + #"eval "exec $fd>&-" 2>/dev/null; fi; done; exec /bin/sh -c "$1""#
         let strings = ["/bin/bash", "-c", closing, "chaos-shell", command]
         let arguments: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]

@@ -8,65 +8,66 @@ import Testing
 /// PostgreSQL. Then: every accepted event has a final log entry, every `success` reached the receiver, no event
 /// was performed twice (counted per event at the receiver), and every service consumes again within 10 s.
 extension Integration {
-@Suite struct ChaosTests {
-    @Test(
-        "under crashes and server restarts nothing accepted is lost, nothing is done twice, consumers recover",
-        .enabled(
-            if: TestEnvironment.canRunChaos,
-            "needs SWITCHYARD_TEST_BROKER_STOP/START and SWITCHYARD_TEST_DATABASE_STOP/START (deploy/local/test)"),
-        .timeLimit(.minutes(10)))
-    func chaos() async throws {
-        // The hangs outlast the webhook timeout by far, and stay well inside the final wait.
-        let receiver = try await ChaosReceiver.start(hang: ChaosStack.webhookTimeout * 2)
-        let stack = try await ChaosStack.start(receiver: receiver)
-        defer { stack.stop() }
-        say("chaos: service logs in \(stack.logDirectory.path)")
-        var keys: [String: String] = [:]
-        for tenant in ChaosPlan.tenants { keys[tenant] = try await stack.createTenant(tenant) }
-        keys[ChaosPlan.probeTenant] = try await stack.createTenant(ChaosPlan.probeTenant, calm: true)
-        let ledger = ChaosLedger()
-        let run = ChaosRun(stack: stack, keys: keys, ledger: ledger)
+    @Suite struct ChaosTests {
+        @Test(
+            "under crashes and server restarts nothing accepted is lost, nothing is done twice, consumers recover",
+            .enabled(
+                if: TestEnvironment.canRunChaos,
+                "needs SWITCHYARD_TEST_BROKER_STOP/START and SWITCHYARD_TEST_DATABASE_STOP/START (deploy/local/test)"),
+            .timeLimit(.minutes(10)))
+        func chaos() async throws {
+            // The hangs outlast the webhook timeout by far, and stay well inside the final wait.
+            let receiver = try await ChaosReceiver.start(hang: ChaosStack.webhookTimeout * 2)
+            let stack = try await ChaosStack.start(receiver: receiver)
+            defer { stack.stop() }
+            say("chaos: service logs in \(stack.logDirectory.path)")
+            var keys: [String: String] = [:]
+            for tenant in ChaosPlan.tenants { keys[tenant] = try await stack.createTenant(tenant) }
+            keys[ChaosPlan.probeTenant] = try await stack.createTenant(ChaosPlan.probeTenant, calm: true)
+            let ledger = ChaosLedger()
+            let run = ChaosRun(stack: stack, keys: keys, ledger: ledger)
 
-        let loadStart = ContinuousClock.now
-        let loadEnd = loadStart + ChaosPlan.loadDuration
-        async let load: Void = run.load(until: loadEnd, giveUpAt: loadEnd + ChaosPlan.storePatience)
-        let faults = try await run.faults(from: loadStart)
-        await load
-        say("chaos: load done after \(seconds(ContinuousClock.now - loadStart)) s")
+            let loadStart = ContinuousClock.now
+            let loadEnd = loadStart + ChaosPlan.loadDuration
+            async let load: Void = run.load(until: loadEnd, giveUpAt: loadEnd + ChaosPlan.storePatience)
+            let faults = try await run.faults(from: loadStart)
+            await load
+            say("chaos: load done after \(seconds(ContinuousClock.now - loadStart)) s")
 
-        // Every accepted event must reach a final entry.
-        let accepted = await ledger.accepted
-        var pending = accepted
-        let deadline = ContinuousClock.now + ChaosPlan.finalWait
-        while !pending.isEmpty, ContinuousClock.now < deadline {
-            let states = await run.entries(of: pending)
-            pending = pending.filter { event in !(states[event.key].map(ChaosRun.isFinal) ?? false) }
-            if !pending.isEmpty { try await Task.sleep(for: .seconds(1)) }
-        }
-        say("chaos: entries final (or given up) after \(seconds(ContinuousClock.now - loadStart)) s")
-        try await Task.sleep(for: ChaosPlan.settle)
-        let report = await run.report(accepted: accepted, faults: faults)
-        report.print()
+            // Every accepted event must reach a final entry.
+            let accepted = await ledger.accepted
+            var pending = accepted
+            let deadline = ContinuousClock.now + ChaosPlan.finalWait
+            while !pending.isEmpty, ContinuousClock.now < deadline {
+                let states = await run.entries(of: pending)
+                pending = pending.filter { event in !(states[event.key].map(ChaosRun.isFinal) ?? false) }
+                if !pending.isEmpty { try await Task.sleep(for: .seconds(1)) }
+            }
+            say("chaos: entries final (or given up) after \(seconds(ContinuousClock.now - loadStart)) s")
+            try await Task.sleep(for: ChaosPlan.settle)
+            let report = await run.report(accepted: accepted, faults: faults)
+            report.print()
 
-        #expect(report.lost.isEmpty, "\(report.lost.count) accepted events have no final log entry")
-        #expect(report.performedTwice.isEmpty, "\(report.performedTwice.count) events were performed twice")
-        #expect(
-            report.successNotReceived.isEmpty,
-            "\(report.successNotReceived.count) success entries were never answered 2xx by the receiver")
-        for fault in faults {
+            #expect(report.lost.isEmpty, "\(report.lost.count) accepted events have no final log entry")
+            #expect(report.performedTwice.isEmpty, "\(report.performedTwice.count) events were performed twice")
             #expect(
-                fault.recovery.map { $0 <= ChaosPlan.recoveryLimit } ?? false,
-                "\(fault.name): recovery \(fault.recovery.map { "\(seconds($0)) s" } ?? "never")")
+                report.successNotReceived.isEmpty,
+                "\(report.successNotReceived.count) success entries were never answered 2xx by the receiver")
+            for fault in faults {
+                #expect(
+                    fault.recovery.map { $0 <= ChaosPlan.recoveryLimit } ?? false,
+                    "\(fault.name): recovery \(fault.recovery.map { "\(seconds($0)) s" } ?? "never")")
+            }
+            let refused = await ledger.refused
+            #expect(refused.isEmpty, "valid events refused: \(refused.prefix(5))")
+            let abandoned = await ledger.abandoned
+            #expect(
+                abandoned.isEmpty, "\(abandoned.count) events never got a 202 in \(ChaosPlan.storePatience) of retries")
+            #expect(accepted.count > 500, "the load reached only \(accepted.count) accepted events")
+            #expect(receiver.unreadable == 0, "the receiver got \(receiver.unreadable) unreadable requests")
+            if !report.lost.isEmpty || !report.performedTwice.isEmpty { say(stack.logTails()) }
         }
-        let refused = await ledger.refused
-        #expect(refused.isEmpty, "valid events refused: \(refused.prefix(5))")
-        let abandoned = await ledger.abandoned
-        #expect(abandoned.isEmpty, "\(abandoned.count) events never got a 202 in \(ChaosPlan.storePatience) of retries")
-        #expect(accepted.count > 500, "the load reached only \(accepted.count) accepted events")
-        #expect(receiver.unreadable == 0, "the receiver got \(receiver.unreadable) unreadable requests")
-        if !report.lost.isEmpty || !report.performedTwice.isEmpty { say(stack.logTails()) }
     }
-}
 }
 
 /// The shape of the chaos run: its load, its faults and how long it waits.

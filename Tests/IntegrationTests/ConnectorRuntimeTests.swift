@@ -39,7 +39,8 @@ struct ScriptedConnector: Connector {
     func perform(_ command: ActionCommand, credentials: IntegrationCredentials) async -> ActionResult {
         let verdict = await app.record(command, credentials.values)
         let reason = verdict == .needsReconnect ? "Scripted refused the API key." : "Scripted answered."
-        return ActionResult(verdict: verdict, reason: reason, request: "PUT /thing", response: "HTTP 200", duration: .milliseconds(1))
+        return ActionResult(
+            verdict: verdict, reason: reason, request: "PUT /thing", response: "HTTP 200", duration: .milliseconds(1))
     }
 
     func verify(_ credentials: [String: String]) async throws -> ConnectedAccount {
@@ -97,7 +98,8 @@ final class RuntimeHarness: Sendable {
             configuration: try AMQPConfiguration(url: amqpURL, connectionName: "runtime-test"), topology: declared,
             logger: logger)
         let settings = Settings([
-            "SWITCHYARD_DATABASE_URL": testDatabaseURL, "SWITCHYARD_AMQP_URL": amqpURL, "SWITCHYARD_AMQP_PREFIX": prefix,
+            "SWITCHYARD_DATABASE_URL": testDatabaseURL, "SWITCHYARD_AMQP_URL": amqpURL,
+            "SWITCHYARD_AMQP_PREFIX": prefix,
             "SWITCHYARD_ENCRYPTION_KEY": key, TestStack.portKey: "\(TestStack.freePorts(1)[0])",
             "SWITCHYARD_RETRY_DELAYS": "1s,2s",
         ])
@@ -156,7 +158,8 @@ final class RuntimeHarness: Sendable {
         let command = ActionCommand(
             commandID: entryID, marketplaceID: marketplaceID,
             event: TriggerEvent(
-                id: Identifier.random(prefix: "ev"), type: .productPurchased, customer: .init(email: "jane@example.com"),
+                id: Identifier.random(prefix: "ev"), type: .productPurchased,
+                customer: .init(email: "jane@example.com"),
                 product: .init(id: "prod_1")),
             rule: RuleSnapshot(
                 id: "rule_1", trigger: .productPurchased, productID: nil, integrationID: integrationID,
@@ -196,117 +199,132 @@ final class RuntimeHarness: Sendable {
 }
 
 extension Integration {
-@Suite struct ConnectorRuntimeTests {
-    @Test func verifyRepliesWithSealedNormalizedCredentialsOrTheRefusal() async throws {
-        let harness = try await RuntimeHarness()
-        defer { Task { await harness.stop() } }
-        let good = try await harness.ask(
-            ConnectorRequest(
-                requestID: "req_good", operation: .verify, connector: "scripted", marketplaceID: harness.marketplaceID,
-                sealedCredentials: try harness.sealed(["api_key": "good"])))
-        #expect(good.error == nil)
-        #expect(good.account == "Scripted shop (us6)")
-        let opened = try harness.cipher.openFromTransit(good.sealedCredentials ?? "")
-        #expect(opened == ["api_key": "good", "dc": "us6"])
+    @Suite struct ConnectorRuntimeTests {
+        @Test func verifyRepliesWithSealedNormalizedCredentialsOrTheRefusal() async throws {
+            let harness = try await RuntimeHarness()
+            defer { Task { await harness.stop() } }
+            let good = try await harness.ask(
+                ConnectorRequest(
+                    requestID: "req_good", operation: .verify, connector: "scripted",
+                    marketplaceID: harness.marketplaceID,
+                    sealedCredentials: try harness.sealed(["api_key": "good"])))
+            #expect(good.error == nil)
+            #expect(good.account == "Scripted shop (us6)")
+            let opened = try harness.cipher.openFromTransit(good.sealedCredentials ?? "")
+            #expect(opened == ["api_key": "good", "dc": "us6"])
 
-        let bad = try await harness.ask(
-            ConnectorRequest(
-                requestID: "req_bad", operation: .verify, connector: "scripted", marketplaceID: harness.marketplaceID,
-                sealedCredentials: try harness.sealed(["api_key": "wrong"])))
-        #expect(bad.error == ConnectorReply.Failure(code: .invalidCredentials, message: "Scripted refused the API key."))
-        #expect(bad.sealedCredentials == nil)
+            let bad = try await harness.ask(
+                ConnectorRequest(
+                    requestID: "req_bad", operation: .verify, connector: "scripted",
+                    marketplaceID: harness.marketplaceID,
+                    sealedCredentials: try harness.sealed(["api_key": "wrong"])))
+            #expect(
+                bad.error == ConnectorReply.Failure(code: .invalidCredentials, message: "Scripted refused the API key.")
+            )
+            #expect(bad.sealedCredentials == nil)
 
-        let url = try await harness.ask(
-            ConnectorRequest(
-                requestID: "req_url", operation: .authorizeURL, connector: "scripted", marketplaceID: harness.marketplaceID,
-                state: "st_1", redirectURI: "http://127.0.0.1/cb"))
-        #expect(url.authorizeURL == "https://scripted.example/authorize?state=st_1")
-    }
+            let url = try await harness.ask(
+                ConnectorRequest(
+                    requestID: "req_url", operation: .authorizeURL, connector: "scripted",
+                    marketplaceID: harness.marketplaceID,
+                    state: "st_1", redirectURI: "http://127.0.0.1/cb"))
+            #expect(url.authorizeURL == "https://scripted.example/authorize?state=st_1")
+        }
 
-    @Test func refreshReplacesTheCatalogAndLogsIt() async throws {
-        let harness = try await RuntimeHarness()
-        defer { Task { await harness.stop() } }
-        let catalog = CatalogStore(client: harness.postgres, logger: Logger(label: "test"))
-        try await catalog.upsert(integrationID: harness.integrationID, kind: .list, id: "old", name: "Old list")
-        await harness.app.setCatalog(
-            .success([
-                CatalogItem(kind: .list, id: "l1", name: "Newsletter"), CatalogItem(kind: .list, id: "l2", name: "Buyers"),
-                CatalogItem(kind: .tag, id: "t1", name: "VIP", parentID: "l1"),
-                CatalogItem(kind: .tag, id: "t1", name: "VIP", parentID: "l1"),
-            ]))
-        let reply = try await harness.ask(
-            ConnectorRequest(
-                requestID: "req_refresh", operation: .refresh, connector: "scripted", marketplaceID: harness.marketplaceID,
-                integrationID: harness.integrationID))
-        #expect(reply.error == nil)
-        #expect(reply.catalogCounts == ["list": 2, "tag": 1])
-        #expect(try await catalog.entryID(integrationID: harness.integrationID, kind: .list, id: nil, name: "Old list") == nil)
-        #expect(try await catalog.entryID(integrationID: harness.integrationID, kind: .tag, id: nil, name: "VIP") == "t1")
-        let integration = try await harness.integrations.get(marketplaceID: harness.marketplaceID, id: harness.integrationID)
-        #expect(integration?.refreshedAt != nil)
-        let log = try await harness.configLog()
-        #expect(log.first?.kind == .refreshed)
-        #expect(log.first?.message == "Refreshed from Scripted: 2 lists, 1 tag.")
-
-        // Another marketplace cannot refresh it: the integration reads as missing.
-        let foreign = try await harness.ask(
-            ConnectorRequest(
-                requestID: "req_foreign", operation: .refresh, connector: "scripted", marketplaceID: "mkt_other",
-                integrationID: harness.integrationID))
-        #expect(foreign.error?.code == .badRequest)
-    }
-
-    @Test func refusedRefreshMarksNeedsReconnectOnceAndKeepsTheCatalog() async throws {
-        let harness = try await RuntimeHarness()
-        defer { Task { await harness.stop() } }
-        let catalog = CatalogStore(client: harness.postgres, logger: Logger(label: "test"))
-        try await catalog.upsert(integrationID: harness.integrationID, kind: .list, id: "l1", name: "Newsletter")
-        await harness.app.setCatalog(.failure(ConnectorError(.needsReconnect, "Scripted refused the API key.")))
-        for number in 1...2 {
+        @Test func refreshReplacesTheCatalogAndLogsIt() async throws {
+            let harness = try await RuntimeHarness()
+            defer { Task { await harness.stop() } }
+            let catalog = CatalogStore(client: harness.postgres, logger: Logger(label: "test"))
+            try await catalog.upsert(integrationID: harness.integrationID, kind: .list, id: "old", name: "Old list")
+            await harness.app.setCatalog(
+                .success([
+                    CatalogItem(kind: .list, id: "l1", name: "Newsletter"),
+                    CatalogItem(kind: .list, id: "l2", name: "Buyers"),
+                    CatalogItem(kind: .tag, id: "t1", name: "VIP", parentID: "l1"),
+                    CatalogItem(kind: .tag, id: "t1", name: "VIP", parentID: "l1"),
+                ]))
             let reply = try await harness.ask(
                 ConnectorRequest(
-                    requestID: "req_\(number)", operation: .refresh, connector: "scripted",
-                    marketplaceID: harness.marketplaceID, integrationID: harness.integrationID))
-            #expect(reply.error?.code == .invalidCredentials)
+                    requestID: "req_refresh", operation: .refresh, connector: "scripted",
+                    marketplaceID: harness.marketplaceID,
+                    integrationID: harness.integrationID))
+            #expect(reply.error == nil)
+            #expect(reply.catalogCounts == ["list": 2, "tag": 1])
+            #expect(
+                try await catalog.entryID(integrationID: harness.integrationID, kind: .list, id: nil, name: "Old list")
+                    == nil)
+            #expect(
+                try await catalog.entryID(integrationID: harness.integrationID, kind: .tag, id: nil, name: "VIP")
+                    == "t1")
+            let integration = try await harness.integrations.get(
+                marketplaceID: harness.marketplaceID, id: harness.integrationID)
+            #expect(integration?.refreshedAt != nil)
+            let log = try await harness.configLog()
+            #expect(log.first?.kind == .refreshed)
+            #expect(log.first?.message == "Refreshed from Scripted: 2 lists, 1 tag.")
+
+            // Another marketplace cannot refresh it: the integration reads as missing.
+            let foreign = try await harness.ask(
+                ConnectorRequest(
+                    requestID: "req_foreign", operation: .refresh, connector: "scripted", marketplaceID: "mkt_other",
+                    integrationID: harness.integrationID))
+            #expect(foreign.error?.code == .badRequest)
         }
-        #expect(try await harness.status() == "needs_reconnect")
-        #expect(try await catalog.entryID(integrationID: harness.integrationID, kind: .list, id: nil, name: "Newsletter") == "l1")
-        let kinds = try await harness.configLog().map(\.kind)
-        #expect(kinds.filter { $0 == .needsReconnect }.count == 1)
-        #expect(kinds.filter { $0 == .refreshFailed }.count == 2)
-    }
 
-    @Test func refusedCredentialsFailTheActionAndMarkTheIntegration() async throws {
-        let harness = try await RuntimeHarness()
-        defer { Task { await harness.stop() } }
-        await harness.app.queue(.needsReconnect)
-        let outcomes = try await harness.act()
-        #expect(outcomes.last?.status == .failed)
-        #expect(outcomes.last?.reason.contains("needs reconnecting") == true)
-        #expect(outcomes.last?.attempt?.outcome == .permanentFailure)
-        #expect(try await harness.status() == "needs_reconnect")
-        #expect(try await harness.configLog().first?.kind == .needsReconnect)
-        #expect(await harness.app.performed.first?.credentials == ["api_key": "good"])
+        @Test func refusedRefreshMarksNeedsReconnectOnceAndKeepsTheCatalog() async throws {
+            let harness = try await RuntimeHarness()
+            defer { Task { await harness.stop() } }
+            let catalog = CatalogStore(client: harness.postgres, logger: Logger(label: "test"))
+            try await catalog.upsert(integrationID: harness.integrationID, kind: .list, id: "l1", name: "Newsletter")
+            await harness.app.setCatalog(.failure(ConnectorError(.needsReconnect, "Scripted refused the API key.")))
+            for number in 1...2 {
+                let reply = try await harness.ask(
+                    ConnectorRequest(
+                        requestID: "req_\(number)", operation: .refresh, connector: "scripted",
+                        marketplaceID: harness.marketplaceID, integrationID: harness.integrationID))
+                #expect(reply.error?.code == .invalidCredentials)
+            }
+            #expect(try await harness.status() == "needs_reconnect")
+            #expect(
+                try await catalog.entryID(
+                    integrationID: harness.integrationID, kind: .list, id: nil, name: "Newsletter") == "l1")
+            let kinds = try await harness.configLog().map(\.kind)
+            #expect(kinds.filter { $0 == .needsReconnect }.count == 1)
+            #expect(kinds.filter { $0 == .refreshFailed }.count == 2)
+        }
 
-        // A second refusal of the same credentials fails its action too, but the configuration log says it once.
-        await harness.app.queue(.needsReconnect)
-        _ = try await harness.act()
-        #expect(try await harness.configLog().filter { $0.kind == .needsReconnect }.count == 1)
-    }
+        @Test func refusedCredentialsFailTheActionAndMarkTheIntegration() async throws {
+            let harness = try await RuntimeHarness()
+            defer { Task { await harness.stop() } }
+            await harness.app.queue(.needsReconnect)
+            let outcomes = try await harness.act()
+            #expect(outcomes.last?.status == .failed)
+            #expect(outcomes.last?.reason.contains("needs reconnecting") == true)
+            #expect(outcomes.last?.attempt?.outcome == .permanentFailure)
+            #expect(try await harness.status() == "needs_reconnect")
+            #expect(try await harness.configLog().first?.kind == .needsReconnect)
+            #expect(await harness.app.performed.first?.credentials == ["api_key": "good"])
 
-    @Test func aRefusalOfReplacedCredentialsIsRetriedWithTheNewOnes() async throws {
-        let harness = try await RuntimeHarness()
-        defer { Task { await harness.stop() } }
-        // The worker read the old credentials; the merchant reconnects before the app's refusal is handled.
-        _ = try await harness.act()
-        try await harness.postgres.query(
-            "UPDATE integrations SET credentials = \(Data(try harness.cipher.seal(credentials: ["api_key": "new"]))) WHERE id = \(harness.integrationID)")
-        await harness.app.queue(.needsReconnect)
-        let outcomes = try await harness.act()
-        #expect(outcomes.first?.status == .retrying)
-        #expect(outcomes.last?.status == .success)
-        #expect(try await harness.status() == "connected")
-        #expect(await harness.app.performed.last?.credentials == ["api_key": "new"])
+            // A second refusal of the same credentials fails its action too, but the configuration log says it once.
+            await harness.app.queue(.needsReconnect)
+            _ = try await harness.act()
+            #expect(try await harness.configLog().filter { $0.kind == .needsReconnect }.count == 1)
+        }
+
+        @Test func aRefusalOfReplacedCredentialsIsRetriedWithTheNewOnes() async throws {
+            let harness = try await RuntimeHarness()
+            defer { Task { await harness.stop() } }
+            // The worker read the old credentials; the merchant reconnects before the app's refusal is handled.
+            _ = try await harness.act()
+            try await harness.postgres.query(
+                "UPDATE integrations SET credentials = \(Data(try harness.cipher.seal(credentials: ["api_key": "new"]))) WHERE id = \(harness.integrationID)"
+            )
+            await harness.app.queue(.needsReconnect)
+            let outcomes = try await harness.act()
+            #expect(outcomes.first?.status == .retrying)
+            #expect(outcomes.last?.status == .success)
+            #expect(try await harness.status() == "connected")
+            #expect(await harness.app.performed.last?.credentials == ["api_key": "new"])
+        }
     }
-}
 }

@@ -45,7 +45,8 @@ struct ConsoleVisitor {
     {
         var headers = extra
         if !cookies.isEmpty {
-            headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+            headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: "; ")
         }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
         for field in response.headers[values: .setCookie] {
@@ -61,7 +62,9 @@ struct ConsoleVisitor {
     }
 
     static func csrfToken(in html: String) -> String? {
-        guard let range = html.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression) else { return nil }
+        guard let range = html.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression) else {
+            return nil
+        }
         let match = html[range]
         return match.split(separator: "\"").dropFirst(3).first.map(String.init)
     }
@@ -90,7 +93,8 @@ struct ConsoleVisitor {
         _ stack: TestStack, _ body: @Sendable (inout ConsoleVisitor) async throws -> T
     ) async throws -> T {
         let router = try await makeConsoleRouter(
-            settings: try settings(stack), registry: PrometheusCollectorRegistry(), logger: Logger(label: "console-test"))
+            settings: try settings(stack), registry: PrometheusCollectorRegistry(),
+            logger: Logger(label: "console-test"))
         return try await Application(router: router).test(.router) { client in
             var visitor = ConsoleVisitor(client)
             return try await body(&visitor)

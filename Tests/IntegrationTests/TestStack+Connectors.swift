@@ -108,7 +108,6 @@ extension TestStack {
         return try await body(extra)
     }
 
-
     /// Every log file the stack's processes (and extra workers) have written.
     func serviceLogs() throws -> [(name: String, text: String)] {
         let directory = gateway.logDirectory

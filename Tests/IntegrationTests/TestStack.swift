@@ -163,7 +163,8 @@ final class TestStack: Sendable {
 
     static func createDatabase(_ name: String, adminURL: String) async throws {
         let configuration = try DatabaseConfiguration(url: adminURL)
-        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: Logger(label: "test"))
+        let client = PostgresClient(
+            configuration: configuration.clientConfiguration, backgroundLogger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -186,8 +187,12 @@ final class TestStack: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
@@ -210,7 +215,8 @@ final class TestStack: Sendable {
     }
 
     /// A webhook integration; returns its id and signing secret.
-    func createWebhookIntegration(key: String, label: String = "Receiver") async throws -> (id: String, secret: String) {
+    func createWebhookIntegration(key: String, label: String = "Receiver") async throws -> (id: String, secret: String)
+    {
         let integration = try await client(key).gateway.connectIntegration(
             body: .json(.init(connector: "webhook", label: label, credentials: .init()))
         ).created.body.json

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Synchronization
 
@@ -51,9 +52,9 @@ final class WebhookReceiver: Sendable {
             let body = try await request.body.collect(upTo: 1024 * 1024)
             let path = request.uri.path
             let entry = Received(
-                path: path, id: request.headers[.init("webhook-id")!] ?? "",
-                timestamp: request.headers[.init("webhook-timestamp")!] ?? "",
-                signature: request.headers[.init("webhook-signature")!] ?? "", body: Array(body.readableBytesView))
+                path: path, id: request.headers[.spelled("webhook-id")] ?? "",
+                timestamp: request.headers[.spelled("webhook-timestamp")] ?? "",
+                signature: request.headers[.spelled("webhook-signature")] ?? "", body: Array(body.readableBytesView))
             let count = log.append(entry)
             let status: HTTPResponse.Status
             if path.hasPrefix("/fail/") {
@@ -110,5 +111,13 @@ private final class RequestLog: Sendable {
             log.append(entry)
             return log.filter { $0.path == entry.path }.count
         }
+    }
+}
+
+extension HTTPField.Name {
+    /// A field name spelled in a test, so always a valid token: `nil` from `init?(_:)` is a mistake in the test.
+    static func spelled(_ name: String) -> Self {
+        guard let field = Self(name) else { preconditionFailure("\(name) is not a valid HTTP field name") }
+        return field
     }
 }

@@ -9,7 +9,8 @@ import Testing
     @Test("the document's log statuses, configuration log kinds and destination kinds are the code's")
     func enumerations() {
         #expect(
-            Set(Components.Schemas.LogStatus.allCases.map(\.rawValue)) == Set(Messages.LogStatus.allCases.map(\.rawValue)))
+            Set(Components.Schemas.LogStatus.allCases.map(\.rawValue))
+                == Set(Messages.LogStatus.allCases.map(\.rawValue)))
         #expect(
             Set(Components.Schemas.ConfigLogKind.allCases.map(\.rawValue))
                 == Set(ConfigLogEntry.Kind.allCases.map(\.rawValue)))

@@ -35,10 +35,12 @@ import Testing
             (marketplaceID, integrationID) = try await ServiceTestSupport.withDatabase(databaseURL) { postgres in
                 let (marketplace, _) = try await MarketplaceStore(client: postgres, logger: ServiceTestSupport.logger)
                     .create(name: "Matcher test")
-                let integration = try await IntegrationStore(client: postgres, cipher: cipher, logger: ServiceTestSupport.logger)
-                    .create(
-                        marketplaceID: marketplace.id, connector: "webhook", label: "Orders hook",
-                        credentials: ["secret": "whsec_test"], account: nil)
+                let integration = try await IntegrationStore(
+                    client: postgres, cipher: cipher, logger: ServiceTestSupport.logger
+                )
+                .create(
+                    marketplaceID: marketplace.id, connector: "webhook", label: "Orders hook",
+                    credentials: ["secret": "whsec_test"], account: nil)
                 return (marketplace.id, integration.id)
             }
         }
@@ -60,7 +62,8 @@ import Testing
             let event = TriggerEvent(
                 id: eventID, type: .productPurchased, customer: .init(email: "jane@example.com"),
                 product: .init(id: "p1"))
-            let body = try MessageCoding.encode(TriggerMessage(marketplaceID: marketplaceID, receivedAt: Date(), event: event))
+            let body = try MessageCoding.encode(
+                TriggerMessage(marketplaceID: marketplaceID, receivedAt: Date(), event: event))
             try await ServiceTestSupport.withBroker { connection in
                 try await connection.publish(
                     topology.publication(ofTrigger: body, marketplaceID: marketplaceID, eventID: eventID))
@@ -70,8 +73,10 @@ import Testing
         /// The outcomes of the event on the outcomes queue (no log service runs here), until `count` are seen.
         func outcomes(of eventID: String, count: Int) async throws -> [Outcome] {
             let seen = OutcomeBox()
-            _ = try await ServiceTestSupport.firstMessage(on: topology.outcomesQueue, timeout: .seconds(15)) { message in
-                guard let outcome = try? MessageCoding.decode(Outcome.self, from: message.body), outcome.eventID == eventID
+            _ = try await ServiceTestSupport.firstMessage(on: topology.outcomesQueue, timeout: .seconds(15)) {
+                message in
+                guard let outcome = try? MessageCoding.decode(Outcome.self, from: message.body),
+                    outcome.eventID == eventID
                 else { return false }
                 return seen.append(outcome) >= count
             }
@@ -118,7 +123,8 @@ import Testing
             let outcomes = try await fixture.outcomes(of: eventID, count: 1)
             #expect(outcomes.map(\.status) == [.skipped] && outcomes.first?.reason == "no rule matches")
             let command = try await ServiceTestSupport.firstMessage(
-                on: fixture.topology.actionsQueue(connector: "webhook"), timeout: .seconds(2)) { _ in true }
+                on: fixture.topology.actionsQueue(connector: "webhook"), timeout: .seconds(2)
+            ) { _ in true }
             #expect(command == nil)
         }
     }
@@ -138,7 +144,8 @@ import Testing
                     AMQPMessage(body: Array(#"{"hello":"world"}"#.utf8), messageID: id, type: Outcome.contract),
                     exchange: fixture.topology.eventsExchange, routingKey: BrokerTopology.triggerRoutingKey)
             }
-            let dead = try await ServiceTestSupport.firstMessage(on: fixture.topology.deadQueue, timeout: .seconds(15)) {
+            let dead = try await ServiceTestSupport.firstMessage(on: fixture.topology.deadQueue, timeout: .seconds(15))
+            {
                 $0.messageID == id
             }
             guard case .string(let reason) = try #require(dead).headers[DeadLetter.reasonHeader] else {
@@ -154,7 +161,11 @@ import Testing
 final class OutcomeBox: Sendable {
     private let outcomes = Mutex<[Outcome]>([])
     /// Adds one and returns how many there are.
-    func append(_ outcome: Outcome) -> Int { outcomes.withLock { $0.append(outcome); return $0.count } }
+    func append(_ outcome: Outcome) -> Int {
+        outcomes.withLock {
+            $0.append(outcome); return $0.count
+        }
+    }
     /// Every one collected.
     var all: [Outcome] { outcomes.withLock { $0 } }
 }

@@ -5,7 +5,8 @@ import Testing
 /// The public AMQP ingestion contract (issue 13): which marketplace a broker user publishes for, and the checks a
 /// published message passes before its event is accepted.
 @Suite struct IngestContractTests {
-    static let event = Array(#"{"id":"evt_1","type":"product.purchased","customer":{"email":"jane@x.io"},"product":{"id":"p"}}"#.utf8)
+    static let event = Array(
+        #"{"id":"evt_1","type":"product.purchased","customer":{"email":"jane@x.io"},"product":{"id":"p"}}"#.utf8)
 
     @Test("a publisher user is named after its marketplace, optionally with a name of its own after a dot")
     func marketplaceOfUser() {

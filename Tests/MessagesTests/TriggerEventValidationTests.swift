@@ -31,16 +31,38 @@ import Testing
     }
 
     @Test func namesTheOffendingField() {
-        #expect(validate(#"{"type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"}}"#)?.field == "id")
-        #expect(validate(#"{"id":"e","type":"nope","customer":{"email":"a@b.co"},"product":{"id":"p"}}"#)?.field == "type")
-        #expect(validate(#"{"id":"e","type":"product.purchased","customer":{},"product":{"id":"p"}}"#)?.field == "customer.email")
-        #expect(validate(#"{"id":"e","type":"product.purchased","customer":{"email":"nope"},"product":{"id":"p"}}"#)?.field == "customer.email")
+        #expect(
+            validate(#"{"type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"}}"#)?.field == "id"
+        )
+        #expect(
+            validate(#"{"id":"e","type":"nope","customer":{"email":"a@b.co"},"product":{"id":"p"}}"#)?.field == "type")
+        #expect(
+            validate(#"{"id":"e","type":"product.purchased","customer":{},"product":{"id":"p"}}"#)?.field
+                == "customer.email")
+        #expect(
+            validate(#"{"id":"e","type":"product.purchased","customer":{"email":"nope"},"product":{"id":"p"}}"#)?.field
+                == "customer.email")
         #expect(validate(#"{"id":"e","type":"product.refunded","customer":{"email":"a@b.co"}}"#)?.field == "product")
-        #expect(validate(#"{"id":"e","type":"order.completed","customer":{"email":"a@b.co"},"order":{"id":"o","items":[{"product":{}}]}}"#)?.field == "order.items[0].product.id")
-        #expect(validate(#"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p","price":"1,5"}}"#)?.field == "product.price")
-        #expect(validate(#"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"},"occurred_at":"yesterday"}"#)?.field == "occurred_at")
-        #expect(validate(#"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"},"purchase_kind":"gift"}"#)?.field == "purchase_kind")
-        #expect(validate(#"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"},"test":"yes"}"#)?.field == "test")
+        #expect(
+            validate(
+                #"{"id":"e","type":"order.completed","customer":{"email":"a@b.co"},"order":{"id":"o","items":[{"product":{}}]}}"#
+            )?.field == "order.items[0].product.id")
+        #expect(
+            validate(
+                #"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p","price":"1,5"}}"#
+            )?.field == "product.price")
+        #expect(
+            validate(
+                #"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"},"occurred_at":"yesterday"}"#
+            )?.field == "occurred_at")
+        #expect(
+            validate(
+                #"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"},"purchase_kind":"gift"}"#
+            )?.field == "purchase_kind")
+        #expect(
+            validate(
+                #"{"id":"e","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"},"test":"yes"}"#
+            )?.field == "test")
         #expect(validate("not json")?.field == nil)
     }
 
@@ -51,8 +73,10 @@ import Testing
         for email in ["a@b.co", " \\t jane.doe+x@mail.example.com\\t ", "ü@bü.de", "x@y.z"] {
             #expect(validate(event(email: email)) == nil, "\(email) should be accepted")
         }
-        for email in ["", "   ", "@b.co", "a@b", "a@.co", "a@b.co.", "a@@b.co", "a@b@c.co", "a b@c.co", "a@b.co\\n",
-                      "a@\\rb.co", "a@b.c o", "a\u{00A0}b@c.co"] {
+        for email in [
+            "", "   ", "@b.co", "a@b", "a@.co", "a@b.co.", "a@@b.co", "a@b@c.co", "a b@c.co", "a@b.co\\n",
+            "a@\\rb.co", "a@b.c o", "a\u{00A0}b@c.co",
+        ] {
             #expect(validate(event(email: email))?.field == "customer.email", "\(email) should be refused")
         }
         for price in ["0", "49", "49.00", "0.5"] {
@@ -64,11 +88,14 @@ import Testing
         for currency in ["usd", "US", "USDD", "ÜSD", "U D"] {
             #expect(validate(event(currency: currency))?.field == "product.currency", "\(currency) should be refused")
         }
-        #expect(validate(#"{"id":" \t ","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"}}"#)?.field == "id")
+        #expect(
+            validate(#"{"id":" \t ","type":"product.purchased","customer":{"email":"a@b.co"},"product":{"id":"p"}}"#)?
+                .field == "id")
     }
 
     @Test func orderCompletedNeedsItemsButNoProduct() throws {
-        let json = #"{"id":"e","type":"order.completed","customer":{"email":"a@b.co"},"order":{"id":"o","items":[{"product":{"id":"p1"}},{"product":{"id":"p2"}}]}}"#
+        let json =
+            #"{"id":"e","type":"order.completed","customer":{"email":"a@b.co"},"order":{"id":"o","items":[{"product":{"id":"p1"}},{"product":{"id":"p2"}}]}}"#
         let event = try TriggerEvent.validated(from: Array(json.utf8))
         #expect(event.productIDs == ["p1", "p2"])
         #expect(validate(#"{"id":"e","type":"order.completed","customer":{"email":"a@b.co"}}"#)?.field == "order")
@@ -76,14 +103,17 @@ import Testing
 
     @Test func firedRuleTriggersFollowTheTriggerTable() {
         #expect(TriggerType.upsellPurchased.firedRuleTriggers == [.upsellPurchased, .productPurchased])
-        #expect(TriggerType.subscriptionDelinquent.firedRuleTriggers == [.subscriptionDelinquent, .subscriptionCanceled])
+        #expect(
+            TriggerType.subscriptionDelinquent.firedRuleTriggers == [.subscriptionDelinquent, .subscriptionCanceled])
         #expect(TriggerType.productPartiallyRefunded.firedRuleTriggers == [.productPartiallyRefunded])
         #expect(TriggerType.productRefunded.firedRuleTriggers == [.productRefunded])
     }
 
     @Test func contractsRoundTrip() throws {
-        let event = TriggerEvent(id: "e", type: .productPurchased, customer: .init(email: "a@b.co"), product: .init(id: "p"))
-        let message = TriggerMessage(marketplaceID: "mkt_1", receivedAt: Date(timeIntervalSince1970: 1_800_000_000.5), event: event)
+        let event = TriggerEvent(
+            id: "e", type: .productPurchased, customer: .init(email: "a@b.co"), product: .init(id: "p"))
+        let message = TriggerMessage(
+            marketplaceID: "mkt_1", receivedAt: Date(timeIntervalSince1970: 1_800_000_000.5), event: event)
         let decoded = try MessageCoding.decode(TriggerMessage.self, from: try MessageCoding.encode(message))
         #expect(decoded == message)
         let json = String(decoding: try MessageCoding.encode(message), as: UTF8.self)

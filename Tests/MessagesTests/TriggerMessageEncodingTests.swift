@@ -3,7 +3,8 @@ import Messages
 import Testing
 
 @Suite struct TriggerMessageEncodingTests {
-    let receivedAt = RFC3339.date(from: "2026-11-21T10:00:01.250Z")!
+    /// 2026-11-21T10:00:01.250Z.
+    let receivedAt = Date(timeIntervalSince1970: 1_795_255_201.25)
 
     /// What the matcher reads from a body the gateway built around the store's bytes.
     func decoded(_ eventJSON: [UInt8]) throws -> (message: TriggerMessage, expected: TriggerMessage) {
@@ -40,7 +41,8 @@ import Testing
 
     @Test("an escaped NUL in a field the event does not have is not forwarded: the event is encoded instead")
     func escapedNULInAnUnknownFieldIsNotForwarded() throws {
-        let json = Array(#"{"id":"evt_3","type":"product.purchased","customer":{"email":"a@b.co"},"#.utf8)
+        let json =
+            Array(#"{"id":"evt_3","type":"product.purchased","customer":{"email":"a@b.co"},"#.utf8)
             + Array(#""product":{"id":"p"},"note":"x\u0000y"}"#.utf8)
         let event = try TriggerEvent.validated(from: json)
         let body = try TriggerMessage.encoded(
@@ -48,7 +50,8 @@ import Testing
         #expect(!String(decoding: body, as: UTF8.self).contains("note"))
         #expect(try MessageCoding.decode(TriggerMessage.self, from: body).event == event)
         // The text `\u0000` (an escaped backslash, then `u0000`) is no NUL: those bytes are forwarded.
-        let text = Array(#"{"id":"evt_4","type":"product.purchased","customer":{"email":"a@b.co"},"#.utf8)
+        let text =
+            Array(#"{"id":"evt_4","type":"product.purchased","customer":{"email":"a@b.co"},"#.utf8)
             + Array(#""product":{"id":"p"},"note":"x\\u0000y"}"#.utf8)
         let forwarded = try TriggerMessage.encoded(
             marketplaceID: "mkt_1", receivedAt: receivedAt, event: try TriggerEvent.validated(from: text),

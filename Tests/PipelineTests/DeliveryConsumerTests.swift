@@ -40,7 +40,7 @@ struct DeliveryConsumerTests {
                         try await connection.publish(
                             AMQPMessage(body: Array(id.utf8), messageID: id), exchange: "", routingKey: queue)
                         break
-                    } catch where ContinuousClock.now < deadline {
+                    } catch  where ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(100))  // still connecting
                     }
                 }

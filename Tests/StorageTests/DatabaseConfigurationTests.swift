@@ -44,8 +44,10 @@ struct DatabaseConfigurationTests {
         #expect(other.sslRootCertificateFile == root)
     }
 
-    @Test(arguments: ["postgres://u@h/d?sslmode=on", "postgres://u@h/d?sslmode=", "postgres://u@h/d?sslmode=allow",
-                      "postgres://u@h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"])
+    @Test(arguments: [
+        "postgres://u@h/d?sslmode=on", "postgres://u@h/d?sslmode=", "postgres://u@h/d?sslmode=allow",
+        "postgres://u@h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+    ])
     func badTLSSettingsAreRejected(url: String) {
         #expect {
             _ = try DatabaseConfiguration(url: url)

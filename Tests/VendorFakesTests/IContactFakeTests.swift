@@ -10,12 +10,12 @@ import Testing
 @Suite struct IContactFakeTests {
     let credentials = IContactFakeState.Credentials(appID: "app", username: "user@example.com", password: "pw")
 
-    func headers(_ credentials: IContactFakeState.Credentials) -> HTTPFields {
+    func headers(_ credentials: IContactFakeState.Credentials) throws -> HTTPFields {
         var fields: HTTPFields = [.accept: "application/json", .contentType: "application/json"]
-        fields[HTTPField.Name("api-version")!] = "2.2"
-        fields[HTTPField.Name("api-appid")!] = credentials.appID
-        fields[HTTPField.Name("api-username")!] = credentials.username
-        fields[HTTPField.Name("api-password")!] = credentials.password
+        fields[try #require(HTTPField.Name("api-version"))] = "2.2"
+        fields[try #require(HTTPField.Name("api-appid"))] = credentials.appID
+        fields[try #require(HTTPField.Name("api-username"))] = credentials.username
+        fields[try #require(HTTPField.Name("api-password"))] = credentials.password
         return fields
     }
 
@@ -35,23 +35,30 @@ import Testing
         await fake.state.warnOnCreate(credentials, email: "jane@example.com")
         let app = Application(router: fake.router())
         let base = "/icp/a/\(accountID)/c/\(folderID)"
-        let h = headers(credentials)
+        let h = try headers(credentials)
         try await app.test(.router) { client in
             try await client.execute(uri: "/icp/a/", method: .get, headers: h) { response in
                 #expect((json(response)["accounts"] as? [[String: Any]])?.first?["accountId"] as? String == accountID)
             }
             try await client.execute(uri: "/icp/a/\(accountID)/c/", method: .get, headers: h) { response in
-                #expect((json(response)["clientfolders"] as? [[String: Any]])?.first?["clientFolderId"] as? String == folderID)
+                #expect(
+                    (json(response)["clientfolders"] as? [[String: Any]])?.first?["clientFolderId"] as? String
+                        == folderID)
             }
-            try await client.execute(uri: "\(base)/contacts?email=jane@example.com&status=total", method: .get, headers: h) { response in
+            try await client.execute(
+                uri: "\(base)/contacts?email=jane@example.com&status=total", method: .get, headers: h
+            ) { response in
                 #expect((json(response)["contacts"] as? [Any])?.isEmpty == true)
             }
-            try await client.execute(uri: "\(base)/contacts", method: .post, headers: h, body: body(["email": "jane@example.com"])) { response in
+            try await client.execute(
+                uri: "\(base)/contacts", method: .post, headers: h, body: body(["email": "jane@example.com"])
+            ) { response in
                 #expect(response.status == .badRequest, "a contact body must be an array")
                 #expect((json(response)["errors"] as? [String])?.isEmpty == false)
             }
             let contactID = try await client.execute(
-                uri: "\(base)/contacts", method: .post, headers: h, body: body([["email": "jane@example.com", "firstName": "Jane"]])
+                uri: "\(base)/contacts", method: .post, headers: h,
+                body: body([["email": "jane@example.com", "firstName": "Jane"]])
             ) { response -> String? in
                 #expect(response.status == .ok)
                 #expect((json(response)["warnings"] as? [String])?.count == 1)
@@ -66,12 +73,15 @@ import Testing
                 #expect(subscription?["subscriptionId"] as? String == "\(listID)_\(contact)")
             }
             try await client.execute(
-                uri: "\(base)/subscriptions/\(listID)_\(contact)", method: .post, headers: h, body: body(["status": "unsubscribed"])
+                uri: "\(base)/subscriptions/\(listID)_\(contact)", method: .post, headers: h,
+                body: body(["status": "unsubscribed"])
             ) { response in
                 #expect((json(response)["subscription"] as? [String: Any])?["status"] as? String == "unsubscribed")
             }
         }
-        #expect(await fake.state.subscription(credentials, listID: listID, email: "jane@example.com")?.status == "unsubscribed")
+        #expect(
+            await fake.state.subscription(credentials, listID: listID, email: "jane@example.com")?.status
+                == "unsubscribed")
     }
 
     @Test("wrong credentials or a missing API-Version are refused with errors; queued 503s then recovery")
@@ -82,16 +92,19 @@ import Testing
         try await app.test(.router) { client in
             var wrong = credentials
             wrong.password = "nope"
-            try await client.execute(uri: "/icp/a/", method: .get, headers: headers(wrong)) { response in
+            try await client.execute(uri: "/icp/a/", method: .get, headers: try headers(wrong)) { response in
                 #expect(response.status == .unauthorized)
                 #expect((json(response)["errors"] as? [String])?.isEmpty == false)
             }
-            var noVersion = headers(credentials)
-            noVersion[HTTPField.Name("api-version")!] = nil
+            var noVersion = try headers(credentials)
+            noVersion[try #require(HTTPField.Name("api-version"))] = nil
             #expect(try await client.execute(uri: "/icp/a/", method: .get, headers: noVersion).status == .badRequest)
             await fake.state.failNext(credentials, status: 503, count: 1)
-            #expect(try await client.execute(uri: "/icp/a/", method: .get, headers: headers(credentials)).status == .serviceUnavailable)
-            #expect(try await client.execute(uri: "/icp/a/", method: .get, headers: headers(credentials)).status == .ok)
+            #expect(
+                try await client.execute(uri: "/icp/a/", method: .get, headers: try headers(credentials)).status
+                    == .serviceUnavailable)
+            #expect(
+                try await client.execute(uri: "/icp/a/", method: .get, headers: try headers(credentials)).status == .ok)
         }
     }
 
@@ -102,7 +115,7 @@ import Testing
         await fake.state.setNumericIDs(true)
         let app = Application(router: fake.router())
         try await app.test(.router) { client in
-            try await client.execute(uri: "/icp/a/", method: .get, headers: headers(credentials)) { response in
+            try await client.execute(uri: "/icp/a/", method: .get, headers: try headers(credentials)) { response in
                 #expect((json(response)["accounts"] as? [[String: Any]])?.first?["accountId"] is Int)
             }
         }

@@ -24,7 +24,10 @@ import Testing
     }
 
     func basic(_ key: String) -> HTTPFields {
-        [.authorization: "Basic " + Data("anystring:\(key)".utf8).base64EncodedString(), .contentType: "application/json"]
+        [
+            .authorization: "Basic " + Data("anystring:\(key)".utf8).base64EncodedString(),
+            .contentType: "application/json",
+        ]
     }
 
     func json(_ response: TestResponse) -> [String: Any] {
@@ -73,7 +76,8 @@ import Testing
                 #expect((json(response)["lists"] as? [Any])?.count == 10, "count defaults to 10")
                 #expect(json(response)["total_items"] as? Int == 15)
             }
-            try await client.execute(uri: "/us6/3.0/lists?count=10&offset=10", method: .get, headers: basic(s.key)) { response in
+            try await client.execute(uri: "/us6/3.0/lists?count=10&offset=10", method: .get, headers: basic(s.key)) {
+                response in
                 #expect((json(response)["lists"] as? [Any])?.count == 5)
             }
         }
@@ -98,28 +102,38 @@ import Testing
     @Test("group headings and groups page with count and offset")
     func groupsPaginate() async throws {
         let s = await setup()
-        let first = await s.fake.state.addGroup(account: s.account, list: s.list, category: "Interests", interests: ["A", "B", "C"])
+        let first = await s.fake.state.addGroup(
+            account: s.account, list: s.list, category: "Interests", interests: ["A", "B", "C"])
         await s.fake.state.addGroup(account: s.account, list: s.list, category: "Topics", interests: ["D"])
         let app = Application(router: s.fake.router())
         try await app.test(.router) { client in
             let categories = try await client.execute(
-                uri: "/us6/3.0/lists/\(s.list)/interest-categories?count=1&offset=1", method: .get, headers: basic(s.key)
+                uri: "/us6/3.0/lists/\(s.list)/interest-categories?count=1&offset=1", method: .get,
+                headers: basic(s.key)
             ) { json($0) }
             #expect((categories["categories"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Topics"])
             #expect(categories["total_items"] as? Int == 2)
-            let all = try await client.execute(uri: "/us6/3.0/lists/\(s.list)/interest-categories", method: .get, headers: basic(s.key)) {
+            let all = try await client.execute(
+                uri: "/us6/3.0/lists/\(s.list)/interest-categories", method: .get, headers: basic(s.key)
+            ) {
                 json($0)["categories"] as? [[String: Any]]
             }
             let category = try #require(all?.first?["id"] as? String)
             let interests = try await client.execute(
-                uri: "/us6/3.0/lists/\(s.list)/interest-categories/\(category)/interests?count=2&offset=2", method: .get,
+                uri: "/us6/3.0/lists/\(s.list)/interest-categories/\(category)/interests?count=2&offset=2",
+                method: .get,
                 headers: basic(s.key)
             ) { json($0) }
-            #expect((interests["interests"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [try #require(first["C"])])
+            #expect(
+                (interests["interests"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [
+                    try #require(first["C"])
+                ])
             #expect(interests["total_items"] as? Int == 3)
-            await s.fake.state.setMember(account: s.account, list: s.list, email: "jane@example.com", status: "subscribed")
+            await s.fake.state.setMember(
+                account: s.account, list: s.list, email: "jane@example.com", status: "subscribed")
             try await client.execute(
-                uri: "/us6/3.0/lists/\(s.list)/members/\(MailchimpFakeState.subscriberHash("jane@example.com"))", method: .patch,
+                uri: "/us6/3.0/lists/\(s.list)/members/\(MailchimpFakeState.subscriberHash("jane@example.com"))",
+                method: .patch,
                 headers: basic(s.key), body: body(["interests": ["0bad1d": true]])
             ) { response in
                 #expect(response.status == .badRequest, "an unknown interest id is refused by PATCH as by PUT")
@@ -135,7 +149,9 @@ import Testing
         let email = "Jane@Example.com"
         let hash = MailchimpFakeState.subscriberHash(email)
         try await app.test(.router) { client in
-            let upsert: [String: Any] = ["email_address": email, "status_if_new": "subscribed", "merge_fields": ["FNAME": "Jane"]]
+            let upsert: [String: Any] = [
+                "email_address": email, "status_if_new": "subscribed", "merge_fields": ["FNAME": "Jane"],
+            ]
             try await client.execute(
                 uri: "/us6/3.0/lists/\(s.list)/members/\(MailchimpFakeState.subscriberHash("other@example.com"))",
                 method: .put, headers: basic(s.key), body: body(upsert)
@@ -143,13 +159,16 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(json(response)["title"] as? String == "Invalid Resource")
             }
-            try await client.execute(uri: "/us6/3.0/lists/\(s.list)/members/\(hash)", method: .put, headers: basic(s.key), body: body(upsert)) { response in
+            try await client.execute(
+                uri: "/us6/3.0/lists/\(s.list)/members/\(hash)", method: .put, headers: basic(s.key), body: body(upsert)
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(json(response)["status"] as? String == "subscribed")
                 #expect((json(response)["merge_fields"] as? [String: String])?["FNAME"] == "Jane")
             }
             try await client.execute(
-                uri: "/us6/3.0/lists/\(s.list)/members/\(hash)", method: .patch, headers: basic(s.key), body: body(["status": "unsubscribed"])
+                uri: "/us6/3.0/lists/\(s.list)/members/\(hash)", method: .patch, headers: basic(s.key),
+                body: body(["status": "unsubscribed"])
             ) { response in
                 #expect(json(response)["status"] as? String == "unsubscribed")
             }
@@ -160,7 +179,9 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(json(response)["title"] as? String == "Member In Compliance State")
             }
-            try await client.execute(uri: "/us6/3.0/lists/nope/members/\(hash)", method: .put, headers: basic(s.key), body: body(upsert)) { response in
+            try await client.execute(
+                uri: "/us6/3.0/lists/nope/members/\(hash)", method: .put, headers: basic(s.key), body: body(upsert)
+            ) { response in
                 #expect(response.status == .notFound)
                 #expect(json(response)["title"] as? String == "Resource Not Found")
             }
@@ -178,7 +199,9 @@ import Testing
         try await app.test(.router) { client in
             try await client.execute(
                 uri: "/us6/3.0/lists/\(s.list)/members/\(hash)/tags", method: .post, headers: basic(s.key),
-                body: body(["tags": [["name": "VIP", "status": "active"], ["name": "video-course", "status": "active"]]])
+                body: body([
+                    "tags": [["name": "VIP", "status": "active"], ["name": "video-course", "status": "active"]]
+                ])
             ) { response in
                 #expect(response.status == .noContent)
             }
@@ -188,7 +211,9 @@ import Testing
             ) { response in
                 #expect(response.status == .noContent)
             }
-            try await client.execute(uri: "/us6/3.0/lists/\(s.list)/tag-search?name=vi", method: .get, headers: basic(s.key)) { response in
+            try await client.execute(
+                uri: "/us6/3.0/lists/\(s.list)/tag-search?name=vi", method: .get, headers: basic(s.key)
+            ) { response in
                 let names = (json(response)["tags"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
                 #expect(names == ["VIP", "video-course"])
             }
@@ -204,7 +229,9 @@ import Testing
         let statuses = try await app.test(.router) { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<11 {
-                    group.addTask { try await client.execute(uri: "/us6/3.0/lists", method: .get, headers: basic(s.key)).status }
+                    group.addTask {
+                        try await client.execute(uri: "/us6/3.0/lists", method: .get, headers: basic(s.key)).status
+                    }
                 }
                 var statuses: [HTTPResponse.Status] = []
                 for try await status in group { statuses.append(status) }
@@ -236,24 +263,38 @@ import Testing
         try await app.test(.router) { client in
             let redirect = "http://127.0.0.1:8080/v1/oauth/callback"
             let location = try await client.execute(
-                uri: "/login/oauth2/authorize?response_type=code&client_id=client&redirect_uri=\(redirect)&state=xyz", method: .get
+                uri: "/login/oauth2/authorize?response_type=code&client_id=client&redirect_uri=\(redirect)&state=xyz",
+                method: .get
             ).headers[.location]
             let components = URLComponents(string: try #require(location))
             #expect(components?.queryItems?.first { $0.name == "state" }?.value == "xyz")
             let code = try #require(components?.queryItems?.first { $0.name == "code" }?.value)
-            let form = "grant_type=authorization_code&client_id=client&client_secret=secret&redirect_uri=\(redirect)&code=\(code)"
+            let form =
+                "grant_type=authorization_code&client_id=client&client_secret=secret&redirect_uri=\(redirect)&code=\(code)"
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-            let token = try await client.execute(uri: "/login/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: form)) {
+            let token = try await client.execute(
+                uri: "/login/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: form)
+            ) {
                 json($0)["access_token"] as? String
             }
             let accessToken = try #require(token)
-            #expect(try await client.execute(uri: "/login/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: form)).status == .badRequest, "a code is single-use")
-            try await client.execute(uri: "/login/oauth2/metadata", method: .get, headers: [.authorization: "OAuth \(accessToken)"]) { response in
+            #expect(
+                try await client.execute(
+                    uri: "/login/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: form)
+                ).status == .badRequest, "a code is single-use")
+            try await client.execute(
+                uri: "/login/oauth2/metadata", method: .get, headers: [.authorization: "OAuth \(accessToken)"]
+            ) { response in
                 #expect(json(response)["dc"] as? String == "us6")
                 #expect((json(response)["api_endpoint"] as? String)?.hasSuffix("/us6") == true)
             }
-            #expect(try await client.execute(uri: "/login/oauth2/metadata", method: .get, headers: [.authorization: "Bearer \(accessToken)"]).status == .unauthorized)
-            try await client.execute(uri: "/us6/3.0/lists", method: .get, headers: [.authorization: "Bearer \(accessToken)"]) { response in
+            #expect(
+                try await client.execute(
+                    uri: "/login/oauth2/metadata", method: .get, headers: [.authorization: "Bearer \(accessToken)"]
+                ).status == .unauthorized)
+            try await client.execute(
+                uri: "/us6/3.0/lists", method: .get, headers: [.authorization: "Bearer \(accessToken)"]
+            ) { response in
                 #expect(response.status == .ok)
             }
         }

@@ -45,8 +45,12 @@ import Testing
     func namesAreCheckedWhenConnecting() async throws {
         let shared = HTTPClient(eventLoopGroupProvider: .singleton)
         let closed = PinnedResolver(policy: EgressPolicy(), configuration: ConnectorWorker.httpClientConfiguration)
-        await #expect(throws: PinnedResolver.Refusal.self) { _ = try await closed.client(for: "localhost", shared: shared) }
-        await #expect(throws: PinnedResolver.Refusal.self) { _ = try await closed.client(for: "127.0.0.1", shared: shared) }
+        await #expect(throws: PinnedResolver.Refusal.self) {
+            _ = try await closed.client(for: "localhost", shared: shared)
+        }
+        await #expect(throws: PinnedResolver.Refusal.self) {
+            _ = try await closed.client(for: "127.0.0.1", shared: shared)
+        }
         let open = PinnedResolver(
             policy: try EgressPolicy(allowList: "127.0.0.1/32"), configuration: ConnectorWorker.httpClientConfiguration)
         let pinned = try await open.client(for: "localhost", shared: shared)

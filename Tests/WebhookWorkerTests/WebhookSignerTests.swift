@@ -37,7 +37,8 @@ import Testing
             #expect(jittered >= .seconds(8) && jittered <= .seconds(12))
         }
         #expect(RetryPolicy().totalSpan >= .seconds(72 * 3600), "the default spans at least 72 hours (Stripe: 3 days)")
-        #expect(RetryPolicy().maximumAge >= RetryPolicy().totalSpan * 6 / 5, "the maximum age fits the jittered schedule")
+        #expect(
+            RetryPolicy().maximumAge >= RetryPolicy().totalSpan * 6 / 5, "the maximum age fits the jittered schedule")
     }
 
     @Test func retryAfterIsAFloorThatJitterOnlyAddsTo() {

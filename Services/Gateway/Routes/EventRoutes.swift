@@ -104,7 +104,7 @@ struct EventRoutes: Sendable {
     /// Splits `{"events":[…]}` into the raw bytes of each event, so each is validated and answered on its own.
     static func splitBatch(_ body: ByteBuffer) throws -> [[UInt8]] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
-              let events = object["events"] as? [Any]
+            let events = object["events"] as? [Any]
         else {
             throw APIError.badRequest("the body must be {\"events\":[…]}", field: "events")
         }

@@ -130,7 +130,8 @@ extension IntegrationRoutes {
     private static func redirect(to url: String, with items: [String: String]) -> Response {
         var components = URLComponents(string: url) ?? URLComponents()
         components.queryItems =
-            (components.queryItems ?? []) + items.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+            (components.queryItems ?? [])
+            + items.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         return Response(status: .seeOther, headers: [.location: components.string ?? url, .cacheControl: "no-store"])
     }
 

@@ -33,9 +33,14 @@ struct IntegrationView: ResponseEncodable {
 /// Standard Webhooks signing secrets: `whsec_` + base64 of 24–64 random bytes.
 enum WebhookSecret {
     static func resolve(_ given: String?) throws -> String {
-        guard let given, !given.isEmpty else { return "whsec_" + Data(Identifier.randomBytes(32)).base64EncodedString() }
-        guard given.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(given.dropFirst(6))), (24...64).contains(bytes.count) else {
-            throw APIError.badRequest("must be whsec_ followed by base64 of 24 to 64 bytes", field: "credentials.secret")
+        guard let given, !given.isEmpty else {
+            return "whsec_" + Data(Identifier.randomBytes(32)).base64EncodedString()
+        }
+        guard given.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(given.dropFirst(6))),
+            (24...64).contains(bytes.count)
+        else {
+            throw APIError.badRequest(
+                "must be whsec_ followed by base64 of 24 to 64 bytes", field: "credentials.secret")
         }
         return given
     }

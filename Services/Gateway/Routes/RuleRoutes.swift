@@ -38,11 +38,15 @@ struct RuleRoutes: Sendable {
         var filter = RuleFilter()
         filter.productID = request.uri.queryParameters.get("product_id")
         if let scope = request.uri.queryParameters.get("scope") {
-            guard let value = Rule.Scope(rawValue: scope) else { throw APIError.badRequest("must be global or product", field: "scope") }
+            guard let value = Rule.Scope(rawValue: scope) else {
+                throw APIError.badRequest("must be global or product", field: "scope")
+            }
             filter.scope = value
         }
         if let trigger = request.uri.queryParameters.get("trigger") {
-            guard let value = TriggerType(rawValue: trigger) else { throw APIError.badRequest("is not a known trigger type", field: "trigger") }
+            guard let value = TriggerType(rawValue: trigger) else {
+                throw APIError.badRequest("is not a known trigger type", field: "trigger")
+            }
             filter.trigger = value
         }
         let list = try await rules.list(marketplaceID: marketplaceID, filter: filter)
@@ -52,7 +56,9 @@ struct RuleRoutes: Sendable {
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> RuleView {
         let marketplaceID = try context.marketplaceID
         let id = try context.parameters.require("id")
-        guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
+        guard let rule = try await rules.get(marketplaceID: marketplaceID, id: id) else {
+            throw APIError.notFound("rule \(id)")
+        }
         return RuleView(rule)
     }
 
@@ -76,7 +82,9 @@ struct RuleRoutes: Sendable {
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> HTTPResponse.Status {
         let marketplaceID = try context.marketplaceID
         let id = try context.parameters.require("id")
-        guard try await rules.delete(marketplaceID: marketplaceID, id: id) else { throw APIError.notFound("rule \(id)") }
+        guard try await rules.delete(marketplaceID: marketplaceID, id: id) else {
+            throw APIError.notFound("rule \(id)")
+        }
         return .noContent
     }
 
@@ -91,14 +99,19 @@ struct RuleRoutes: Sendable {
 
     /// Checks a rule against its integration: same marketplace, an action of its connector, a fitting destination.
     private func validate(_ body: CreateRule, marketplaceID: String) async throws -> RuleStore.NewRule {
-        guard let scope = Rule.Scope(rawValue: body.scope) else { throw APIError.badRequest("must be global or product", field: "scope") }
+        guard let scope = Rule.Scope(rawValue: body.scope) else {
+            throw APIError.badRequest("must be global or product", field: "scope")
+        }
         let productID = body.productID?.trimmingCharacters(in: .whitespaces)
         switch scope {
         case .product:
-            guard let productID, !productID.isEmpty else { throw APIError.badRequest("is required for a product rule", field: "product_id") }
+            guard let productID, !productID.isEmpty else {
+                throw APIError.badRequest("is required for a product rule", field: "product_id")
+            }
         case .global:
             guard productID == nil || productID == "" else {
-                throw APIError.badRequest("must be absent for a global rule, which applies to every product", field: "product_id")
+                throw APIError.badRequest(
+                    "must be absent for a global rule, which applies to every product", field: "product_id")
             }
         }
         guard let trigger = TriggerType(rawValue: body.trigger) else {
@@ -108,16 +121,21 @@ struct RuleRoutes: Sendable {
         guard let integration = try await integrations.get(marketplaceID: marketplaceID, id: body.integrationID) else {
             throw APIError.badRequest("no integration with this id exists in your marketplace", field: "integration_id")
         }
-        guard let connector = ConnectorDescriptor.named(integration.connector), let action = connector.action(named: body.action) else {
+        guard let connector = ConnectorDescriptor.named(integration.connector),
+            let action = connector.action(named: body.action)
+        else {
             throw APIError.badRequest("is not an action of the \(integration.connector) connector", field: "action")
         }
         guard let kind = DestinationKind(rawValue: body.destination.kind), kind == action.destinationKind else {
-            throw APIError.badRequest("must be \(action.destinationKind.rawValue) for \(action.name)", field: "destination.kind")
+            throw APIError.badRequest(
+                "must be \(action.destinationKind.rawValue) for \(action.name)", field: "destination.kind")
         }
         let name = body.destination.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw APIError.badRequest("must not be empty", field: "destination.name") }
         if kind == .url {
-            guard let url = URL(string: name), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            guard let url = URL(string: name), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host != nil
+            else {
                 throw APIError.badRequest("must be an http or https URL", field: "destination.name")
             }
             if let host = url.host, let address = IPAddress(host), let refusal = egress.refusal(for: address) {
@@ -130,20 +148,24 @@ struct RuleRoutes: Sendable {
         let parentID = body.destination.parentID?.trimmingCharacters(in: .whitespaces).nonEmpty
         guard action.parentKind != nil || parentID == nil else {
             throw APIError.badRequest(
-                "must be absent: a \(kind.rawValue) of \(action.name) belongs to nothing", field: "destination.parent_id")
+                "must be absent: a \(kind.rawValue) of \(action.name) belongs to nothing",
+                field: "destination.parent_id")
         }
-        var destination = Destination(kind: kind, id: body.destination.id, name: name, parentID: parentID, fromCatalog: false)
+        var destination = Destination(
+            kind: kind, id: body.destination.id, name: name, parentID: parentID, fromCatalog: false)
         // A URL is never in a catalog; anything else may have been typed by hand, which is allowed but marked.
         if kind != .url {
             let entries = try await catalog.entries(
-                integrationID: integration.id, kind: kind, id: destination.id, name: name, parentID: destination.parentID)
+                integrationID: integration.id, kind: kind, id: destination.id, name: name,
+                parentID: destination.parentID)
             if let entry = entries.first {
                 // The same name twice (a tag in two audiences): acting on either could be wrong, so the merchant
                 // says which, by parent when that tells them apart, else by id.
                 if entry.id != destination.id, entries.count > 1 {
                     let parents = Set(entries.compactMap(\.parentID))
                     let (field, values) =
-                        parents.count > 1 ? ("destination.parent_id", parents.sorted()) : ("destination.id", entries.map(\.id))
+                        parents.count > 1
+                        ? ("destination.parent_id", parents.sorted()) : ("destination.id", entries.map(\.id))
                     throw APIError.badRequest(
                         "is required: \(entries.count) \(kind.rawValue)s are named \"\(name)\" (\(values.joined(separator: ", ")))",
                         field: field)
@@ -160,7 +182,8 @@ struct RuleRoutes: Sendable {
                 field: "destination.parent_id")
         }
         return RuleStore.NewRule(
-            scope: scope, productID: scope == .product ? productID : nil, trigger: trigger, integrationID: integration.id,
+            scope: scope, productID: scope == .product ? productID : nil, trigger: trigger,
+            integrationID: integration.id,
             action: action.name, destination: destination, enabled: body.enabled ?? true)
     }
 }
