@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 // The C client is this module's own business: nothing it declares leaks into AMQP's interface.
 internal import CRabbitMQ
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Scratch C memory for arguments of one rabbitmq-c call (strings, tables). rabbitmq-c copies what it needs
 /// while encoding, so everything is freed with `reset()` right after the call. Used by the connection thread only.
@@ -75,10 +76,10 @@ extension amqp_bytes_t {
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
     }
 
-    /// Appends the bytes to a Swift buffer.
-    func append(to buffer: inout [UInt8]) {
-        guard let bytes, len > 0 else { return }
-        buffer.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: len))
+    /// The bytes, valid as long as the memory rabbitmq-c lent them from (a frame: until the next read).
+    var buffer: UnsafeRawBufferPointer {
+        guard let bytes, len > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: bytes, count: len)
     }
 }
 

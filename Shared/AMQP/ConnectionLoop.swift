@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 // The C client is this module's own business: nothing it declares leaks into AMQP's interface.
 internal import CRabbitMQ
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A FIFO of publishes that wait for room in the confirm window; O(1) append and pop.
 struct PublishQueue {
@@ -82,52 +83,6 @@ struct PublishQueue {
     }
 }
 
-/// A consumer as the connection thread tracks it across reconnections.
-final class ConsumerState {
-    /// Stable identity.
-    let id: UInt64
-    /// The queue consumed.
-    let queue: String
-    /// `basic.qos` prefetch count.
-    let prefetch: UInt16
-    /// Where deliveries go.
-    let continuation: AsyncStream<AMQPDelivery>.Continuation
-    /// The channel in the current connection, if started.
-    var channel: UInt16?
-    /// The broker-assigned consumer tag in the current connection.
-    var tag: String?
-    /// Shared by the deliveries of the current channel.
-    var context: DeliveryContext?
-    /// Cancel was requested; further deliveries are requeued.
-    var cancelling = false
-
-    /// Creates the state from a registration.
-    init(_ registration: ConsumerRegistration) {
-        id = registration.id
-        queue = registration.queue
-        prefetch = registration.prefetch
-        continuation = registration.continuation
-    }
-}
-
-/// A message being reassembled from method, header and body frames on one channel.
-struct IncomingContent {
-    /// What the content belongs to.
-    enum Kind {
-        /// A `basic.deliver` to a consumer.
-        case delivery(tag: UInt64, redelivered: Bool, exchange: String, routingKey: String)
-        /// A `basic.return` of an unroutable mandatory publish.
-        case returned(reason: String)
-    }
-
-    /// What the content belongs to.
-    let kind: Kind
-    /// Properties and body received so far.
-    var message = AMQPMessage(body: [], contentType: nil)
-    /// Expected body size from the content header; nil until the header arrived.
-    var bodySize: Int?
-}
-
 /// Why a rabbitmq-c RPC failed: only the channel is gone, or the whole connection.
 enum RPCFailure: Error {
     /// The broker closed the channel (close-ok already sent); the connection is usable.
@@ -186,12 +141,10 @@ final class ConnectionLoop {
     /// When timeouts were last checked.
     private var lastTimeoutScan = ContinuousClock.now
 
-    /// Registered consumers by id.
-    private var consumers: [UInt64: ConsumerState] = [:]
-    /// Which consumer owns a channel in this connection.
-    private var consumerByChannel: [UInt16: UInt64] = [:]
+    /// The consumers, and which channel each consumes on.
+    private var consumers = ConsumerRegistry()
     /// Contents being reassembled, by channel.
-    private var incoming: [UInt16: IncomingContent] = [:]
+    private var assembler = ContentAssembler()
     /// Unsettled deliveries per consumer channel, to coalesce acks.
     private var windows: [UInt16: DeliveryWindow] = [:]
 
@@ -293,7 +246,8 @@ final class ConnectionLoop {
         _ = amqp_set_rpc_timeout(conn, &rpcTimeout)
 
         // Sub-second heartbeats round up to one second; zero (or less) disables them.
-        let heartbeat = configuration.heartbeat > .zero
+        let heartbeat =
+            configuration.heartbeat > .zero
             ? Int32(clamping: max(1, configuration.heartbeat.components.seconds)) : 0
         // Without the `connection.blocked` capability the broker blocks the connection silently.
         var properties = arena.table(
@@ -318,7 +272,7 @@ final class ConnectionLoop {
             try openChannel(Self.publisherChannel)
             try declareTopology()
             try enableConfirms()
-            for consumer in consumers.values.sorted(by: { $0.id < $1.id }) {
+            for consumer in consumers.inStartOrder {
                 try start(consumer)
             }
         } catch {
@@ -347,8 +301,9 @@ final class ConnectionLoop {
         if let certificateFile = tls.certificateFile, let keyFile = tls.keyFile {
             let status = amqp_ssl_socket_set_key(socket, certificateFile, keyFile)
             guard status == AMQP_STATUS_OK.rawValue else {
-                return .failure(.connection(
-                    "cannot load the client certificate \(certificateFile): \(Self.statusString(status))"))
+                return .failure(
+                    .connection(
+                        "cannot load the client certificate \(certificateFile): \(Self.statusString(status))"))
             }
         }
         amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
@@ -375,14 +330,8 @@ final class ConnectionLoop {
         processCommandsOffline()
         let error = AMQPError(code: .connectionLost, message: "connection lost before the confirm: \(reason)")
         failAllPublishes(with: error)
-        for consumer in consumers.values {
-            consumer.channel = nil
-            consumer.tag = nil
-            consumer.context = nil
-            if consumer.cancelling { finish(consumer) }
-        }
-        consumerByChannel = [:]
-        incoming = [:]
+        consumers.connectionLost()
+        assembler.discardAll()
         teardown(graceful: false)
     }
 
@@ -415,11 +364,7 @@ final class ConnectionLoop {
             openChannels = []
             teardown(graceful: true)
         }
-        for consumer in consumers.values {
-            consumer.continuation.finish()
-        }
-        consumers = [:]
-        consumerByChannel = [:]
+        consumers.finishAll()
         logger.debug("AMQP: connection closed")
     }
 
@@ -456,7 +401,8 @@ final class ConnectionLoop {
 
             if amqp_frames_enqueued(conn) == 0 && amqp_data_in_buffer(conn) == 0 {
                 amqp_maybe_release_buffers(conn)
-                let canPublish = !blocked && !heldBack && waiting.count > 0
+                let canPublish =
+                    !blocked && !heldBack && waiting.count > 0
                     && confirms.count < configuration.confirmWindow
                 fds[0].revents = 0
                 fds[1].revents = 0
@@ -558,7 +504,7 @@ final class ConnectionLoop {
                 consumer.continuation.finish()
                 return nil
             }
-            consumers[consumer.id] = consumer
+            consumers.register(consumer)
             do {
                 try start(consumer)
             } catch {
@@ -592,15 +538,15 @@ final class ConnectionLoop {
         for command in commands {
             switch command {
             case .publish(let request):
-                request.continuation.resume(throwing: AMQPError(
-                    code: .connectionLost, message: "the connection was lost before the message was sent"))
+                request.continuation.resume(
+                    throwing: AMQPError(
+                        code: .connectionLost, message: "the connection was lost before the message was sent"))
             case .ack, .reject:
                 break
             case .addConsumer(let registration):
-                let consumer = ConsumerState(registration)
-                consumers[consumer.id] = consumer
+                consumers.register(ConsumerState(registration))
             case .cancelConsumer(let id):
-                if let consumer = consumers[id] { finish(consumer) }
+                if let consumer = consumers.consumer(id: id) { consumers.finish(consumer) }
             }
         }
     }
@@ -629,8 +575,9 @@ final class ConnectionLoop {
         let channel = Self.publisherChannel
         let empty = amqp_table_t(num_entries: 0, entries: nil)
         for exchange in topology.exchanges {
-            _ = amqp_exchange_declare(conn, channel, arena.bytes(exchange.name), arena.bytes(exchange.type.rawValue),
-                                      0, 1, 0, 0, empty)
+            _ = amqp_exchange_declare(
+                conn, channel, arena.bytes(exchange.name), arena.bytes(exchange.type.rawValue),
+                0, 1, 0, 0, empty)
             arena.reset()
             try check(amqp_get_rpc_reply(conn), channel: channel, context: "declare exchange \(exchange.name)").get()
         }
@@ -640,8 +587,9 @@ final class ConnectionLoop {
             try check(amqp_get_rpc_reply(conn), channel: channel, context: "declare queue \(queue.name)").get()
         }
         for binding in topology.bindings {
-            _ = amqp_queue_bind(conn, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
-                                arena.bytes(binding.routingKey), empty)
+            _ = amqp_queue_bind(
+                conn, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
+                arena.bytes(binding.routingKey), empty)
             arena.reset()
             let context = "bind \(binding.queue) to \(binding.exchange) (\(binding.routingKey))"
             try check(amqp_get_rpc_reply(conn), channel: channel, context: context).get()
@@ -654,36 +602,38 @@ final class ConnectionLoop {
         guard let conn = connection else { throw .connection("no connection") }
         let channel = nextChannel
         nextChannel &+= 1
+        var tag: String?
         do {
             try openChannel(channel)
             _ = amqp_basic_qos(conn, channel, 0, consumer.prefetch, 0)
             try check(amqp_get_rpc_reply(conn), channel: channel, context: "basic.qos").get()
             let empty = amqp_table_t(num_entries: 0, entries: nil)
-            let ok = amqp_basic_consume(conn, channel, arena.bytes(consumer.queue), amqp_bytes_t(len: 0, bytes: nil),
-                                        0, 0, 0, empty)
+            let ok = amqp_basic_consume(
+                conn, channel, arena.bytes(consumer.queue), amqp_bytes_t(len: 0, bytes: nil),
+                0, 0, 0, empty)
             arena.reset()
             try check(amqp_get_rpc_reply(conn), channel: channel, context: "consume \(consumer.queue)").get()
-            consumer.tag = ok?.pointee.consumer_tag.string
+            tag = ok?.pointee.consumer_tag.string
         } catch {
             if case .channel(let reason) = error {
                 openChannels.remove(channel)
                 logger.error("AMQP: cannot consume \(consumer.queue): \(reason); ending the consumer")
-                finish(consumer)
+                consumers.finish(consumer)
                 return
             }
             throw error
         }
-        consumer.channel = channel
-        consumer.context = DeliveryContext(core: core, channel: channel, generation: generation)
-        consumerByChannel[channel] = consumer.id
+        consumers.started(
+            consumer, on: channel, tag: tag,
+            context: DeliveryContext(core: core, channel: channel, generation: generation))
     }
 
     /// Sends `basic.cancel`; the stream ends on `cancel-ok`. Without a channel the stream ends at once.
     private func cancel(consumerID: UInt64) -> String? {
-        guard let consumer = consumers[consumerID], !consumer.cancelling else { return nil }
+        guard let consumer = consumers.consumer(id: consumerID), !consumer.cancelling else { return nil }
         consumer.cancelling = true
         guard let conn = connection, let channel = consumer.channel, let tag = consumer.tag else {
-            finish(consumer)
+            consumers.finish(consumer)
             return nil
         }
         let status = sy_send_basic_cancel(conn, channel, arena.bytes(tag))
@@ -692,15 +642,8 @@ final class ConnectionLoop {
         return nil
     }
 
-    /// Ends a consumer's stream and forgets it. Its channel stays open so in-flight deliveries can be acked.
-    private func finish(_ consumer: ConsumerState) {
-        consumer.continuation.finish()
-        consumers[consumer.id] = nil
-    }
-
     // MARK: - Publishing
 
-    /// Sends waiting publishes while the confirm window has room.
     /// Sends waiting publishes while the confirm window and the socket's send queue have room. While the
     /// broker blocks the connection, they fail with `.blocked` instead (they got in before it said so).
     private func flushPublishes() -> String? {
@@ -713,14 +656,16 @@ final class ConnectionLoop {
         while sent < 1024, confirms.count < configuration.confirmWindow, let request = waiting.first {
             if request.deadline <= now {
                 _ = waiting.popFirst()
-                request.continuation.resume(throwing: AMQPError(
-                    code: .timeout, message: "no room in the confirm window before the timeout; not sent"))
+                request.continuation.resume(
+                    throwing: AMQPError(
+                        code: .timeout, message: "no room in the confirm window before the timeout; not sent"))
                 continue
             }
             let message = request.message
             let messageID = message.messageID ?? "switchyard-internal-\(internalIDCounter + 1)"
-            let bytes = message.encodedSizeBound(exchange: request.exchange, routingKey: request.routingKey,
-                                                 messageID: messageID)
+            let bytes = message.encodedSizeBound(
+                exchange: request.exchange, routingKey: request.routingKey,
+                messageID: messageID)
             // Stays first in line until the peer has read enough; its deadline still applies meanwhile.
             guard budget.admitPublish(bytes: bytes) else {
                 heldBack = true
@@ -840,8 +785,9 @@ final class ConnectionLoop {
             continuation.resume(throwing: error)
         }
         for request in waiting.removeExpired(now: now) {
-            request.continuation.resume(throwing: AMQPError(
-                code: .timeout, message: "no room in the confirm window before the timeout; not sent"))
+            request.continuation.resume(
+                throwing: AMQPError(
+                    code: .timeout, message: "no room in the confirm window before the timeout; not sent"))
         }
     }
 
@@ -867,26 +813,19 @@ final class ConnectionLoop {
         case AMQP_FRAME_METHOD:
             return handleMethod(frame.payload.method, channel: channel)
         case AMQP_FRAME_HEADER:
-            guard var content = incoming[channel] else { return nil }
-            let size = Int(frame.payload.properties.body_size)
-            content.bodySize = size
+            guard assembler.isAssembling(on: channel) else { return nil }
+            var properties = AMQPMessage(body: [], contentType: nil)
             if let decoded = frame.payload.properties.decoded {
-                let properties = decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee
-                Self.read(properties, into: &content.message)
+                Self.read(decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee, into: &properties)
             }
-            content.message.body.reserveCapacity(size)
-            if size == 0 {
-                incoming[channel] = nil
+            let size = Int(frame.payload.properties.body_size)
+            if let content = assembler.header(on: channel, bodySize: size, properties: properties) {
                 return complete(content, channel: channel)
             }
-            incoming[channel] = content
         case AMQP_FRAME_BODY:
-            guard var content = incoming.removeValue(forKey: channel), let size = content.bodySize else { return nil }
-            frame.payload.body_fragment.append(to: &content.message.body)
-            if content.message.body.count >= size {
+            if let content = assembler.body(on: channel, frame.payload.body_fragment.buffer) {
                 return complete(content, channel: channel)
             }
-            incoming[channel] = content
         default:
             break
         }
@@ -899,9 +838,11 @@ final class ConnectionLoop {
         switch method.id {
         case sy_method_basic_deliver():
             let deliver = decoded.load(as: amqp_basic_deliver_t.self)
-            incoming[channel] = IncomingContent(kind: .delivery(
-                tag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
-                exchange: deliver.exchange.string, routingKey: deliver.routing_key.string))
+            assembler.begin(
+                .delivery(
+                    tag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
+                    exchange: deliver.exchange.string, routingKey: deliver.routing_key.string),
+                on: channel)
         case sy_method_basic_ack():
             let ack = decoded.load(as: amqp_basic_ack_t.self)
             if channel == Self.publisherChannel {
@@ -914,15 +855,16 @@ final class ConnectionLoop {
             }
         case sy_method_basic_return():
             let returned = decoded.load(as: amqp_basic_return_t.self)
-            let reason = "\(returned.reply_code) \(returned.reply_text.string) (exchange '\(returned.exchange.string)'"
+            let reason =
+                "\(returned.reply_code) \(returned.reply_text.string) (exchange '\(returned.exchange.string)'"
                 + ", routing key '\(returned.routing_key.string)')"
-            incoming[channel] = IncomingContent(kind: .returned(reason: reason))
+            assembler.begin(.returned(reason: reason), on: channel)
         case sy_method_basic_cancel_ok():
-            if let id = consumerByChannel[channel], let consumer = consumers[id] { finish(consumer) }
+            if let consumer = consumers.consumer(on: channel) { consumers.finish(consumer) }
         case sy_method_basic_cancel():
-            if let id = consumerByChannel[channel], let consumer = consumers[id] {
+            if let consumer = consumers.consumer(on: channel) {
                 logger.warning("AMQP: the broker cancelled the consumer of \(consumer.queue); ending it")
-                finish(consumer)
+                consumers.finish(consumer)
             }
         case sy_method_channel_close():
             let close = decoded.load(as: amqp_channel_close_t.self)
@@ -945,7 +887,8 @@ final class ConnectionLoop {
             // publishes it has not confirmed would only reach their deadline. Their callers learn now; the
             // entries stay, so a confirm after the alarm clears is matched (and dropped) as after a timeout.
             let inFlight = AMQPError(
-                code: .blocked, message: "the broker blocked publishing (\(core.blockedReason ?? "resource alarm")) "
+                code: .blocked,
+                message: "the broker blocked publishing (\(core.blockedReason ?? "resource alarm")) "
                     + "before confirming the message; it may still be delivered once the alarm clears")
             for continuation in confirms.detachAll() {
                 continuation.resume(throwing: inFlight)
@@ -964,11 +907,13 @@ final class ConnectionLoop {
     /// publishes fail), a consumer is restarted on a new channel.
     private func channelClosed(_ channel: UInt16, reason: String) -> String? {
         openChannels.remove(channel)
-        incoming[channel] = nil
+        assembler.discard(channel: channel)
         windows[channel] = nil
         if channel == Self.publisherChannel {
-            failUnconfirmed(with: AMQPError(code: .protocolError,
-                                            message: "the broker closed the publishing channel: \(reason)"))
+            failUnconfirmed(
+                with: AMQPError(
+                    code: .protocolError,
+                    message: "the broker closed the publishing channel: \(reason)"))
             do {
                 try openChannel(channel)
                 try enableConfirms()
@@ -977,13 +922,10 @@ final class ConnectionLoop {
             }
             return nil
         }
-        guard let id = consumerByChannel.removeValue(forKey: channel), let consumer = consumers[id] else { return nil }
+        guard let consumer = consumers.channelClosed(channel) else { return nil }
         logger.warning("AMQP: the broker closed the channel of consumer \(consumer.queue) (\(reason)); restarting it")
-        consumer.channel = nil
-        consumer.tag = nil
-        consumer.context = nil
         if consumer.cancelling {
-            finish(consumer)
+            consumers.finish(consumer)
             return nil
         }
         do {
@@ -1000,10 +942,12 @@ final class ConnectionLoop {
         case .returned(let reason):
             markReturned(messageID: content.message.messageID, reason: reason)
         case .delivery(let tag, let redelivered, let exchange, let routingKey):
-            if let id = consumerByChannel[channel], let consumer = consumers[id], !consumer.cancelling,
-               let context = consumer.context {
-                let delivery = AMQPDelivery(message: content.message, exchange: exchange, routingKey: routingKey,
-                                            redelivered: redelivered, deliveryTag: tag, context: context)
+            if let consumer = consumers.consumer(on: channel), !consumer.cancelling,
+                let context = consumer.context
+            {
+                let delivery = AMQPDelivery(
+                    message: content.message, exchange: exchange, routingKey: routingKey,
+                    redelivered: redelivered, deliveryTag: tag, context: context)
                 if case .enqueued = consumer.continuation.yield(delivery) {
                     windows[channel, default: DeliveryWindow()].delivered(tag)
                     return nil
