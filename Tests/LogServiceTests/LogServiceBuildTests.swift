@@ -23,10 +23,9 @@ import Testing
         let settings = try LogServiceSettings(Settings(try await ServiceTestSupport.environment()))
         let parts = try await makeLogService(
             settings: settings, registry: PrometheusCollectorRegistry(), logger: ServiceTestSupport.logger)
-        let routes = ServiceTestSupport.routes(of: parts.router)
-        let documented = try ServiceTestSupport.documentedOperations(at: LogServiceAPIDocument.url)
-        #expect(routes.subtracting(documented).isEmpty, "served but not documented: \(routes.subtracting(documented).sorted())")
-        #expect(documented.subtracting(routes).isEmpty, "documented but not served: \(documented.subtracting(routes).sorted())")
+        let difference = try ServiceTestSupport.routeDifference(of: parts.router, documentAt: LogServiceAPIDocument.url)
+        #expect(difference.undocumented.isEmpty, "served but not documented: \(difference.undocumented)")
+        #expect(difference.unserved.isEmpty, "documented but not served: \(difference.unserved)")
     }
 
     @Test(
@@ -69,10 +68,12 @@ import Testing
             }
             #expect(body.contains(outcome.entryID) && body.contains("No rule matches."), "\(body)")
             let read = try await client.execute(
-                uri: "/v1/logs/\(outcome.entryID)", method: .get, headers: [.authorization: "Bearer \(owner.1.plaintext)"])
+                uri: "/v1/logs/\(outcome.entryID)", method: .get,
+                headers: [.authorization: "Bearer \(owner.1.plaintext)"])
             #expect(read.status == .ok)
             let foreign = try await client.execute(
-                uri: "/v1/logs/\(outcome.entryID)", method: .get, headers: [.authorization: "Bearer \(other.1.plaintext)"])
+                uri: "/v1/logs/\(outcome.entryID)", method: .get,
+                headers: [.authorization: "Bearer \(other.1.plaintext)"])
             #expect(foreign.status == .notFound)
             let foreignSearch = try await client.execute(
                 uri: search, method: .get, headers: [.authorization: "Bearer \(other.1.plaintext)"])

@@ -106,7 +106,9 @@ public enum ServiceTestSupport {
     }
 
     /// Waits until the service's `/health` answers 200: its broker topology is declared and its database is there.
-    public static func waitUntilHealthy(_ client: some TestClientProtocol, timeout: Duration = .seconds(30)) async throws {
+    public static func waitUntilHealthy(_ client: some TestClientProtocol, timeout: Duration = .seconds(30))
+        async throws
+    {
         let deadline = ContinuousClock.now + timeout
         while try await client.execute(uri: "/health", method: .get).status != .ok {
             guard ContinuousClock.now < deadline else { throw SupportError("/health did not answer 200") }
@@ -141,6 +143,15 @@ public enum ServiceTestSupport {
     /// The routes of a router as `METHOD /path/{param}`.
     public static func routes<Context>(of router: Router<Context>) -> Set<String> {
         Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
+    }
+
+    /// How a router's routes and an OpenAPI document's operations differ, both ways, sorted.
+    public static func routeDifference<Context>(
+        of router: Router<Context>, documentAt url: URL?
+    ) throws -> (undocumented: [String], unserved: [String]) {
+        let routes = routes(of: router)
+        let documented = try documentedOperations(at: url)
+        return (routes.subtracting(documented).sorted(), documented.subtracting(routes).sorted())
     }
 }
 
