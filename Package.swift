@@ -11,6 +11,7 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
 let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 let connectionPool: Target.Dependency = .product(name: "_ConnectionPoolModule", package: "postgres-nio")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
@@ -70,6 +71,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -101,7 +103,7 @@ let package = Package(
             ]),
         shared(
             "ServiceRuntime",
-            ["AMQP", "Connectors", "Storage", postgres, hummingbird, logging, metrics, prometheus, lifecycle]),
+            ["AMQP", "Connectors", "Storage", postgres, hummingbird, nioCore, logging, metrics, prometheus, lifecycle]),
         shared(
             "Pipeline",
             ["ServiceRuntime", "AMQP", "Connectors", "Messages", "Storage", postgres, logging, metrics, lifecycle]),

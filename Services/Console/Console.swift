@@ -9,8 +9,10 @@ struct Console {
     static func main() async throws {
         let settings = try ProcessBootstrap.configured("switchyard-console") { try ConsoleSettings() }
         let registry = ProcessBootstrap.bootstrap(settings: settings.core)
-        let app = try await buildConsole(
-            settings: settings, registry: registry, logger: Logger(label: "switchyard.console"))
-        try await app.runService()
+        await ProcessBootstrap.serve("switchyard-console", settings: settings.core) {
+            let app = try await buildConsole(
+                settings: settings, registry: registry, logger: Logger(label: "switchyard.console"))
+            try await app.runService()
+        }
     }
 }

@@ -70,14 +70,18 @@ public enum ConnectorWorker {
         processName: String, defaultPort: Int, make: @escaping @Sendable (ConnectorContext) throws -> C
     ) async throws {
         let settings = Settings()
-        let app = try await ProcessBootstrap.configured(processName) {
-            let core = try CoreSettings(settings, defaultHTTPPort: defaultPort)
-            let registry = ProcessBootstrap.bootstrap(settings: core)
-            return try await build(
-                processName: processName, defaultPort: defaultPort, settings: settings, registry: registry,
-                logger: Logger(label: "switchyard.\(processName)"), make: make)
+        let core = try ProcessBootstrap.configured(processName) {
+            try CoreSettings(settings, defaultHTTPPort: defaultPort)
         }
-        try await app.runService()
+        let registry = ProcessBootstrap.bootstrap(settings: core)
+        await ProcessBootstrap.serve(processName, settings: core) {
+            let app = try await ProcessBootstrap.configured(processName) {
+                try await build(
+                    processName: processName, defaultPort: defaultPort, settings: settings, registry: registry,
+                    logger: Logger(label: "switchyard.\(processName)"), make: make)
+            }
+            try await app.runService()
+        }
     }
 
     /// Builds the process: database client, broker connection, HTTP client, the two consumers and the

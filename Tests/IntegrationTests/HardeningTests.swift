@@ -349,12 +349,8 @@ extension Integration {
             #expect(refused.status == 400, "\(refused.text)")
         }
 
-        @Test("SWITCHYARD_PREFETCH=0 stops a process at start with exit code 78")
-        func nonsenseSettingsExit78() async throws {
-            let stack = try await TestStack.shared()
-            var environment = stack.matcher.environment
-            environment["SWITCHYARD_PREFETCH"] = "0"
-            environment[TestStack.portKey] = "0"
+        /// Runs switchyard-matcher with `environment` until it exits (at most 30 s): its exit code and output.
+        func matcherExit(_ environment: [String: String]) async throws -> (status: Int32, output: String)? {
             let process = Process()
             process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("switchyard-matcher")
             process.environment = environment
@@ -362,17 +358,45 @@ extension Integration {
             process.standardError = pipe
             process.standardOutput = pipe
             try process.run()
-            let deadline = ContinuousClock.now + .seconds(15)
+            let deadline = ContinuousClock.now + .seconds(30)
             while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
             if process.isRunning {
                 process.terminate()
                 process.waitUntilExit()
-                Issue.record("the matcher kept running with SWITCHYARD_PREFETCH=0")
-                return
+                return nil
             }
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 78)
-            #expect(output.contains("SWITCHYARD_PREFETCH"), "\(output)")
+            return (
+                process.terminationStatus,
+                String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            )
+        }
+
+        @Test("SWITCHYARD_PREFETCH=0 stops a process at start with exit code 78")
+        func nonsenseSettingsExit78() async throws {
+            let stack = try await TestStack.shared()
+            var environment = stack.matcher.environment
+            environment["SWITCHYARD_PREFETCH"] = "0"
+            environment[TestStack.portKey] = "0"
+            let exit = try #require(
+                try await matcherExit(environment), "the matcher kept running with SWITCHYARD_PREFETCH=0")
+            #expect(exit.status == 78)
+            #expect(exit.output.contains("SWITCHYARD_PREFETCH"), "\(exit.output)")
+        }
+
+        @Test("a port another process listens on stops a service with exit code 1 and one line naming it, no crash")
+        func portInUseExits1() async throws {
+            let stack = try await TestStack.shared()
+            let taken = stack.receiver.port
+            var environment = stack.matcher.environment
+            environment[TestStack.portKey] = "\(taken)"
+            let exit = try #require(
+                try await matcherExit(environment), "a second matcher kept running on port \(taken)")
+            #expect(exit.status == 1, "\(exit.output)")
+            #expect(
+                exit.output.contains(
+                    "switchyard-matcher: stopped: cannot listen on 127.0.0.1:\(taken): another process"),
+                "\(exit.output)")
+            #expect(!exit.output.contains("Fatal error"), "\(exit.output)")
         }
     }
 }
